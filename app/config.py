@@ -1,0 +1,165 @@
+"""Settings: every knob Switchboard has, read once from the environment (and `.env`).
+
+Nothing else in the app reads `os.environ`. `Settings.problems()` lists what would make a
+production start-up unsafe, one actionable line each.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import cached_property
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SCOPES = "openid email profile https://www.googleapis.com/auth/gmail.modify https://www.googleapis.com/auth/calendar"
+PLACEHOLDERS = frozenset({"", "changeme", "change-me", "changethis", "secret", "xxx", "todo", "replace-me"})
+GEN_KEY_HINT = "run `switchboard gen-key` and set the printed value"
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip().lower() for item in value.replace(";", ",").split(",") if item.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (names in upper case in the environment)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    public_url: str = Field("", description="External base URL, e.g. https://team-mcp.up.railway.app")
+    port: int = Field(8080, ge=1, le=65535, description="Listen port")
+    railway_public_domain: str = Field("", description="Set by Railway; used when PUBLIC_URL is empty")
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./data/switchboard.db", description="SQLite file or postgresql:// URL"
+    )
+    token_encryption_key: str = Field("", description="Fernet key(s), comma-separated; first encrypts")
+    session_secret: str = Field("", description="Signs browser session cookies")
+    google_client_id: str = Field("", description="Google OAuth web client id")
+    google_client_secret: str = Field("", description="Google OAuth web client secret")
+    google_oauth_scopes: str = Field(DEFAULT_SCOPES, description="Scopes asked of Google")
+    google_redirect_uri: str = Field("", description="Default $PUBLIC_URL/auth/callback")
+    allowed_email_domains: CommaList = Field(default_factory=list, description="Who may sign in, by domain")
+    allowed_emails: CommaList = Field(default_factory=list, description="Who may sign in, by address")
+    admin_emails: CommaList = Field(default_factory=list, description="Who sees /admin")
+    session_ttl_days: int = Field(90, ge=1, le=3650, description="Lifetime of refresh and personal tokens")
+    google_discovery_url: str = Field(
+        "https://accounts.google.com/.well-known/openid-configuration", description="Google OIDC discovery"
+    )
+    gmail_api_base: str = Field("https://gmail.googleapis.com", description="Gmail API host")
+    calendar_api_base: str = Field("https://www.googleapis.com/calendar/v3", description="Calendar API base")
+    fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    sandbox: bool = Field(False, description="Set by `serve --sandbox`: built-in sandbox upstreams")
+
+    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator(
+        "public_url", "google_redirect_uri", "gmail_api_base", "calendar_api_base", "fathom_api_base"
+    )
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("google_discovery_url")
+    @classmethod
+    def _discovery(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        if not sep:
+            raise ValueError(
+                "expected a URL like sqlite+aiosqlite:///./data/switchboard.db or postgresql://…"
+            )
+        scheme = scheme.lower()
+        if scheme in ("postgres", "postgresql", "postgresql+asyncpg"):
+            return f"postgresql+asyncpg://{rest}"
+        if scheme in ("sqlite", "sqlite+aiosqlite"):
+            return f"sqlite+aiosqlite://{rest}"
+        raise ValueError(f"unsupported database scheme {scheme!r}: use sqlite+aiosqlite:// or postgresql://")
+
+    @field_validator("token_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: str) -> str:
+        keys = [key.strip() for key in value.split(",") if key.strip()]
+        for key in keys:
+            if key.lower() in PLACEHOLDERS:
+                continue  # reported by problems(), with the fix
+            try:
+                raw = base64.urlsafe_b64decode(key.encode())
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(f"not a Fernet key (32 url-safe base64 bytes); {GEN_KEY_HINT}")
+        return ",".join(keys)
+
+    @model_validator(mode="after")
+    def _public_url_fallback(self) -> Settings:
+        if not self.public_url:
+            if self.railway_public_domain:
+                self.public_url = f"https://{self.railway_public_domain.strip().rstrip('/')}"
+            else:
+                self.public_url = f"http://localhost:{self.port}"
+        if not self.google_redirect_uri:
+            self.google_redirect_uri = f"{self.public_url}/auth/callback"
+        return self
+
+    @cached_property
+    def encryption_keys(self) -> list[str]:
+        return [
+            key for key in self.token_encryption_key.split(",") if key and key.lower() not in PLACEHOLDERS
+        ]
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.public_url}/mcp"
+
+    @property
+    def is_local(self) -> bool:
+        host = urlsplit(self.public_url).hostname or ""
+        return host in ("localhost", "127.0.0.1", "::1")
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.google_oauth_scopes.split()
+
+    def problems(self) -> list[str]:
+        """What makes this configuration unfit for production, one actionable line per problem."""
+        found: list[str] = []
+        if not self.encryption_keys:
+            found.append(f"TOKEN_ENCRYPTION_KEY is missing or a placeholder: {GEN_KEY_HINT}.")
+        if self.session_secret.strip().lower() in PLACEHOLDERS or len(self.session_secret) < 32:
+            found.append(
+                "SESSION_SECRET is missing, a placeholder or shorter than 32 characters: "
+                "run `switchboard gen-key` and set the printed value."
+            )
+        if self.google_client_id.strip().lower() in PLACEHOLDERS:
+            found.append(
+                "GOOGLE_CLIENT_ID is missing: create an OAuth web client in Google Cloud "
+                "(README: Google Cloud setup) and set its client id."
+            )
+        if self.google_client_secret.strip().lower() in PLACEHOLDERS:
+            found.append(
+                "GOOGLE_CLIENT_SECRET is missing: set the secret of the same Google OAuth web client."
+            )
+        return found

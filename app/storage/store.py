@@ -1,0 +1,424 @@
+"""The Store: the only code that writes SQL. Encrypts secrets on the way in, decrypts on the way out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.crypto import KeyRing, hash_token, new_token
+from app.storage import tables as t
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    google_sub: str
+    email: str
+    name: str
+    domain: str
+    status: str
+    created_at: datetime
+    last_active_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GoogleGrant:
+    user_id: str
+    token: dict[str, Any]
+    scopes: list[str]
+    status: str
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonalToken:
+    id: str
+    user_id: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    user_id: str | None
+    tool: str
+    outcome: str
+    duration_ms: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RotationCount:
+    rotated: int
+    already_current: int
+
+
+def _user(row: sa.Row[Any]) -> User:
+    return User(
+        id=row.id,
+        google_sub=row.google_sub,
+        email=row.email,
+        name=row.name,
+        domain=row.domain,
+        status=row.status,
+        created_at=row.created_at,
+        last_active_at=row.last_active_at,
+    )
+
+
+class Store:
+    """Persistence for users, credentials, issued tokens and audit events."""
+
+    def __init__(self, engine: AsyncEngine, keyring: KeyRing) -> None:
+        self.engine = engine
+        self.keyring = keyring
+
+    # -- health -------------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Raise if the database does not answer."""
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    # -- users --------------------------------------------------------------------------------
+
+    async def upsert_user(self, *, google_sub: str, email: str, name: str, domain: str) -> User:
+        """Create the user for this Google `sub`, or refresh their profile; re-activates a revoked user."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            existing = (
+                await conn.execute(sa.select(t.users.c.id).where(t.users.c.google_sub == google_sub))
+            ).first()
+            if existing is None:
+                user_id = str(uuid.uuid4())
+                await conn.execute(
+                    t.users.insert().values(
+                        id=user_id,
+                        google_sub=google_sub,
+                        email=email,
+                        name=name,
+                        domain=domain,
+                        status="active",
+                        created_at=now,
+                        last_active_at=now,
+                    )
+                )
+            else:
+                user_id = existing.id
+                await conn.execute(
+                    t.users.update()
+                    .where(t.users.c.id == user_id)
+                    .values(email=email, name=name, domain=domain, status="active", last_active_at=now)
+                )
+            row = (await conn.execute(sa.select(t.users).where(t.users.c.id == user_id))).one()
+        return _user(row)
+
+    async def get_user(self, user_id: str) -> User | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(t.users).where(t.users.c.id == user_id))).first()
+        return _user(row) if row else None
+
+    async def get_user_by_email(self, email: str) -> User | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(t.users)
+                    .where(sa.func.lower(t.users.c.email) == email.strip().lower())
+                    .order_by(t.users.c.created_at.desc())
+                )
+            ).first()
+        return _user(row) if row else None
+
+    async def list_users(self) -> list[User]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(t.users).order_by(t.users.c.email))).all()
+        return [_user(row) for row in rows]
+
+    async def touch_users(self, seen: Mapping[str, datetime]) -> None:
+        """Record last-active times in one transaction (callers batch them, not one write per request)."""
+        if not seen:
+            return
+        async with self.engine.begin() as conn:
+            for user_id, when in seen.items():
+                await conn.execute(
+                    t.users.update()
+                    .where(t.users.c.id == user_id)
+                    .where(sa.or_(t.users.c.last_active_at.is_(None), t.users.c.last_active_at < when))
+                    .values(last_active_at=when)
+                )
+
+    async def revoke_user(self, user_id: str) -> int:
+        """Revoke every token of the user and mark them revoked; returns how many tokens died."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            count = await self._revoke_all_tokens(conn, user_id, now)
+            await conn.execute(t.users.update().where(t.users.c.id == user_id).values(status="revoked"))
+        return count
+
+    async def _revoke_all_tokens(self, conn: AsyncConnection, user_id: str, now: datetime) -> int:
+        oauth = await conn.execute(
+            t.oauth_tokens.update()
+            .where(t.oauth_tokens.c.user_id == user_id, t.oauth_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        personal = await conn.execute(
+            t.personal_tokens.update()
+            .where(t.personal_tokens.c.user_id == user_id, t.personal_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return oauth.rowcount + personal.rowcount
+
+    # -- Google grant -------------------------------------------------------------------------
+
+    async def save_google_grant(self, user_id: str, token: Mapping[str, Any], scopes: Iterable[str]) -> None:
+        """Store (or replace) the user's Google token set, encrypted, and mark the grant active."""
+        now = utcnow()
+        values = {
+            "token_ciphertext": self.keyring.encrypt(json.dumps(dict(token))),
+            "scopes": " ".join(sorted(set(scopes))),
+            "status": "active",
+            "updated_at": now,
+        }
+        async with self.engine.begin() as conn:
+            updated = await conn.execute(
+                t.google_grants.update()
+                .where(t.google_grants.c.user_id == user_id)
+                .values(**values, version=t.google_grants.c.version + 1)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(
+                    t.google_grants.insert().values(user_id=user_id, created_at=now, version=1, **values)
+                )
+
+    async def get_google_grant(self, user_id: str) -> GoogleGrant | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(sa.select(t.google_grants).where(t.google_grants.c.user_id == user_id))
+            ).first()
+        if row is None:
+            return None
+        return GoogleGrant(
+            user_id=row.user_id,
+            token=json.loads(self.keyring.decrypt(row.token_ciphertext)),
+            scopes=row.scopes.split(),
+            status=row.status,
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+
+    async def replace_google_token(
+        self, user_id: str, token: Mapping[str, Any], expected_version: int
+    ) -> bool:
+        """Compare-and-set the token after a refresh; False when another process wrote first."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.google_grants.update()
+                .where(t.google_grants.c.user_id == user_id, t.google_grants.c.version == expected_version)
+                .values(
+                    token_ciphertext=self.keyring.encrypt(json.dumps(dict(token))),
+                    version=expected_version + 1,
+                    updated_at=utcnow(),
+                )
+            )
+        return result.rowcount == 1
+
+    async def mark_google_grant(self, user_id: str, status: str) -> None:
+        """Set the grant's status, e.g. "needs_reconnect" after Google answers invalid_grant."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                t.google_grants.update()
+                .where(t.google_grants.c.user_id == user_id)
+                .values(status=status, updated_at=utcnow())
+            )
+
+    async def delete_google_grant(self, user_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(t.google_grants.delete().where(t.google_grants.c.user_id == user_id))
+
+    # -- Fathom key ---------------------------------------------------------------------------
+
+    async def set_fathom_key(self, user_id: str, key: str) -> None:
+        now = utcnow()
+        values = {"key_ciphertext": self.keyring.encrypt(key), "last4": key[-4:], "updated_at": now}
+        async with self.engine.begin() as conn:
+            updated = await conn.execute(
+                t.fathom_keys.update().where(t.fathom_keys.c.user_id == user_id).values(**values)
+            )
+            if updated.rowcount == 0:
+                await conn.execute(t.fathom_keys.insert().values(user_id=user_id, created_at=now, **values))
+
+    async def get_fathom_key(self, user_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(t.fathom_keys.c.key_ciphertext).where(t.fathom_keys.c.user_id == user_id)
+                )
+            ).first()
+        return self.keyring.decrypt(row.key_ciphertext) if row else None
+
+    async def fathom_key_last4(self, user_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(sa.select(t.fathom_keys.c.last4).where(t.fathom_keys.c.user_id == user_id))
+            ).first()
+        return row.last4 if row else None
+
+    async def delete_fathom_key(self, user_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(t.fathom_keys.delete().where(t.fathom_keys.c.user_id == user_id))
+
+    # -- personal access tokens ---------------------------------------------------------------
+
+    async def create_personal_token(
+        self, user_id: str, label: str, ttl: timedelta
+    ) -> tuple[PersonalToken, str]:
+        """Mint a personal access token; the plaintext is returned once and never stored."""
+        plaintext = new_token("sbp_")
+        now = utcnow()
+        token = PersonalToken(
+            id=str(uuid.uuid4()),
+            user_id=user_id,
+            label=label[:200],
+            created_at=now,
+            expires_at=now + ttl,
+            last_used_at=None,
+            revoked_at=None,
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                t.personal_tokens.insert().values(
+                    id=token.id,
+                    token_hash=hash_token(plaintext),
+                    user_id=user_id,
+                    label=token.label,
+                    created_at=now,
+                    expires_at=token.expires_at,
+                )
+            )
+        return token, plaintext
+
+    async def find_personal_token(self, plaintext: str) -> PersonalToken | None:
+        """The live (unexpired, unrevoked) personal token with this value."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(t.personal_tokens).where(
+                        t.personal_tokens.c.token_hash == hash_token(plaintext),
+                        t.personal_tokens.c.revoked_at.is_(None),
+                        t.personal_tokens.c.expires_at > utcnow(),
+                    )
+                )
+            ).first()
+        return _personal(row) if row else None
+
+    async def list_personal_tokens(self, user_id: str) -> list[PersonalToken]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(t.personal_tokens)
+                    .where(t.personal_tokens.c.user_id == user_id)
+                    .order_by(t.personal_tokens.c.created_at.desc())
+                )
+            ).all()
+        return [_personal(row) for row in rows]
+
+    async def revoke_personal_token(self, user_id: str, token_id: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.personal_tokens.update()
+                .where(
+                    t.personal_tokens.c.id == token_id,
+                    t.personal_tokens.c.user_id == user_id,
+                    t.personal_tokens.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow())
+            )
+        return result.rowcount == 1
+
+    # -- audit --------------------------------------------------------------------------------
+
+    async def record_audit_events(self, events: Iterable[AuditEvent]) -> None:
+        rows = [
+            {
+                "user_id": e.user_id,
+                "tool": e.tool,
+                "outcome": e.outcome,
+                "duration_ms": e.duration_ms,
+                "created_at": e.created_at,
+            }
+            for e in events
+        ]
+        if rows:
+            async with self.engine.begin() as conn:
+                await conn.execute(t.audit_events.insert(), rows)
+
+    async def prune_audit_events(self, older_than: datetime) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.audit_events.delete().where(t.audit_events.c.created_at < older_than)
+            )
+        return result.rowcount
+
+    async def count_audit_events(self, user_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(t.audit_events)
+        if user_id is not None:
+            query = query.where(t.audit_events.c.user_id == user_id)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    # -- key rotation -------------------------------------------------------------------------
+
+    async def rotate_secrets(self) -> dict[str, RotationCount]:
+        """Re-encrypt every stored secret under the first key.
+
+        Each row is compare-and-set on its old ciphertext, so a concurrent write by a running
+        server (already under the new key ring) is never overwritten; idempotent.
+        """
+        counts: dict[str, RotationCount] = {}
+        for table, key_column, secret_column in t.ENCRYPTED_COLUMNS:
+            rotated = current = 0
+            key_col, secret_col = table.c[key_column], table.c[secret_column]
+            async with self.engine.connect() as conn:
+                rows = (
+                    await conn.execute(sa.select(key_col, secret_col).where(secret_col.is_not(None)))
+                ).all()
+            for key, ciphertext in rows:
+                if self.keyring.is_current(ciphertext):
+                    current += 1
+                    continue
+                async with self.engine.begin() as conn:
+                    result = await conn.execute(
+                        table.update()
+                        .where(key_col == key, secret_col == ciphertext)
+                        .values({secret_column: self.keyring.rotate(ciphertext)})
+                    )
+                rotated += result.rowcount
+            counts[table.name] = RotationCount(rotated=rotated, already_current=current)
+        return counts
+
+
+def _personal(row: sa.Row[Any]) -> PersonalToken:
+    return PersonalToken(
+        id=row.id,
+        user_id=row.user_id,
+        label=row.label,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )

@@ -1,0 +1,157 @@
+"""The Store on SQLite and (when TEST_POSTGRES_URL is set) PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.crypto import KeyRing, generate_key, hash_token
+from app.storage import tables as t
+from app.storage.store import AuditEvent, Store
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+
+async def _alice(store: Store):
+    return await store.upsert_user(google_sub="1001", email="alice@acme.example", name="Alice", domain="acme.example")
+
+
+async def test_upserting_the_same_google_sub_updates_one_user(store: Store) -> None:
+    first = await _alice(store)
+    again = await store.upsert_user(
+        google_sub="1001", email="alice.new@acme.example", name="Alice N", domain="acme.example"
+    )
+    assert again.id == first.id
+    assert again.email == "alice.new@acme.example"
+    assert [u.email for u in await store.list_users()] == ["alice.new@acme.example"]
+    assert again.created_at.tzinfo is not None
+
+
+async def test_google_tokens_are_encrypted_at_rest_and_read_back(store: Store) -> None:
+    user = await _alice(store)
+    token = {"access_token": "at-plain-123", "refresh_token": "rt-plain-456", "expires_at": 1700000000}
+    await store.save_google_grant(user.id, token, ["openid", "email"])
+    async with store.engine.connect() as conn:
+        raw = (await conn.execute(sa.select(t.google_grants.c.token_ciphertext))).scalar_one()
+    assert "rt-plain-456" not in raw and "at-plain-123" not in raw
+    grant = await store.get_google_grant(user.id)
+    assert grant is not None
+    assert grant.token == token
+    assert grant.scopes == ["email", "openid"]
+    assert grant.status == "active"
+
+
+async def test_replacing_a_google_token_is_compare_and_set_on_the_version(store: Store) -> None:
+    user = await _alice(store)
+    await store.save_google_grant(user.id, {"access_token": "a"}, [])
+    grant = await store.get_google_grant(user.id)
+    assert grant is not None
+    assert await store.replace_google_token(user.id, {"access_token": "b"}, grant.version)
+    assert not await store.replace_google_token(user.id, {"access_token": "c"}, grant.version)
+    after = await store.get_google_grant(user.id)
+    assert after is not None and after.token == {"access_token": "b"}
+
+
+async def test_a_grant_can_be_flagged_as_needing_reconnect(store: Store) -> None:
+    user = await _alice(store)
+    await store.save_google_grant(user.id, {"access_token": "a"}, [])
+    await store.mark_google_grant(user.id, "needs_reconnect")
+    grant = await store.get_google_grant(user.id)
+    assert grant is not None and grant.status == "needs_reconnect"
+
+
+async def test_fathom_keys_are_encrypted_and_only_the_last_four_are_plain(store: Store) -> None:
+    user = await _alice(store)
+    await store.set_fathom_key(user.id, "fathom-key-abcdef-9876")
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(sa.select(t.fathom_keys))).one()
+    assert "abcdef" not in row.key_ciphertext
+    assert row.last4 == "9876"
+    assert await store.get_fathom_key(user.id) == "fathom-key-abcdef-9876"
+    await store.delete_fathom_key(user.id)
+    assert await store.get_fathom_key(user.id) is None
+
+
+async def test_personal_tokens_are_stored_as_hashes_and_stop_working_when_revoked(store: Store) -> None:
+    user = await _alice(store)
+    token, plaintext = await store.create_personal_token(user.id, "Claude Desktop", timedelta(days=90))
+    assert len(plaintext) >= 43
+    async with store.engine.connect() as conn:
+        stored = (await conn.execute(sa.select(t.personal_tokens.c.token_hash))).scalar_one()
+    assert stored == hash_token(plaintext) and plaintext not in stored
+    found = await store.find_personal_token(plaintext)
+    assert found is not None and found.id == token.id
+    assert await store.revoke_personal_token(user.id, token.id)
+    assert await store.find_personal_token(plaintext) is None
+
+
+async def test_an_expired_personal_token_is_not_found(store: Store) -> None:
+    user = await _alice(store)
+    _token, plaintext = await store.create_personal_token(user.id, "old", timedelta(seconds=-1))
+    assert await store.find_personal_token(plaintext) is None
+
+
+async def test_revoking_a_user_revokes_every_token_they_hold(store: Store) -> None:
+    user = await _alice(store)
+    _a, one = await store.create_personal_token(user.id, "a", timedelta(days=1))
+    _b, two = await store.create_personal_token(user.id, "b", timedelta(days=1))
+    assert await store.revoke_user(user.id) == 2
+    assert await store.find_personal_token(one) is None
+    assert await store.find_personal_token(two) is None
+    revoked = await store.get_user(user.id)
+    assert revoked is not None and revoked.status == "revoked"
+
+
+async def test_last_active_times_only_move_forward(store: Store) -> None:
+    user = await _alice(store)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    await store.touch_users({user.id: later})
+    await store.touch_users({user.id: later - timedelta(hours=1)})
+    after = await store.get_user(user.id)
+    assert after is not None and after.last_active_at == later
+
+
+async def test_audit_events_are_recorded_and_pruned_by_age(store: Store) -> None:
+    user = await _alice(store)
+    now = datetime.now(UTC)
+    await store.record_audit_events(
+        [
+            AuditEvent(user.id, "gmail_search", "ok", 120, now - timedelta(days=40)),
+            AuditEvent(user.id, "gmail_search", "ok", 80, now),
+        ]
+    )
+    assert await store.prune_audit_events(now - timedelta(days=30)) == 1
+    assert await store.count_audit_events(user.id) == 1
+
+
+async def test_concurrent_writers_do_not_lose_rows(store: Store) -> None:
+    async def sign_in(n: int) -> None:
+        await store.upsert_user(google_sub=str(n), email=f"u{n}@acme.example", name=f"U{n}", domain="acme.example")
+
+    await asyncio.gather(*(sign_in(n) for n in range(20)))
+    assert len(await store.list_users()) == 20
+
+
+async def test_rotation_re_encrypts_under_the_new_key_so_the_old_one_can_be_dropped(store: Store) -> None:
+    old = generate_key()
+    new = generate_key()
+    old_store = Store(store.engine, KeyRing([old]))
+    user = await _alice(old_store)
+    await old_store.save_google_grant(user.id, {"refresh_token": "rt-1"}, ["openid"])
+    await old_store.set_fathom_key(user.id, "fathom-secret-1234")
+
+    both = Store(store.engine, KeyRing([new, old]))
+    counts = await both.rotate_secrets()
+    assert counts["google_grants"].rotated == 1
+    assert counts["fathom_keys"].rotated == 1
+    again = await both.rotate_secrets()
+    assert again["google_grants"].rotated == 0 and again["google_grants"].already_current == 1
+
+    only_new = Store(store.engine, KeyRing([new]))
+    grant = await only_new.get_google_grant(user.id)
+    assert grant is not None and grant.token == {"refresh_token": "rt-1"}
+    assert await only_new.get_fathom_key(user.id) == "fathom-secret-1234"
