@@ -38,9 +38,15 @@ def create_engine(database_url: str, *, schema: str | None = None) -> AsyncEngin
             cursor.close()
 
         return engine
-    connect_args: dict[str, Any] = {"server_settings": {"application_name": "switchboard"}}
+    server_settings = {"application_name": "switchboard"}
+    # libpq's `?options=-csearch_path=x` has no asyncpg equivalent; translate it.
+    options = url.query.get("options")
+    if isinstance(options, str) and options.startswith("-csearch_path="):
+        server_settings["search_path"] = options.removeprefix("-csearch_path=")
+        url = url.difference_update_query(["options"])
     if schema:
-        connect_args["server_settings"]["search_path"] = schema
+        server_settings["search_path"] = schema
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
     return create_async_engine(
         url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args
     )

@@ -1,0 +1,93 @@
+"""The app shell: health, the /mcp mount, proxy headers."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx2
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.config import Settings
+from app.main import create_app
+from app.serving import ThreadedServer
+from tests.conftest import TEST_POSTGRES_URL, make_settings
+from tests.support.tcp_proxy import TcpProxy
+
+
+async def test_health_reports_healthy_with_version_and_database(settings: Settings) -> None:
+    with ThreadedServer(create_app(settings)) as server:
+        async with httpx2.AsyncClient(base_url=server.base_url) as client:
+            response = await client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["database"] == "ok"
+    assert body["version"]
+    assert body["timestamp"].endswith("+00:00")
+
+
+async def test_mcp_is_served_at_exactly_slash_mcp_without_a_redirect(settings: Settings) -> None:
+    with ThreadedServer(create_app(settings)) as server:
+        async with httpx2.AsyncClient(base_url=server.base_url) as client:
+            response = await client.post(
+                "/mcp",
+                headers={"accept": "application/json, text/event-stream", "content-type": "application/json"},
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-06-18",
+                        "capabilities": {},
+                        "clientInfo": {"name": "t", "version": "1"},
+                    },
+                },
+            )
+    assert response.status_code in (200, 401)
+    assert "location" not in response.headers
+
+
+async def test_mcp_refuses_a_host_header_that_is_not_ours(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, public_url="https://team-mcp.example.com")
+    with ThreadedServer(create_app(settings)) as server:
+        async with httpx2.AsyncClient(base_url=server.base_url) as client:
+            response = await client.post(
+                "/mcp",
+                headers={"host": "evil.example", "content-type": "application/json", "accept": "application/json"},
+                content=b"{}",
+            )
+    assert response.status_code in (401, 421)
+
+
+@pytest.mark.postgres
+async def test_health_turns_503_when_the_database_goes_away_and_recovers(tmp_path: Path) -> None:
+    url = Settings(_env_file=None, database_url=TEST_POSTGRES_URL).database_url  # type: ignore[call-arg]
+    parts = urlsplit(url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    proxy.start()
+    proxied = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}")
+    schema_engine = create_async_engine(url)
+    async with schema_engine.begin() as conn:
+        await conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS health_test"))
+    settings = make_settings(tmp_path, database_url=proxied + "?options=-csearch_path%3Dhealth_test")
+    try:
+        with ThreadedServer(create_app(settings)) as server:
+            async with httpx2.AsyncClient(base_url=server.base_url, timeout=10) as client:
+                assert (await client.get("/health")).status_code == 200
+                proxy.cut()
+                down = await client.get("/health")
+                assert down.status_code == 503
+                assert down.json()["status"] == "unhealthy"
+                proxy.start()
+                async with asyncio.timeout(10):
+                    while (await client.get("/health")).status_code != 200:
+                        await asyncio.sleep(0.1)
+    finally:
+        proxy.close()
+        async with schema_engine.begin() as conn:
+            await conn.execute(sa.text("DROP SCHEMA health_test CASCADE"))
+        await schema_engine.dispose()
