@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from importlib.metadata import version
 from urllib.parse import urlsplit
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> Starlette:
     )
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)

@@ -50,7 +50,8 @@ class ThreadedServer:
             time.sleep(0.01)
 
     def _run(self) -> None:
-        assert self._server is not None
+        if self._server is None:
+            return
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         try:

@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="TEST_POSTGRES_URL is not set")
     for item in items:
-        if "postgres" in item.keywords:
+        if item.get_closest_marker("postgres"):
             item.add_marker(skip)
 
 
@@ -48,7 +48,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, str | None]]:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, str | None]]:
     """A fresh database: a SQLite file, or a private schema on the test PostgreSQL server."""
     backend = getattr(request, "param", "sqlite")
     if backend == "sqlite":

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
@@ -28,8 +29,7 @@ def create_engine(database_url: str, *, schema: str | None = None) -> AsyncEngin
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 15})
 
-        @sa.event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:  # pyright: ignore[reportUnusedFunction]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -37,6 +37,7 @@ def create_engine(database_url: str, *, schema: str | None = None) -> AsyncEngin
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.close()
 
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     server_settings = {"application_name": "switchboard"}
     # libpq's `?options=-csearch_path=x` has no asyncpg equivalent; translate it.

@@ -23,7 +23,7 @@ async def test_rows_committed_before_a_sigkill_are_all_there_after_restart(
 ) -> None:
     url, schema = database_url
     key = generate_key()
-    writer = subprocess.Popen(
+    writer = subprocess.Popen(  # noqa: ASYNC220 - the test reads the writer's output line by line
         [sys.executable, "-m", "tests.support.writer", url, schema or "", key],
         stdout=subprocess.PIPE,
         text=True,

@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim AS base
+
+COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /uvx /usr/local/bin/
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    PATH="/app/.venv/bin:$PATH" \
+    DATABASE_URL="sqlite+aiosqlite:////data/switchboard.db" \
+    PORT=8080
+
+WORKDIR /app
+
+# Dependencies first: this layer is rebuilt only when the lock file changes.
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+
+# Then the application itself.
+COPY app ./app
+RUN uv sync --frozen --no-dev
+
+RUN useradd --system --uid 10001 --home-dir /app switchboard \
+    && mkdir -p /data && chown switchboard /data
+USER switchboard
+VOLUME ["/data"]
+EXPOSE 8080
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8080\")}/health', timeout=4)"
+
+# Shell form so $PORT (set by Railway) is honoured.
+CMD switchboard serve --host 0.0.0.0 --port ${PORT:-8080}
