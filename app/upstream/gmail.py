@@ -1,0 +1,240 @@
+"""GmailClient: one method per Gmail API endpoint we use, typed results, batched metadata fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import quote
+
+import httpx2
+
+from app.upstream.errors import RateLimited, UpstreamUnavailable, google_error_for
+from app.upstream.gmail_batch import PartResponse, encode_batch, get_path, parse_batch
+from app.upstream.gmail_models import (
+    Attachment,
+    Draft,
+    GmailMessage,
+    GmailThread,
+    Label,
+    MessageList,
+    MessageRef,
+)
+from app.upstream.google_api import GoogleApi
+
+SERVICE = "Gmail"
+BATCH_CHUNK = 25  # Gmail answers per-part 429s for larger batches of messages.get
+BATCH_CONCURRENCY = 4
+BATCH_PART_ATTEMPTS = 4
+METADATA_HEADERS = ("From", "To", "Cc", "Subject", "Date", "List-Unsubscribe", "Reply-To", "Message-ID")
+
+
+def encode_raw(message: EmailMessage) -> str:
+    return base64.urlsafe_b64encode(message.as_bytes()).decode()
+
+
+class GmailClient:
+    """The Gmail API for one user (`users/me`)."""
+
+    def __init__(self, api: GoogleApi) -> None:
+        self.api = api
+        self._prefix = "/gmail/v1/users/me"
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def list_messages(
+        self,
+        query: str = "",
+        *,
+        max_results: int = 20,
+        page_token: str | None = None,
+        label_ids: Sequence[str] = (),
+        include_spam_trash: bool = False,
+    ) -> MessageList:
+        params: dict[str, Any] = {"maxResults": max(1, min(max_results, 500))}
+        if query:
+            params["q"] = query
+        if page_token:
+            params["pageToken"] = page_token
+        if label_ids:
+            params["labelIds"] = list(label_ids)
+        if include_spam_trash:
+            params["includeSpamTrash"] = "true"
+        body = await self.api.get_json(f"{self._prefix}/messages", params=params)
+        return MessageList.model_validate(body)
+
+    async def get_message(
+        self, message_id: str, *, format: str = "full", metadata_headers: Sequence[str] = ()
+    ) -> GmailMessage:
+        params: dict[str, Any] = {"format": format}
+        if metadata_headers:
+            params["metadataHeaders"] = list(metadata_headers)
+        body = await self.api.get_json(
+            f"{self._prefix}/messages/{_segment(message_id)}", params=params, what=f"message {message_id}"
+        )
+        return GmailMessage.model_validate(body)
+
+    async def get_thread(
+        self, thread_id: str, *, format: str = "full", metadata_headers: Sequence[str] = ()
+    ) -> GmailThread:
+        params: dict[str, Any] = {"format": format}
+        if metadata_headers:
+            params["metadataHeaders"] = list(metadata_headers)
+        body = await self.api.get_json(
+            f"{self._prefix}/threads/{_segment(thread_id)}", params=params, what=f"thread {thread_id}"
+        )
+        return GmailThread.model_validate(body)
+
+    async def get_messages_metadata(
+        self, ids: Sequence[str], headers: Sequence[str] = METADATA_HEADERS
+    ) -> list[GmailMessage]:
+        """Metadata for many messages through the batch endpoint, in the order of `ids`.
+
+        Chunks of 25 go out concurrently; parts Gmail throttles are retried with backoff and
+        messages that no longer exist are left out.
+        """
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return []
+        found: dict[str, GmailMessage] = {}
+        semaphore = asyncio.Semaphore(BATCH_CONCURRENCY)
+        params = [("format", "metadata"), *(("metadataHeaders", h) for h in headers)]
+
+        async def run_chunk(chunk: list[str]) -> None:
+            async with semaphore:
+                await self._batch_get(chunk, params, found)
+
+        chunks = [unique[i : i + BATCH_CHUNK] for i in range(0, len(unique), BATCH_CHUNK)]
+        async with asyncio.TaskGroup() as group:
+            for chunk in chunks:
+                group.create_task(run_chunk(chunk))
+        return [found[i] for i in unique if i in found]
+
+    async def _batch_get(self, ids: list[str], params: list[tuple[str, str]], found: dict[str, GmailMessage]) -> None:
+        pending = list(ids)
+        for attempt in range(1, BATCH_PART_ATTEMPTS + 1):
+            paths = {mid: get_path(f"{self._prefix}/messages/{_segment(mid)}", params) for mid in pending}
+            content_type, body = encode_batch(paths)
+            response = await self.api.send(
+                "POST",
+                self.api.base_url + "/batch/gmail/v1",  # at the API host's root, beside /gmail/v1
+                content=body,
+                headers={"Content-Type": content_type},
+            )
+            parts = parse_batch(response.headers.get("content-type", ""), response.content)
+            retry: list[str] = []
+            wait = 0.0
+            for part in parts:
+                if part.content_id not in paths:
+                    continue
+                if 200 <= part.status < 300:
+                    found[part.content_id] = GmailMessage.model_validate(part.body)
+                elif part.status == 404:
+                    continue  # deleted since the list call
+                elif (part.status in (429, 403) and _part_rate_limited(part)) or part.status >= 500:
+                    retry.append(part.content_id)
+                    wait = max(wait, part.retry_after or 0.0)
+                else:
+                    raise _part_error(part)
+            answered = {p.content_id for p in parts}
+            retry += [mid for mid in pending if mid not in answered]
+            if not retry:
+                return
+            if attempt == BATCH_PART_ATTEMPTS:
+                raise RateLimited(
+                    "Gmail is throttling this account; try again in a minute.",
+                    service=SERVICE,
+                    retry_after=wait or None,
+                )
+            pending = retry
+            await asyncio.sleep(wait or random.uniform(0.1, 0.3) * 2**attempt)  # noqa: S311 - jitter
+
+    async def list_labels(self) -> list[Label]:
+        body = await self.api.get_json(f"{self._prefix}/labels")
+        return [Label.model_validate(item) for item in body.get("labels", [])]
+
+    async def get_attachment(self, message_id: str, attachment_id: str) -> Attachment:
+        body = await self.api.get_json(
+            f"{self._prefix}/messages/{_segment(message_id)}/attachments/{_segment(attachment_id)}",
+            what=f"attachment {attachment_id} of message {message_id}",
+        )
+        return Attachment.model_validate(body)
+
+    async def get_profile(self) -> dict[str, Any]:
+        return await self.api.get_json(f"{self._prefix}/profile")
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def send_message(self, message: EmailMessage, thread_id: str | None = None) -> MessageRef:
+        """Send once: a send is never retried when it might have gone through."""
+        body: dict[str, Any] = {"raw": encode_raw(message)}
+        if thread_id:
+            body["threadId"] = thread_id
+        result = await self.api.call_json("POST", f"{self._prefix}/messages/send", body=body, idempotent=False)
+        return MessageRef.model_validate(result)
+
+    async def create_draft(self, message: EmailMessage, thread_id: str | None = None) -> Draft:
+        inner: dict[str, Any] = {"raw": encode_raw(message)}
+        if thread_id:
+            inner["threadId"] = thread_id
+        result = await self.api.call_json("POST", f"{self._prefix}/drafts", body={"message": inner}, idempotent=False)
+        return Draft.model_validate(result)
+
+    async def send_draft(self, draft_id: str) -> MessageRef:
+        result = await self.api.call_json(
+            "POST", f"{self._prefix}/drafts/send", body={"id": draft_id}, idempotent=False, what=f"draft {draft_id}"
+        )
+        return MessageRef.model_validate(result)
+
+    async def list_drafts(self, *, max_results: int = 20) -> list[Draft]:
+        body = await self.api.get_json(f"{self._prefix}/drafts", params={"maxResults": max_results})
+        return [Draft.model_validate(item) for item in body.get("drafts", [])]
+
+    async def modify_message(
+        self, message_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> GmailMessage:
+        result = await self.api.call_json(
+            "POST",
+            f"{self._prefix}/messages/{_segment(message_id)}/modify",
+            body={"addLabelIds": list(add), "removeLabelIds": list(remove)},
+            what=f"message {message_id}",
+        )
+        return GmailMessage.model_validate(result)
+
+    async def batch_modify(self, ids: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        for start in range(0, len(ids), 1000):
+            await self.api.call_json(
+                "POST",
+                f"{self._prefix}/messages/batchModify",
+                body={"ids": list(ids[start : start + 1000]), "addLabelIds": list(add), "removeLabelIds": list(remove)},
+            )
+
+    async def trash_message(self, message_id: str) -> GmailMessage:
+        result = await self.api.call_json(
+            "POST", f"{self._prefix}/messages/{_segment(message_id)}/trash", what=f"message {message_id}"
+        )
+        return GmailMessage.model_validate(result)
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment (ids are opaque; never let one add path components)."""
+    return quote(value, safe="")
+
+
+def _part_rate_limited(part: PartResponse) -> bool:
+    if part.status == 429:
+        return True
+    error = part.body.get("error") if isinstance(part.body, dict) else None
+    reasons = {e.get("reason") for e in (error or {}).get("errors", []) if isinstance(e, dict)}
+    return bool(reasons & {"userRateLimitExceeded", "rateLimitExceeded"})
+
+
+def _part_error(part: PartResponse) -> Exception:
+    response = httpx2.Response(part.status, json=part.body if isinstance(part.body, dict) else {})
+    error = google_error_for(response, SERVICE, what=f"message {part.content_id}")
+    if part.status == 401:
+        return UpstreamUnavailable("Gmail rejected part of a batch request; try again.", service=SERVICE)
+    return error

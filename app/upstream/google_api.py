@@ -1,0 +1,104 @@
+"""One authenticated call to a Google API: token, retries, one refresh after a 401, error mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+
+from app.upstream.errors import google_error_for, is_google_rate_limit
+from app.upstream.google_auth import GoogleCredentials
+from app.upstream.retry import DEFAULT_POLICY, RetryPolicy, send_with_retries
+
+Params = dict[str, str | int | bool | list[str]] | None
+
+
+def google_retryable(response: httpx2.Response) -> bool:
+    return response.status_code >= 500 or is_google_rate_limit(response)
+
+
+class GoogleApi:
+    """Calls to one Google API on behalf of one user."""
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        credentials: GoogleCredentials,
+        user_id: str,
+        base_url: str,
+        service: str,
+        policy: RetryPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.http = http
+        self.credentials = credentials
+        self.user_id = user_id
+        self.base_url = base_url.rstrip("/")
+        self.service = service
+        self.policy = policy
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = True,
+        what: str = "",
+    ) -> httpx2.Response:
+        """Send with the user's token; returns a 2xx response or raises an `UpstreamError`."""
+        token = await self.credentials.access_token(self.user_id)
+        response = await self._send_once(method, url, token, params, json, content, headers, idempotent)
+        if response.status_code == 401:
+            # Expired or revoked early: one refresh, one more try (safe even for sends: a 401 did nothing).
+            token = await self.credentials.access_token(self.user_id, rejected=token)
+            response = await self._send_once(method, url, token, params, json, content, headers, idempotent)
+        if response.is_success:
+            return response
+        error = google_error_for(response, self.service, what=what)
+        if response.status_code == 401:
+            error = self.credentials.reconnect_error(str(error))
+        raise error
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        params: Params,
+        json: Any,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+        idempotent: bool,
+    ) -> httpx2.Response:
+        all_headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip", **(headers or {})}
+        return await send_with_retries(
+            lambda: self.http.request(method, url, params=params, json=json, content=content, headers=all_headers),
+            service=self.service,
+            retryable=google_retryable,
+            idempotent=idempotent,
+            policy=self.policy,
+        )
+
+    async def get_json(self, path: str, *, params: Params = None, what: str = "") -> dict[str, Any]:
+        response = await self.send("GET", self.base_url + path, params=params, what=what)
+        return response.json()
+
+    async def call_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        body: Any = None,
+        idempotent: bool = True,
+        what: str = "",
+    ) -> dict[str, Any]:
+        response = await self.send(
+            method, self.base_url + path, params=params, json=body, idempotent=idempotent, what=what
+        )
+        if not response.content:
+            return {}
+        return response.json()
