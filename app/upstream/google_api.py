@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
@@ -10,7 +11,7 @@ from app.upstream.errors import google_error_for, is_google_rate_limit
 from app.upstream.google_auth import GoogleCredentials
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy, send_with_retries
 
-Params = dict[str, str | int | bool | list[str]] | None
+Params = Mapping[str, str | int | bool | list[str]] | None
 
 
 def google_retryable(response: httpx2.Response) -> bool:
