@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import threading
 import time
@@ -18,18 +19,27 @@ class ThreadedServer:
     def __init__(self, app: ASGIApp | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
-        self._sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        v6 = address is not None and address.version == 6
+        self._sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
+        # A wildcard bind is reachable on loopback; URLs handed out must name a concrete host.
+        if address is not None and address.is_unspecified:
+            self._url_host = "[::1]" if v6 else "127.0.0.1"
+        else:
+            self._url_host = f"[{host}]" if v6 else host
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{self._url_host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> None:
         """Start serving; returns once the server accepts requests."""
@@ -64,6 +74,12 @@ class ThreadedServer:
             self._server.should_exit = True
             self._thread.join(timeout)
         self._sock.close()
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground (with signal handling) until interrupted."""
+        if self.app is None:
+            raise RuntimeError("no app to serve")
+        uvicorn.Server(uvicorn.Config(self.app, log_level="info")).run(sockets=[self._sock])
 
     def __enter__(self) -> ThreadedServer:
         self.start()

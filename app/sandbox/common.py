@@ -61,7 +61,13 @@ def google_error(
             "code": code,
             "message": message,
             "status": _STATUS_TEXT.get(code, "UNKNOWN"),
-            "errors": [{"domain": "global", "reason": reason or _DEFAULT_REASON.get(code, "error"), "message": message}],
+            "errors": [
+                {
+                    "domain": "global",
+                    "reason": reason or _DEFAULT_REASON.get(code, "error"),
+                    "message": message,
+                }
+            ],
         }
     }
     all_headers = dict(headers or {})

@@ -147,7 +147,7 @@ class World:
 
     def next_id(self, prefix: str = "") -> str:
         """A fresh, unique, Gmail-looking hex id."""
-        return f"{prefix}{0x18c0000000000000 + next(self._ids) * 7919:x}"
+        return f"{prefix}{0x18C0000000000000 + next(self._ids) * 7919:x}"
 
     def person_for_access_token(self, token: str) -> tuple[Person, GoogleAccessToken] | None:
         """The person a Google access token belongs to, if it is live."""

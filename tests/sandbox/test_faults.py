@@ -69,9 +69,7 @@ async def test_fail_next_fails_n_times_then_lets_requests_through(
     assert state.failures == []
 
 
-async def test_google_failures_use_the_google_error_shape(
-    client: httpx2.AsyncClient, state: FaultState
-) -> None:
+async def test_google_failures_use_the_google_error_shape(client: httpx2.AsyncClient, state: FaultState) -> None:
     state.fail_next("/gmail", 1, 403, "userRateLimitExceeded")
     error = (await client.get(GMAIL)).json()["error"]
     assert error["code"] == 403
@@ -100,9 +98,7 @@ async def test_fathom_failures_are_plain_json(client: httpx2.AsyncClient, state:
     assert set(response.json()) == {"error"}
 
 
-async def test_token_endpoint_failures_are_oauth_errors(
-    client: httpx2.AsyncClient, state: FaultState
-) -> None:
+async def test_token_endpoint_failures_are_oauth_errors(client: httpx2.AsyncClient, state: FaultState) -> None:
     state.fail_next("/google/token", 1, 400, "invalid_grant")
     response = await client.post("/google/token", data={"grant_type": "refresh_token"})
     assert response.json() == {
@@ -117,18 +113,14 @@ async def test_failures_only_hit_their_prefix(client: httpx2.AsyncClient, state:
     assert (await client.get(FATHOM)).status_code == 500
 
 
-async def test_control_paths_are_neither_logged_nor_faulted(
-    client: httpx2.AsyncClient, state: FaultState
-) -> None:
+async def test_control_paths_are_neither_logged_nor_faulted(client: httpx2.AsyncClient, state: FaultState) -> None:
     state.fail_next("", 1, 500)
     assert (await client.get("/_sandbox/x")).status_code == 200
     assert state.log == []
     assert state.failures[0].remaining == 1
 
 
-async def test_latency_is_applied_and_requests_still_succeed(
-    client: httpx2.AsyncClient, state: FaultState
-) -> None:
+async def test_latency_is_applied_and_requests_still_succeed(client: httpx2.AsyncClient, state: FaultState) -> None:
     state.add_latency("/gmail", 0.001)
     assert (await client.get(GMAIL)).status_code == 200
     assert len(state.requests()) == 1

@@ -270,9 +270,7 @@ def test_unticked_scopes_are_not_granted(client: TestClient) -> None:
 
 def test_userinfo_returns_the_signed_in_profile(client: TestClient) -> None:
     tokens = sign_in(client)
-    response = client.get(
-        "/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    )
+    response = client.get("/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert response.status_code == 200
     assert response.json() == {
         "sub": "1001",
@@ -288,18 +286,14 @@ def test_userinfo_returns_the_signed_in_profile(client: TestClient) -> None:
 
 def test_personal_accounts_have_no_hd(client: TestClient) -> None:
     tokens = sign_in(client, sandbox_login="bob@gmail.com")
-    response = client.get(
-        "/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    )
+    response = client.get("/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert "hd" not in response.json()
 
 
 def test_expired_access_tokens_are_refused(client: TestClient, world: World) -> None:
     tokens = sign_in(client)
     world.expire_all_access_tokens()
-    response = client.get(
-        "/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    )
+    response = client.get("/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
 
@@ -313,9 +307,7 @@ def test_revoking_the_refresh_token_kills_the_grant_and_its_access_tokens(client
     tokens = sign_in(client)
     assert client.post("/google/revoke", data={"token": tokens["refresh_token"]}).json() == {}
     assert refresh(client, tokens["refresh_token"]).json()["error"] == "invalid_grant"
-    userinfo = client.get(
-        "/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    )
+    userinfo = client.get("/google/v1/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert userinfo.status_code == 401
 
 
@@ -349,6 +341,7 @@ def test_chooser_lists_accounts_and_optional_scopes(client: TestClient) -> None:
     response = client.get("/google/o/oauth2/v2/auth", params=params)
     assert response.status_code == 200
     page = response.text
+    assert 'action="/google/o/oauth2/v2/auth"' in page
     assert 'name="sandbox_login" value="ada@example.com"' in page
     assert 'name="sandbox_login" value="bob@gmail.com"' in page
     assert f'name="sandbox_scopes" value="{GMAIL}" checked' in page

@@ -132,3 +132,10 @@ def test_stopped_server_refuses_connections() -> None:
     server.stop()
     with pytest.raises(httpx2.ConnectError):
         httpx2.get(f"{url}/google/.well-known/openid-configuration", timeout=2)
+
+
+def test_server_defaults_to_the_seeded_world() -> None:
+    with SandboxServer() as server:
+        accounts = httpx2.get(f"{server.base_url}/_sandbox/accounts").json()["accounts"]
+    assert {account["email"] for account in accounts} == set(server.world.people)
+    assert any(account["fathom_key"] for account in accounts)

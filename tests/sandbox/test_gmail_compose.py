@@ -1,0 +1,167 @@
+"""Sending and drafts in the sandbox Gmail API: threading, delivery between mailboxes, Bcc, errors."""
+
+from __future__ import annotations
+
+import base64
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from tests.sandbox.gmail_world import ALICE, API, BOB, MODIFY, READONLY, SEND, GmailWorld, build, mail
+
+URL = "/gmail" + API
+
+
+@pytest.fixture
+def gw() -> GmailWorld:
+    return build()
+
+
+def raw(message: EmailMessage) -> str:
+    return base64.urlsafe_b64encode(message.as_bytes()).decode()
+
+
+def stored_headers(gw: GmailWorld, owner: str, message_id: str) -> Any:
+    return message_from_bytes(gw.world.mailboxes[owner].messages[message_id].raw, policy=policy.default)
+
+
+def send(gw: GmailWorld, body: dict[str, Any], scopes: tuple[str, ...] = (SEND,)) -> Any:
+    return gw.client.post(URL + "/messages/send", json=body, headers=gw.headers(scopes=scopes))
+
+
+def reply_to_plan(subject: str = "Re: Quarterly plan") -> EmailMessage:
+    return mail(
+        ALICE,
+        f"Bob Brown <{BOB}>",
+        subject,
+        "Agreed, let's go.\n",
+        In_Reply_To="<plan@example.com>",
+        References="<plan@example.com>",
+    )
+
+
+def test_send_with_thread_id_keeps_the_thread_and_delivers_threaded_to_the_recipient(gw: GmailWorld) -> None:
+    thread_id = gw.ids["plain"]
+    response = send(gw, {"raw": raw(reply_to_plan()), "threadId": thread_id})
+    assert response.status_code == 200, response.text
+    sent = response.json()
+    assert sent["threadId"] == thread_id and sent["labelIds"] == ["SENT"]
+    headers = stored_headers(gw, ALICE, sent["id"])
+    assert headers["From"] == f"Alice Adams <{ALICE}>"
+    assert headers["Message-ID"] and headers["Date"]
+
+    bob = gw.world.mailboxes[BOB]
+    [delivered] = [m for m in bob.messages.values() if m.id not in gw.ids.values()]
+    assert delivered.label_ids == {"INBOX", "UNREAD"}
+    assert delivered.thread_id == bob.messages[gw.ids["bob_plan"]].thread_id
+    bob_headers = gw.headers(BOB, (READONLY,))
+    listed = gw.client.get(URL + "/messages", params={"q": "is:unread from:alice"}, headers=bob_headers)
+    assert listed.json()["messages"] == [{"id": delivered.id, "threadId": delivered.thread_id}]
+
+
+def test_send_with_a_changed_subject_starts_a_new_thread(gw: GmailWorld) -> None:
+    sent = send(gw, {"raw": raw(reply_to_plan("Something else")), "threadId": gw.ids["plain"]}).json()
+    assert sent["threadId"] == sent["id"]
+
+
+def test_send_without_thread_id_starts_a_new_thread_even_for_a_reply(gw: GmailWorld) -> None:
+    sent = send(gw, {"raw": raw(reply_to_plan())}).json()
+    assert sent["threadId"] == sent["id"]
+
+
+def test_send_to_an_unknown_thread_is_404(gw: GmailWorld) -> None:
+    assert send(gw, {"raw": raw(reply_to_plan()), "threadId": "18c0ffffffffffff"}).status_code == 404
+
+
+def test_bcc_recipients_get_the_message_without_the_bcc_header(gw: GmailWorld) -> None:
+    message = mail(ALICE, "someone@elsewhere.example", "Secret", "psst\n", Bcc=BOB)
+    sent = send(gw, {"raw": raw(message)}).json()
+    assert stored_headers(gw, ALICE, sent["id"])["Bcc"] == BOB
+    [delivered] = [m for m in gw.world.mailboxes[BOB].messages.values() if m.id not in gw.ids.values()]
+    assert b"Bcc" not in delivered.raw and b"Subject: Secret" in delivered.raw
+
+
+def test_send_to_oneself_lands_in_the_inbox_once(gw: GmailWorld) -> None:
+    sent = send(gw, {"raw": raw(mail(ALICE, ALICE, "Note to self", "milk\n"))}).json()
+    assert sent["labelIds"] == ["INBOX", "SENT", "UNREAD"]
+    assert len(gw.world.mailboxes[ALICE].messages) == len([i for i in gw.ids if i != "bob_plan"]) + 1
+
+
+def test_sent_attachments_get_attachment_ids(gw: GmailWorld) -> None:
+    message = mail(ALICE, BOB, "Slides", "Attached.\n")
+    message.add_attachment(b"slide bytes", maintype="application", subtype="octet-stream", filename="deck.key")
+    sent = send(gw, {"raw": raw(message)}).json()
+    part = gw.client.get(URL + f"/messages/{sent['id']}", headers=gw.headers()).json()["payload"]["parts"][1]
+    fetched = gw.client.get(
+        URL + f"/messages/{sent['id']}/attachments/{part['body']['attachmentId']}", headers=gw.headers()
+    )
+    assert base64.urlsafe_b64decode(fetched.json()["data"]) == b"slide bytes"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "'raw' RFC822 payload message string or uploading message via /upload/* URL required"),
+        ({"raw": "***"}, "Invalid value for ByteString: ***"),
+        ({"raw": raw(mail(ALICE, "", "No one", "hello\n"))}, "Recipient address required"),
+        ({"raw": "eA", "labels": []}, 'Invalid JSON payload received. Unknown name "labels": Cannot find field.'),
+    ],
+)
+def test_send_rejects_what_gmail_rejects(gw: GmailWorld, body: dict[str, Any], message: str) -> None:
+    response = send(gw, body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == message
+
+
+def test_send_needs_a_sending_scope(gw: GmailWorld) -> None:
+    response = send(gw, {"raw": raw(reply_to_plan())}, scopes=(READONLY,))
+    assert response.status_code == 403
+
+
+def test_draft_create_list_get_and_send(gw: GmailWorld) -> None:
+    headers = gw.headers(scopes=(MODIFY,))
+    body = {"message": {"raw": raw(reply_to_plan()), "threadId": gw.ids["plain"]}}
+    created = gw.client.post(URL + "/drafts", json=body, headers=headers).json()
+    assert created["id"].startswith("r")
+    assert created["message"]["labelIds"] == ["DRAFT"]
+    assert created["message"]["threadId"] == gw.ids["plain"]
+
+    listed = gw.client.get(URL + "/drafts", headers=headers).json()
+    assert listed == {
+        "drafts": [{"id": created["id"], "message": {"id": created["message"]["id"], "threadId": gw.ids["plain"]}}],
+        "resultSizeEstimate": 1,
+    }
+    fetched = gw.client.get(URL + f"/drafts/{created['id']}", params={"format": "metadata"}, headers=headers)
+    assert fetched.json()["message"]["labelIds"] == ["DRAFT"]
+
+    sent = gw.client.post(URL + "/drafts/send", json={"id": created["id"]}, headers=headers).json()
+    assert sent["labelIds"] == ["SENT"] and sent["threadId"] == gw.ids["plain"]
+    assert gw.client.get(URL + "/drafts", headers=headers).json() == {"resultSizeEstimate": 0}
+    assert gw.client.get(URL + f"/drafts/{created['id']}", headers=headers).status_code == 404
+    assert any(m.label_ids == {"INBOX", "UNREAD"} for m in gw.world.mailboxes[BOB].messages.values())
+
+
+def test_draft_update_replaces_the_message_and_delete_removes_it(gw: GmailWorld) -> None:
+    headers = gw.headers(scopes=(MODIFY,))
+    first = {"message": {"raw": raw(mail(ALICE, BOB, "Draft one", "v1\n"))}}
+    created = gw.client.post(URL + "/drafts", json=first, headers=headers).json()
+    second = {"id": created["id"], "message": {"raw": raw(mail(ALICE, BOB, "Draft two", "v2\n"))}}
+    updated = gw.client.put(URL + f"/drafts/{created['id']}", json=second, headers=headers).json()
+    assert updated["id"] == created["id"] and updated["message"]["id"] != created["message"]["id"]
+    found = gw.client.get(URL + "/drafts", params={"q": "subject:two"}, headers=headers).json()
+    assert [d["id"] for d in found["drafts"]] == [created["id"]]
+    assert created["message"]["id"] not in gw.world.mailboxes[ALICE].messages
+
+    assert gw.client.delete(URL + f"/drafts/{created['id']}", headers=headers).status_code == 204
+    assert updated["message"]["id"] not in gw.world.mailboxes[ALICE].messages
+
+
+def test_sending_a_draft_without_recipients_keeps_the_draft(gw: GmailWorld) -> None:
+    headers = gw.headers(scopes=(MODIFY,))
+    body = {"message": {"raw": raw(mail(ALICE, "", "Unaddressed", "hi\n"))}}
+    created = gw.client.post(URL + "/drafts", json=body, headers=headers).json()
+    response = gw.client.post(URL + "/drafts/send", json={"id": created["id"]}, headers=headers)
+    assert response.json()["error"]["message"] == "Recipient address required"
+    assert gw.client.get(URL + f"/drafts/{created['id']}", headers=headers).status_code == 200
