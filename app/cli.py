@@ -90,9 +90,7 @@ async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[T]
 
 def _need_key(settings: Settings) -> None:
     if not settings.encryption_keys:
-        raise ConfigError(
-            "TOKEN_ENCRYPTION_KEY is missing: run `switchboard gen-key` and set the printed value."
-        )
+        raise ConfigError("TOKEN_ENCRYPTION_KEY is missing: run `switchboard gen-key` and set the printed value.")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

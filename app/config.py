@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_SCOPES = "openid email profile https://www.googleapis.com/auth/gmail.modify https://www.googleapis.com/auth/calendar"
+DEFAULT_SCOPES = (
+    "openid email profile https://www.googleapis.com/auth/gmail.modify https://www.googleapis.com/auth/calendar"
+)
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "changethis", "secret", "xxx", "todo", "replace-me"})
 GEN_KEY_HINT = "run `switchboard gen-key` and set the printed value"
 
@@ -57,6 +59,9 @@ class Settings(BaseSettings):
     calendar_api_base: str = Field("https://www.googleapis.com/calendar/v3", description="Calendar API base")
     fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    unsafe_allow_loopback_client_metadata: bool = Field(
+        False, description="UNSAFE, tests only: accept http:// and loopback client metadata document URLs"
+    )
     sandbox: bool = Field(False, description="Set by `serve --sandbox`: built-in sandbox upstreams")
 
     @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", mode="before")
@@ -64,9 +69,7 @@ class Settings(BaseSettings):
     def _lists(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator(
-        "public_url", "google_redirect_uri", "gmail_api_base", "calendar_api_base", "fathom_api_base"
-    )
+    @field_validator("public_url", "google_redirect_uri", "gmail_api_base", "calendar_api_base", "fathom_api_base")
     @classmethod
     def _url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
@@ -88,9 +91,7 @@ class Settings(BaseSettings):
         value = value.strip()
         scheme, sep, rest = value.partition("://")
         if not sep:
-            raise ValueError(
-                "expected a URL like sqlite+aiosqlite:///./data/switchboard.db or postgresql://…"
-            )
+            raise ValueError("expected a URL like sqlite+aiosqlite:///./data/switchboard.db or postgresql://…")
         scheme = scheme.lower()
         if scheme in ("postgres", "postgresql", "postgresql+asyncpg"):
             return f"postgresql+asyncpg://{rest}"
@@ -126,9 +127,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def encryption_keys(self) -> list[str]:
-        return [
-            key for key in self.token_encryption_key.split(",") if key and key.lower() not in PLACEHOLDERS
-        ]
+        return [key for key in self.token_encryption_key.split(",") if key and key.lower() not in PLACEHOLDERS]
 
     @property
     def mcp_url(self) -> str:
@@ -159,7 +158,5 @@ class Settings(BaseSettings):
                 "(README: Google Cloud setup) and set its client id."
             )
         if self.google_client_secret.strip().lower() in PLACEHOLDERS:
-            found.append(
-                "GOOGLE_CLIENT_SECRET is missing: set the secret of the same Google OAuth web client."
-            )
+            found.append("GOOGLE_CLIENT_SECRET is missing: set the secret of the same Google OAuth web client.")
         return found

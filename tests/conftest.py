@@ -48,9 +48,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[str, str | None]]:
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, str | None]]:
     """A fresh database: a SQLite file, or a private schema on the test PostgreSQL server."""
     backend = getattr(request, "param", "sqlite")
     if backend == "sqlite":

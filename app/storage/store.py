@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.crypto import KeyRing, hash_token, new_token
 from app.storage import tables as t
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from app.storage.clock import utcnow
+from app.storage.oauth import OAuthStore
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ def _user(row: sa.Row[Any]) -> User:
     )
 
 
-class Store:
+class Store(OAuthStore):
     """Persistence for users, credentials, issued tokens and audit events."""
 
     def __init__(self, engine: AsyncEngine, keyring: KeyRing) -> None:
@@ -101,9 +99,7 @@ class Store:
         """Create the user for this Google `sub`, or refresh their profile; re-activates a revoked user."""
         now = utcnow()
         async with self.engine.begin() as conn:
-            existing = (
-                await conn.execute(sa.select(t.users.c.id).where(t.users.c.google_sub == google_sub))
-            ).first()
+            existing = (await conn.execute(sa.select(t.users.c.id).where(t.users.c.google_sub == google_sub))).first()
             if existing is None:
                 user_id = str(uuid.uuid4())
                 await conn.execute(
@@ -162,6 +158,15 @@ class Store:
                     .values(last_active_at=when)
                 )
 
+    async def touch_personal_tokens(self, used: Mapping[str, datetime]) -> None:
+        if not used:
+            return
+        async with self.engine.begin() as conn:
+            for token_id, when in used.items():
+                await conn.execute(
+                    t.personal_tokens.update().where(t.personal_tokens.c.id == token_id).values(last_used_at=when)
+                )
+
     async def revoke_user(self, user_id: str) -> int:
         """Revoke every token of the user and mark them revoked; returns how many tokens died."""
         now = utcnow()
@@ -207,9 +212,7 @@ class Store:
 
     async def get_google_grant(self, user_id: str) -> GoogleGrant | None:
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(sa.select(t.google_grants).where(t.google_grants.c.user_id == user_id))
-            ).first()
+            row = (await conn.execute(sa.select(t.google_grants).where(t.google_grants.c.user_id == user_id))).first()
         if row is None:
             return None
         return GoogleGrant(
@@ -221,9 +224,7 @@ class Store:
             updated_at=row.updated_at,
         )
 
-    async def replace_google_token(
-        self, user_id: str, token: Mapping[str, Any], expected_version: int
-    ) -> bool:
+    async def replace_google_token(self, user_id: str, token: Mapping[str, Any], expected_version: int) -> bool:
         """Compare-and-set the token after a refresh; False when another process wrote first."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -265,9 +266,7 @@ class Store:
     async def get_fathom_key(self, user_id: str) -> str | None:
         async with self.engine.connect() as conn:
             row = (
-                await conn.execute(
-                    sa.select(t.fathom_keys.c.key_ciphertext).where(t.fathom_keys.c.user_id == user_id)
-                )
+                await conn.execute(sa.select(t.fathom_keys.c.key_ciphertext).where(t.fathom_keys.c.user_id == user_id))
             ).first()
         return self.keyring.decrypt(row.key_ciphertext) if row else None
 
@@ -284,9 +283,7 @@ class Store:
 
     # -- personal access tokens ---------------------------------------------------------------
 
-    async def create_personal_token(
-        self, user_id: str, label: str, ttl: timedelta
-    ) -> tuple[PersonalToken, str]:
+    async def create_personal_token(self, user_id: str, label: str, ttl: timedelta) -> tuple[PersonalToken, str]:
         """Mint a personal access token; the plaintext is returned once and never stored."""
         plaintext = new_token("sbp_")
         now = utcnow()
@@ -369,9 +366,7 @@ class Store:
 
     async def prune_audit_events(self, older_than: datetime) -> int:
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                t.audit_events.delete().where(t.audit_events.c.created_at < older_than)
-            )
+            result = await conn.execute(t.audit_events.delete().where(t.audit_events.c.created_at < older_than))
         return result.rowcount
 
     async def count_audit_events(self, user_id: str | None = None) -> int:
@@ -394,9 +389,7 @@ class Store:
             rotated = current = 0
             key_col, secret_col = table.c[key_column], table.c[secret_column]
             async with self.engine.connect() as conn:
-                rows = (
-                    await conn.execute(sa.select(key_col, secret_col).where(secret_col.is_not(None)))
-                ).all()
+                rows = (await conn.execute(sa.select(key_col, secret_col).where(secret_col.is_not(None)))).all()
             for key, ciphertext in rows:
                 if self.keyring.is_current(ciphertext):
                     current += 1

@@ -41,9 +41,7 @@ def _ts(name: str, nullable: bool = False) -> sa.Column[datetime]:
 
 
 def _user_fk(nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(
-        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=nullable
-    )
+    return sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=nullable)
 
 
 users = sa.Table(
@@ -147,9 +145,7 @@ device_authorizations = sa.Table(
     sa.Column("device_code_hash", sa.String(64), primary_key=True),
     sa.Column("user_code", sa.String(16), nullable=False, unique=True),
     sa.Column("client_label", sa.String(200), nullable=False),
-    sa.Column(
-        "status", sa.String(10), nullable=False, server_default="pending"
-    ),  # pending|approved|denied|used
+    sa.Column("status", sa.String(10), nullable=False, server_default="pending"),  # pending|approved|denied|used
     _user_fk(nullable=True),
     sa.Column("interval", sa.Integer, nullable=False, server_default="5"),
     _ts("expires_at"),

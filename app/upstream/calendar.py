@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date as Date
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ class EventTime(_Resource):
     """`dateTime` (RFC 3339) for timed events, `date` for all-day ones (end date exclusive)."""
 
     date_time: datetime | None = None
-    date: date | None = None
+    date: Date | None = None
     time_zone: str | None = None
 
     @property

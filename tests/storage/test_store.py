@@ -17,9 +17,7 @@ pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
 
 async def _alice(store: Store):
-    return await store.upsert_user(
-        google_sub="1001", email="alice@acme.example", name="Alice", domain="acme.example"
-    )
+    return await store.upsert_user(google_sub="1001", email="alice@acme.example", name="Alice", domain="acme.example")
 
 
 async def test_upserting_the_same_google_sub_updates_one_user(store: Store) -> None:
@@ -132,9 +130,7 @@ async def test_audit_events_are_recorded_and_pruned_by_age(store: Store) -> None
 
 async def test_concurrent_writers_do_not_lose_rows(store: Store) -> None:
     async def sign_in(n: int) -> None:
-        await store.upsert_user(
-            google_sub=str(n), email=f"u{n}@acme.example", name=f"U{n}", domain="acme.example"
-        )
+        await store.upsert_user(google_sub=str(n), email=f"u{n}@acme.example", name=f"U{n}", domain="acme.example")
 
     await asyncio.gather(*(sign_in(n) for n in range(20)))
     assert len(await store.list_users()) == 20

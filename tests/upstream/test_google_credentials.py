@@ -1,0 +1,112 @@
+"""Google access tokens: refresh once for many callers, keep refresh tokens, flag dead grants."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.upstream.errors import NeedsReconnect, RateLimited, UpstreamUnavailable
+from app.upstream.gmail import GmailClient
+from tests.upstream.conftest import Connected
+
+
+def _token_requests(alice: Connected) -> int:
+    return len([r for r in alice.sandbox.faults.requests("/google/token") if r.method == "POST"])
+
+
+async def test_fifty_concurrent_calls_with_an_expired_token_cause_exactly_one_refresh(alice: Connected) -> None:
+    before = await alice.store.get_google_grant(alice.user.id)
+    assert before is not None
+    alice.sandbox.world.expire_all_access_tokens()
+    refreshes_before = _token_requests(alice)
+    gmail = alice.gmail()
+
+    async with asyncio.timeout(30):
+        results = await asyncio.gather(*(gmail.list_messages(max_results=1) for _ in range(50)))
+
+    assert all(r.messages for r in results)
+    assert _token_requests(alice) - refreshes_before == 1
+    after = await alice.store.get_google_grant(alice.user.id)
+    assert after is not None
+    assert after.token["access_token"] != before.token["access_token"]
+    assert after.token["refresh_token"] == before.token["refresh_token"]  # Google sent none: kept
+
+
+async def test_an_expiring_token_is_refreshed_before_use_and_persisted_encrypted(alice: Connected) -> None:
+    grant = await alice.store.get_google_grant(alice.user.id)
+    assert grant is not None
+    stale = dict(grant.token, expires_at=0)
+    await alice.store.save_google_grant(alice.user.id, stale, grant.scopes)
+
+    token = await alice.credentials.access_token(alice.user.id)
+
+    assert token != grant.token["access_token"]
+    stored = await alice.store.get_google_grant(alice.user.id)
+    assert stored is not None and stored.token["access_token"] == token
+
+
+async def test_invalid_grant_on_refresh_flags_the_grant_and_says_where_to_reconnect(alice: Connected) -> None:
+    alice.sandbox.world.revoke_grants_of(alice.user.email)
+    alice.sandbox.world.expire_all_access_tokens()
+
+    with pytest.raises(NeedsReconnect, match="Reconnect Google at http://localhost:8080/account"):
+        await alice.gmail().list_messages()
+
+    grant = await alice.store.get_google_grant(alice.user.id)
+    assert grant is not None and grant.status == "needs_reconnect"
+    with pytest.raises(NeedsReconnect):  # and no further refresh attempts hit Google
+        before = _token_requests(alice)
+        try:
+            await alice.gmail().list_messages()
+        finally:
+            assert _token_requests(alice) == before
+
+
+async def test_a_401_mid_call_refreshes_once_and_retries(alice: Connected) -> None:
+    alice.sandbox.faults.fail_next("/gmail", 1, 401)
+    before = _token_requests(alice)
+
+    result = await alice.gmail().list_messages(max_results=3)
+
+    assert len(result.messages) == 3
+    assert _token_requests(alice) - before == 1
+
+
+async def test_a_429_with_retry_after_is_waited_out_and_retried(alice: Connected) -> None:
+    alice.sandbox.faults.fail_next("/gmail", 1, 429, reason="rateLimitExceeded", retry_after="1")
+    result = await alice.gmail().list_messages(max_results=2)
+    assert len(result.messages) == 2
+    listed = [r for r in alice.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages") if r.method == "GET"]
+    assert len(listed) == 2
+
+
+async def test_a_403_user_rate_limit_is_retried(alice: Connected) -> None:
+    alice.sandbox.faults.fail_next("/gmail", 2, 403, reason="userRateLimitExceeded")
+    assert (await alice.gmail().list_messages(max_results=1)).messages
+
+
+async def test_a_persistent_503_becomes_an_unavailable_error_within_the_time_bound(alice: Connected) -> None:
+    alice.sandbox.faults.fail_next("/gmail", 100, 503)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(UpstreamUnavailable, match="Gmail is unavailable"):
+        await alice.gmail().list_messages()
+    assert loop.time() - started < 3.5
+
+
+async def test_rate_limits_that_outlast_the_retries_say_so(alice: Connected) -> None:
+    alice.sandbox.faults.fail_next("/gmail", 100, 429, reason="rateLimitExceeded")
+    with pytest.raises(RateLimited, match="rate-limiting"):
+        await alice.gmail().list_messages()
+
+
+async def test_a_send_is_not_retried_after_a_server_error(alice: Connected) -> None:
+    from app.upstream.gmail_compose import build_message
+
+    alice.sandbox.faults.fail_next("/gmail/gmail/v1/users/me/messages/send", 1, 500)
+    message = build_message(sender=alice.user.email, to=["bob@acme.example"], subject="Hi", body="Hello")
+    with pytest.raises(UpstreamUnavailable):
+        await GmailClient(alice.gmail().api).send_message(message)
+    sends = alice.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send")
+    assert len(sends) == 1
