@@ -11,18 +11,30 @@ from importlib.metadata import version
 from urllib.parse import urlsplit
 
 import httpx2
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from app.auth.consent import ConsentPages
+from app.auth.google_signin import GoogleSignIn
+from app.auth.provider import SwitchboardAuthProvider
+from app.auth.routes import authorization_server_routes, request_state_key
+from app.auth.verifier import SwitchboardTokenVerifier
+from app.browser import STATIC_DIR
 from app.config import Settings
 from app.crypto import KeyRing
 from app.services import Services
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
+from app.tools import INSTRUCTIONS, register_tools
 
 logger = logging.getLogger(__name__)
 
@@ -40,25 +52,38 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     if settings.is_local:
         hosts += ["localhost:*", "127.0.0.1:*", "[::1]:*", "localhost", "127.0.0.1"]
         origins += ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-    )
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def build_mcp_server(services: Services) -> MCPServer:
-    """The MCP server with its tools."""
-    return MCPServer(
+def build_mcp_server(services: Services, verifier: SwitchboardTokenVerifier) -> MCPServer:
+    """The MCP server with its tools, accepting only our bearer tokens bound to $PUBLIC_URL/mcp."""
+    settings = services.settings
+    mcp = MCPServer(
         "switchboard",
         title="Switchboard",
-        instructions="Your Gmail, Google Calendar and Fathom meetings.",
+        instructions=INSTRUCTIONS,
         version=VERSION,
+        token_verifier=verifier,
+        # URLs as plain strings: a parsed URL would gain a trailing slash and break issuer comparison.
+        auth=AuthSettings.model_validate(
+            {
+                "issuer_url": settings.public_url,
+                "resource_server_url": settings.mcp_url,
+                "validate_token_resource": True,
+            }
+        ),
+        request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
     )
+    register_tools(mcp, services)
+    return mcp
 
 
 def create_app(settings: Settings) -> Starlette:
     """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool."""
     services = Services(settings=settings, keyring=KeyRing(settings.encryption_keys))
-    mcp = build_mcp_server(services)
+    verifier = SwitchboardTokenVerifier(services)
+    provider = SwitchboardAuthProvider(services, verifier)
+    mcp = build_mcp_server(services, verifier)
     mcp_app = mcp.streamable_http_app(
         streamable_http_path="/mcp",
         json_response=True,
@@ -75,9 +100,11 @@ def create_app(settings: Settings) -> Starlette:
             async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits) as http:
                 services.store = Store(engine, services.keyring)
                 services.http = http
-                async with mcp.session_manager.run():
+                async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
+                    flusher = background.create_task(verifier.run_activity_flusher())
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
                     yield
+                    flusher.cancel()
         finally:
             await engine.dispose()
 
@@ -99,8 +126,22 @@ def create_app(settings: Settings) -> Starlette:
 
     routes = [
         Route("/health", health, methods=["GET", "HEAD"]),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        *authorization_server_routes(provider, settings),
+        *GoogleSignIn(services).routes(),
+        *ConsentPages(provider).routes(),
         Mount("/", app=mcp_app),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.session_secret,
+            session_cookie="switchboard_session",
+            max_age=14 * 24 * 3600,
+            same_site="lax",
+            https_only=not settings.is_local,
+        )
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.services = services
     return app

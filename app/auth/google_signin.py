@@ -1,0 +1,153 @@
+"""Google sign-in (Authlib): who the person is, whether they may use this server, and their grant."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.starlette_client import OAuth
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from app.browser import message_page, safe_next
+from app.config import Settings
+from app.services import Services
+from app.upstream.google_auth import with_expiry
+
+logger = logging.getLogger(__name__)
+
+GMAIL_SCOPE_PREFIX = "https://www.googleapis.com/auth/gmail."
+CALENDAR_SCOPE_PREFIX = "https://www.googleapis.com/auth/calendar"
+FULL_MAIL_SCOPE = "https://mail.google.com/"
+
+
+def refusal_reason(settings: Settings, claims: dict[str, Any]) -> str | None:
+    """Why this verified identity may not sign in, or None when it may."""
+    email = str(claims.get("email") or "").lower()
+    if not email:
+        return "Google did not share an email address for this account."
+    if claims.get("email_verified") is not True:
+        return f"Google has not verified the address {email}; verify it with Google, then try again."
+    domains, emails = settings.allowed_email_domains, settings.allowed_emails
+    if not domains and not emails:
+        return None
+    if email in emails:
+        return None
+    domain = str(claims.get("hd") or "").lower() or email.rpartition("@")[2]
+    if domain in domains or email.rpartition("@")[2] in domains:
+        return None
+    allowed = ", ".join(domains) if domains else "a list of named people"
+    return f"{email} is not allowed to use this Switchboard (it is for {allowed}). Sign in with your work account."
+
+
+def missing_capabilities(granted: list[str]) -> list[str]:
+    """What will not work because the person unticked scopes on Google's consent screen."""
+    missing: list[str] = []
+    if not any(s.startswith(GMAIL_SCOPE_PREFIX) or s == FULL_MAIL_SCOPE for s in granted):
+        missing.append("Gmail (search, read, send, drafts, labels)")
+    elif not any(s in (GMAIL_SCOPE_PREFIX + "modify", FULL_MAIL_SCOPE) for s in granted):
+        missing.append("Gmail changes (labels, archive, mark read)")
+    if not any(s.startswith(CALENDAR_SCOPE_PREFIX) for s in granted):
+        missing.append("Google Calendar (events, free time, invitations)")
+    return missing
+
+
+class GoogleSignIn:
+    """Routes `/auth/login`, `/auth/callback`, `/auth/logout`; the session keeps `user_id`."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        settings = services.settings
+        self.oauth = OAuth()
+        self.oauth.register(
+            "google",
+            client_id=settings.google_client_id,
+            client_secret=settings.google_client_secret,
+            server_metadata_url=settings.google_discovery_url,
+            client_kwargs={"scope": settings.google_oauth_scopes, "code_challenge_method": "S256", "timeout": 15},
+        )
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/auth/login", self.login, methods=["GET"]),
+            Route("/auth/callback", self.callback, methods=["GET"]),
+            Route("/auth/logout", self.logout, methods=["POST"]),
+        ]
+
+    async def login(self, request: Request) -> Response:
+        request.session["next"] = safe_next(request.query_params.get("next"))
+        google = self.oauth.create_client("google")
+        assert google is not None  # registered in __init__  # noqa: S101
+        return await google.authorize_redirect(
+            request,
+            self.services.settings.google_redirect_uri,
+            access_type="offline",
+            prompt="consent",
+            include_granted_scopes="true",
+        )
+
+    async def callback(self, request: Request) -> Response:
+        google = self.oauth.create_client("google")
+        assert google is not None  # noqa: S101
+        if request.query_params.get("error") == "access_denied":
+            return message_page(
+                request,
+                "Sign-in cancelled",
+                "You cancelled the Google sign-in. Nothing was connected.",
+                action_url="/auth/login",
+                action_label="Try again",
+            )
+        try:
+            token = await google.authorize_access_token(request)
+        except OAuthError as exc:
+            logger.info("google sign-in failed: %s", exc.error)
+            return message_page(
+                request,
+                "Sign-in did not complete",
+                "Google sign-in could not be completed (the link may have expired). Please start again.",
+                status_code=400,
+                action_url="/auth/login",
+                action_label="Sign in again",
+            )
+        claims: dict[str, Any] = dict(token.get("userinfo") or {})
+        reason = refusal_reason(self.services.settings, claims)
+        if reason:
+            logger.info("sign-in refused for sub %s", claims.get("sub"))
+            return message_page(request, "Sign-in refused", reason, status_code=403)
+        store = self.services.get_store()
+        email = str(claims["email"]).lower()
+        user = await store.upsert_user(
+            google_sub=str(claims["sub"]),
+            email=email,
+            name=str(claims.get("name") or email),
+            domain=str(claims.get("hd") or email.rpartition("@")[2]),
+        )
+        granted = str(token.get("scope") or "").split()
+        kept = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "expires_in")
+        stored = with_expiry({key: token[key] for key in kept if key in token})
+        if "refresh_token" not in stored:
+            previous = await store.get_google_grant(user.id)
+            if previous and previous.token.get("refresh_token"):
+                stored["refresh_token"] = previous.token["refresh_token"]
+        await store.save_google_grant(user.id, stored, granted)
+        next_url = safe_next(request.session.get("next"))
+        request.session.clear()  # a fresh session for the signed-in person (no fixation)
+        request.session["user_id"] = user.id
+        missing = missing_capabilities(granted)
+        if missing:
+            return message_page(
+                request,
+                "Some permissions were not granted",
+                "You are signed in, but you unticked some permissions on Google's screen, so these will not work:",
+                details=missing,
+                action_url="/auth/login?next=" + next_url,
+                action_label="Grant the missing permissions",
+                continue_url=next_url,
+            )
+        return RedirectResponse(next_url, status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        request.session.clear()
+        return RedirectResponse("/", status_code=303)

@@ -1,0 +1,235 @@
+"""The MCP OAuth authorization server, backed by the Store (works across replicas).
+
+The browser leg of `/authorize` carries its parameters in a signed, short-lived `request` value
+rather than server memory, so sign-in and consent may land on any replica.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    IdentityAssertionParams,
+    RefreshToken,
+    RegistrationError,
+    TokenError,
+)
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from pydantic import AnyUrl
+
+from app.auth.clients import (
+    ClientMetadataError,
+    SwitchboardClient,
+    client_from_metadata,
+    fetch_client_metadata,
+    is_metadata_document_id,
+    redirect_uri_allowed,
+)
+from app.auth.verifier import SwitchboardTokenVerifier
+from app.services import Services
+from app.storage.clock import utcnow
+from app.storage.oauth import IssuedTokens
+
+logger = logging.getLogger(__name__)
+
+ACCESS_TTL = timedelta(hours=1)
+CODE_TTL = timedelta(minutes=5)
+PENDING_MAX_AGE = 15 * 60  # seconds a person has to sign in and consent
+CIMD_FRESH = timedelta(hours=1)
+
+
+def same_resource(a: str, b: str) -> bool:
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
+
+
+class SwitchboardAuthProvider:
+    """`OAuthAuthorizationServerProvider` for MCP clients (Claude, mcp-remote, any client)."""
+
+    def __init__(self, services: Services, verifier: SwitchboardTokenVerifier) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.verifier = verifier
+        self.pending = URLSafeTimedSerializer(self.settings.session_secret, salt="switchboard-authorize")
+
+    # -- clients ------------------------------------------------------------------------------
+
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        store = self.services.get_store()
+        record = await store.get_client(client_id)
+        if is_metadata_document_id(client_id):
+            if record is not None and record.fetched_at and utcnow() - record.fetched_at < CIMD_FRESH:
+                return client_from_metadata(record.metadata)
+            try:
+                document = await fetch_client_metadata(
+                    self.services.get_http(),
+                    client_id,
+                    allow_insecure_loopback=self.settings.unsafe_allow_loopback_client_metadata,
+                )
+                client = client_from_metadata(document)
+            except ClientMetadataError as exc:
+                logger.warning("client metadata document %s refused: %s", client_id, exc)
+                return None
+            await store.save_client(client_id, document, None, "cimd")
+            return client
+        if record is None:
+            return None
+        return client_from_metadata(record.metadata, record.secret)
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        for uri in client_info.redirect_uris or []:
+            if not redirect_uri_allowed(str(uri)):
+                raise RegistrationError(
+                    "invalid_redirect_uri", f"{uri} is not allowed: use https, or http only to a loopback address"
+                )
+        metadata = client_info.model_dump(mode="json", exclude={"client_secret"}, exclude_none=True)
+        await self.services.get_store().save_client(client_info.client_id, metadata, client_info.client_secret, "dcr")
+
+    # -- authorization ------------------------------------------------------------------------
+
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        resource = params.resource or self.settings.mcp_url
+        if not same_resource(resource, self.settings.mcp_url):
+            raise AuthorizeError("invalid_target", f"this server only issues tokens for {self.settings.mcp_url}")
+        pending = self.pending.dumps(
+            {
+                "client_id": client.client_id,
+                "redirect_uri": str(params.redirect_uri),
+                "explicit": params.redirect_uri_provided_explicitly,
+                "state": params.state,
+                "challenge": params.code_challenge,
+                "scopes": params.scopes or [],
+                "resource": self.settings.mcp_url,
+            }
+        )
+        return f"{self.settings.public_url}/oauth/consent?request={pending}"
+
+    def read_pending(self, value: str) -> dict[str, Any] | None:
+        """The authorization request behind a consent page, if its signature and age are good."""
+        try:
+            data = self.pending.loads(value, max_age=PENDING_MAX_AGE)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) else None
+
+    async def issue_code(self, pending: dict[str, Any], user_id: str) -> str:
+        return await self.services.get_store().create_authorization_code(
+            client_id=pending["client_id"],
+            user_id=user_id,
+            redirect_uri=pending["redirect_uri"],
+            redirect_uri_provided_explicitly=bool(pending["explicit"]),
+            code_challenge=pending["challenge"],
+            scopes=list(pending["scopes"]),
+            resource=pending["resource"],
+            ttl=CODE_TTL,
+        )
+
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> AuthorizationCode | None:
+        store = self.services.get_store()
+        record = await store.find_authorization_code(authorization_code)
+        if record is None:
+            return None
+        if record.used_at is not None:
+            revoked = await store.revoke_tokens_from_code(record.code_hash)
+            self.verifier.invalidate()
+            logger.warning("authorization code replayed by client %s; %d tokens revoked", client.client_id, revoked)
+            return None
+        return AuthorizationCode(
+            code=authorization_code,
+            scopes=record.scopes,
+            expires_at=record.expires_at.timestamp(),
+            client_id=record.client_id,
+            code_challenge=record.code_challenge,
+            redirect_uri=AnyUrl(record.redirect_uri),
+            redirect_uri_provided_explicitly=record.redirect_uri_provided_explicitly,
+            resource=record.resource,
+            subject=record.user_id,
+        )
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
+    ) -> OAuthToken:
+        store = self.services.get_store()
+        record = await store.find_authorization_code(authorization_code.code)
+        issued = None
+        if record is not None:
+            issued = await store.exchange_code(record, ACCESS_TTL, self._refresh_ttl())
+        if issued is None:
+            raise TokenError("invalid_grant", "authorization code already used")
+        return self._token_response(issued, authorization_code.scopes)
+
+    # -- refresh and revocation ---------------------------------------------------------------
+
+    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> RefreshToken | None:
+        store = self.services.get_store()
+        record = await store.find_token(refresh_token)
+        if record is None or record.kind != "refresh" or record.revoked_at is not None:
+            return None
+        if record.rotated_at is not None:
+            revoked = await store.revoke_family(record.family_id)
+            self.verifier.invalidate()
+            logger.warning("rotated refresh token reused by client %s; family of %d revoked", client.client_id, revoked)
+            return None
+        return RefreshToken(
+            token=refresh_token,
+            client_id=record.client_id,
+            scopes=record.scopes,
+            expires_at=int(record.expires_at.timestamp()),
+            resource=record.resource,
+            subject=record.user_id,
+        )
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
+    ) -> OAuthToken:
+        store = self.services.get_store()
+        record = await store.find_token(refresh_token.token)
+        issued = await store.rotate_refresh_token(record, scopes, ACCESS_TTL) if record else None
+        if issued is None:
+            self.verifier.invalidate()
+            raise TokenError("invalid_grant", "refresh token already used")
+        return self._token_response(issued, scopes)
+
+    async def exchange_identity_assertion(
+        self, client: OAuthClientInformationFull, params: IdentityAssertionParams
+    ) -> OAuthToken:
+        raise TokenError("unsupported_grant_type", "identity assertions are not accepted")
+
+    async def load_access_token(self, token: str) -> AccessToken | None:
+        return await self.verifier.verify_token(token)
+
+    async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        record = await self.services.get_store().find_token(token.token)
+        if record is not None:
+            await self.services.get_store().revoke_family(record.family_id)
+        self.verifier.invalidate()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _refresh_ttl(self) -> timedelta:
+        return timedelta(days=self.settings.session_ttl_days)
+
+    @staticmethod
+    def _token_response(issued: IssuedTokens, scopes: list[str]) -> OAuthToken:
+        return OAuthToken(
+            access_token=issued.access_token,
+            token_type="Bearer",  # noqa: S106 - the token type, not a secret
+            expires_in=int(ACCESS_TTL.total_seconds()),
+            refresh_token=issued.refresh_token,
+            scope=" ".join(scopes) or None,
+        )
+
+
+def client_display_name(client: OAuthClientInformationFull) -> str:
+    """What the consent page calls the client ("Claude" for Claude's registrations)."""
+    if isinstance(client, SwitchboardClient) and client.client_name:
+        return client.client_name
+    return client.client_name or str(client.client_id)

@@ -1,0 +1,116 @@
+"""The OAuth authorization server's HTTP surface: the SDK's routes plus what the SDK leaves to us.
+
+Added on top of `create_auth_routes`: metadata advertising public clients (`none`), Client ID
+Metadata Documents and RFC 9207 `iss`; and a guard refusing token requests for any resource
+other than `$PUBLIC_URL/mcp` (RFC 8707 `invalid_target`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from mcp.server.auth.routes import build_metadata, create_auth_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from pydantic import AnyHttpUrl
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth.provider import SwitchboardAuthProvider, same_resource
+from app.config import Settings
+
+TOKEN_BODY_LIMIT = 64 * 1024
+
+
+def request_state_key(session_secret: str) -> bytes:
+    """The MCP request-state sealing key, derived from SESSION_SECRET so every replica shares it."""
+    return hashlib.sha256(b"switchboard/request-state/" + session_secret.encode()).digest()
+
+
+def authorization_metadata(settings: Settings) -> dict[str, Any]:
+    registration, revocation = ClientRegistrationOptions(enabled=True), RevocationOptions(enabled=True)
+    metadata = build_metadata(AnyHttpUrl(settings.public_url), None, registration, revocation)
+    body = metadata.model_dump(mode="json", exclude_none=True)
+    body["issuer"] = settings.public_url  # exact string: no trailing slash added by URL parsing
+    body["token_endpoint_auth_methods_supported"] = ["client_secret_post", "client_secret_basic", "none"]
+    body["revocation_endpoint_auth_methods_supported"] = ["client_secret_post", "client_secret_basic", "none"]
+    body["client_id_metadata_document_supported"] = True
+    body["authorization_response_iss_parameter_supported"] = True
+    return body
+
+
+class ResourceIndicatorGuard:
+    """Refuse token requests whose `resource` is not this server's MCP endpoint, then replay the body."""
+
+    def __init__(self, app: ASGIApp, mcp_url: str) -> None:
+        self.app = app
+        self.mcp_url = mcp_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > TOKEN_BODY_LIMIT:
+                await JSONResponse({"error": "invalid_request", "error_description": "body too large"}, 413)(
+                    scope, receive, send
+                )
+                return
+        resources = parse_qs(body.decode("latin-1")).get("resource", [])
+        if any(not same_resource(r, self.mcp_url) for r in resources):
+            response = JSONResponse(
+                {"error": "invalid_target", "error_description": f"tokens are only issued for {self.mcp_url}"},
+                status_code=400,
+                headers={"Cache-Control": "no-store"},
+            )
+            await response(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Settings) -> list[BaseRoute]:
+    """RFC 8414 metadata, /authorize, /token, /register, /revoke at the origin root."""
+    routes = create_auth_routes(
+        provider,
+        AnyHttpUrl(settings.public_url),
+        client_registration_options=ClientRegistrationOptions(enabled=True),
+        revocation_options=RevocationOptions(enabled=True),
+    )
+    metadata = json.dumps(authorization_metadata(settings)).encode()
+
+    async def metadata_endpoint(_request: Request) -> Response:
+        return Response(
+            metadata,
+            media_type="application/json",
+            headers={"Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"},
+        )
+
+    result: list[BaseRoute] = []
+    for route in routes:
+        if route.path == "/.well-known/oauth-authorization-server":
+            result.append(Route(route.path, metadata_endpoint, methods=["GET", "OPTIONS"]))
+        elif route.path == "/token":
+            result.append(
+                Route("/token", ResourceIndicatorGuard(route.app, settings.mcp_url), methods=["POST", "OPTIONS"])
+            )
+        else:
+            result.append(route)
+    return result

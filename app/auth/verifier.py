@@ -1,0 +1,115 @@
+"""Bearer tokens on /mcp → the one user they name.
+
+Tokens are looked up by hash (OAuth access tokens `sba_…`, personal access tokens `sbp_…`). A
+verified token is cached for a few seconds so a busy client costs no query per call; a
+revocation clears this replica's cache at once, and other replicas see it when their entry
+expires (`CACHE_SECONDS`). Last-active times are collected in memory and written in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime
+
+from mcp.server.auth.provider import AccessToken
+
+from app.crypto import hash_token
+from app.services import Services
+from app.storage.clock import utcnow
+
+logger = logging.getLogger(__name__)
+
+CACHE_SECONDS = 5.0
+CACHE_MAX = 10_000
+ACTIVITY_FLUSH_SECONDS = 30.0
+
+
+class SwitchboardTokenVerifier:
+    """`TokenVerifier` for /mcp."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._cache: dict[str, tuple[AccessToken, float]] = {}
+        self._seen_users: dict[str, datetime] = {}
+        self._seen_personal: dict[str, datetime] = {}
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        key = hash_token(token)
+        cached = self._cache.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            verified = cached[0]
+        else:
+            found = await self._lookup(token)
+            if found is None:
+                self._cache.pop(key, None)
+                return None
+            verified = found
+            if len(self._cache) >= CACHE_MAX:
+                self._cache.clear()
+            self._cache[key] = (verified, now + CACHE_SECONDS)
+        if verified.expires_at is not None and verified.expires_at <= time.time():
+            return None
+        if verified.subject:
+            self._seen_users[verified.subject] = utcnow()
+        if verified.client_id.startswith("personal:"):
+            self._seen_personal[verified.client_id.removeprefix("personal:")] = utcnow()
+        return verified
+
+    async def _lookup(self, token: str) -> AccessToken | None:
+        store = self.services.get_store()
+        mcp_url = self.services.settings.mcp_url
+        if token.startswith("sbp_"):
+            personal = await store.find_personal_token(token)
+            if personal is None:
+                return None
+            return AccessToken(
+                token=token,
+                client_id=f"personal:{personal.id}",
+                scopes=[],
+                expires_at=int(personal.expires_at.timestamp()),
+                resource=mcp_url,
+                subject=personal.user_id,
+            )
+        if token.startswith("sba_"):
+            record = await store.find_token(token)
+            if record is None or record.kind != "access" or record.revoked_at is not None:
+                return None
+            if record.expires_at <= utcnow():
+                return None
+            return AccessToken(
+                token=token,
+                client_id=record.client_id,
+                scopes=record.scopes,
+                expires_at=int(record.expires_at.timestamp()),
+                resource=record.resource,
+                subject=record.user_id,
+            )
+        return None
+
+    def invalidate(self) -> None:
+        """Forget every cached verification (after a revocation on this replica)."""
+        self._cache.clear()
+
+    async def flush_activity(self) -> None:
+        users, self._seen_users = self._seen_users, {}
+        personal, self._seen_personal = self._seen_personal, {}
+        store = self.services.get_store()
+        await store.touch_users(users)
+        await store.touch_personal_tokens(personal)
+
+    async def run_activity_flusher(self) -> None:
+        """Write last-active times every 30 s until cancelled, then once more."""
+        try:
+            while True:
+                await asyncio.sleep(ACTIVITY_FLUSH_SECONDS)
+                try:
+                    await self.flush_activity()
+                except Exception:  # the database may be briefly away; the next round retries
+                    logger.warning("could not record last-active times", exc_info=True)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.flush_activity())
