@@ -1,0 +1,51 @@
+"""The whole product on loopback: the sandbox upstreams plus Switchboard pointed at them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.config import Settings
+from app.main import create_app
+from app.sandbox.server import SandboxServer
+from app.serving import ThreadedServer
+from tests.conftest import make_settings
+
+
+@dataclass
+class Stack:
+    sandbox: SandboxServer
+    server: ThreadedServer
+    settings: Settings
+
+    @property
+    def url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def mcp_url(self) -> str:
+        return self.settings.mcp_url
+
+
+@contextmanager
+def running_stack(tmp_path: Path, sandbox: SandboxServer | None = None, **overrides: object) -> Iterator[Stack]:
+    """Start (or reuse) a sandbox, then Switchboard on a free loopback port, configured for both."""
+    own_sandbox = sandbox is None
+    sandbox = sandbox or SandboxServer()
+    if own_sandbox:
+        sandbox.start()
+    server = ThreadedServer()
+    try:
+        upstream = {key.lower(): value for key, value in sandbox.settings_env().items()}
+        settings = make_settings(tmp_path, public_url=server.base_url, **(upstream | overrides))
+        server.app = create_app(settings)
+        server.start()
+        try:
+            yield Stack(sandbox, server, settings)
+        finally:
+            server.stop()
+    finally:
+        if own_sandbox:
+            sandbox.stop()
