@@ -55,9 +55,7 @@ class Browser:
                 continue
             if response.status_code == 200 and 'action="/oauth/consent"' in response.text:
                 form = dict(re.findall(r'name="(csrf|request)" value="([^"]*)"', response.text))
-                posted = await self.http.post(
-                    urljoin(url, "/oauth/consent"), data={**form, "decision": self.decision}
-                )
+                posted = await self.http.post(urljoin(url, "/oauth/consent"), data={**form, "decision": self.decision})
                 self.pages.append(posted)
                 url = urljoin(url, posted.headers["location"])
                 continue

@@ -23,7 +23,9 @@ async def test_the_coming_week_lists_single_events_in_start_order(alice: Connect
     now = datetime.now(UTC)
     events = await alice.calendar().list_events(time_min=now, time_max=now + timedelta(days=7), max_results=250)
     assert events.items
-    starts = [e.start.date_time or datetime.combine(e.start.date or date.min, datetime.min.time(), UTC) for e in events.items]
+    starts = [
+        e.start.date_time or datetime.combine(e.start.date or date.min, datetime.min.time(), UTC) for e in events.items
+    ]
     assert starts == sorted(starts)
     request = alice.sandbox.faults.requests("/calendar/v3/calendars/primary/events")[-1]
     assert "singleEvents=true" in request.query and "orderBy=startTime" in request.query
@@ -47,7 +49,11 @@ async def test_an_event_with_a_meet_link_is_created_with_conference_data_version
 
 async def test_an_all_day_event_keeps_its_exclusive_end_date(alice: Connected) -> None:
     day = date.today() + timedelta(days=3)
-    body = {"summary": "Offsite", "start": {"date": day.isoformat()}, "end": {"date": (day + timedelta(days=1)).isoformat()}}
+    body = {
+        "summary": "Offsite",
+        "start": {"date": day.isoformat()},
+        "end": {"date": (day + timedelta(days=1)).isoformat()},
+    }
     created = await alice.calendar().insert_event(body, send_updates="none")
     fetched = await alice.calendar().get_event(created.id)
     assert fetched.start.all_day and fetched.start.date == day
@@ -56,7 +62,11 @@ async def test_an_all_day_event_keeps_its_exclusive_end_date(alice: Connected) -
 
 async def test_deleting_twice_says_it_is_already_deleted(alice: Connected) -> None:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-    body = {"summary": "Temp", "start": {"dateTime": start.isoformat()}, "end": {"dateTime": (start + timedelta(hours=1)).isoformat()}}
+    body = {
+        "summary": "Temp",
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+    }
     event = await alice.calendar().insert_event(body, send_updates="none")
     await alice.calendar().delete_event(event.id, send_updates="none")
     with pytest.raises(NotFound, match="already been deleted"):
@@ -65,6 +75,8 @@ async def test_deleting_twice_says_it_is_already_deleted(alice: Connected) -> No
 
 async def test_free_busy_reports_busy_intervals_for_colleagues(alice: Connected) -> None:
     now = datetime.now(UTC)
-    result = await alice.calendar().free_busy([alice.user.email, "nobody@elsewhere.example"], now, now + timedelta(days=5))
+    result = await alice.calendar().free_busy(
+        [alice.user.email, "nobody@elsewhere.example"], now, now + timedelta(days=5)
+    )
     assert result[alice.user.email].busy
     assert result["nobody@elsewhere.example"].errors

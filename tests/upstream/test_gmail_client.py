@@ -77,7 +77,9 @@ async def test_html_only_mail_is_converted_to_text_without_markup(alice: Connect
 async def test_a_reply_is_sent_in_the_thread_with_threading_headers(alice: Connected) -> None:
     gmail = alice.gmail()
     parent_ref = (await gmail.list_messages("in:inbox", max_results=1)).messages[0]
-    parent = await gmail.get_message(parent_ref.id, format="metadata", metadata_headers=["Subject", "Message-ID", "From", "References", "Reply-To"])
+    parent = await gmail.get_message(
+        parent_ref.id, format="metadata", metadata_headers=["Subject", "Message-ID", "From", "References", "Reply-To"]
+    )
     context = reply_context(parent)
     message = build_message(
         sender=alice.user.email,
