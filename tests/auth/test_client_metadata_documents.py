@@ -82,7 +82,7 @@ async def test_a_metadata_document_whose_client_id_is_not_its_url_is_refused(tmp
 )
 async def test_metadata_urls_that_point_inside_or_are_not_https_are_refused_before_any_request(client_id: str) -> None:
     async with httpx2.AsyncClient(timeout=5) as http:
-        with pytest.raises(ClientMetadataError, match="private or reserved|https"):
+        with pytest.raises(ClientMetadataError, match=r"private or reserved|https"):
             await fetch_client_metadata(http, client_id)
 
 
