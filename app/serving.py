@@ -10,6 +10,7 @@ import time
 from types import TracebackType
 
 import uvicorn
+import uvloop
 from starlette.types import ASGIApp
 
 
@@ -62,7 +63,7 @@ class ThreadedServer:
     def _run(self) -> None:
         if self._server is None:
             return
-        self.loop = asyncio.new_event_loop()
+        self.loop = uvloop.new_event_loop()
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self._server.serve(sockets=[self._sock]))

@@ -110,3 +110,31 @@ async def test_a_send_is_not_retried_after_a_server_error(alice: Connected) -> N
         await GmailClient(alice.gmail().api).send_message(message)
     sends = alice.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send")
     assert len(sends) == 1
+
+
+async def test_two_processes_refreshing_at_once_both_succeed_and_keep_the_refresh_token(
+    alice: Connected, database_url: tuple[str, str | None]
+) -> None:
+    from app.storage.db import create_engine
+    from app.storage.store import Store
+    from app.upstream.google_auth import GoogleCredentials
+
+    before = await alice.store.get_google_grant(alice.user.id)
+    assert before is not None
+    alice.sandbox.world.expire_all_access_tokens()
+    url, schema = database_url
+    other_engine = create_engine(url, schema=schema)  # a second "process": own engine, own locks
+    try:
+        other = GoogleCredentials(Store(other_engine, alice.store.keyring), alice.credentials.oauth, "x")
+        async with asyncio.timeout(30):
+            tokens = await asyncio.gather(
+                *(alice.credentials.access_token(alice.user.id) for _ in range(10)),
+                *(other.access_token(alice.user.id) for _ in range(10)),
+            )
+    finally:
+        await other_engine.dispose()
+    assert all(tokens)
+    assert _token_requests(alice) - 1 <= 2  # the initial sign-in, then at most one refresh per process
+    after = await alice.store.get_google_grant(alice.user.id)
+    assert after is not None and after.token["refresh_token"] == before.token["refresh_token"]
+    assert (await alice.gmail().list_messages(max_results=1)).messages
