@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench.common import connected_alice, median_seconds
 from app.upstream.gmail import METADATA_HEADERS
+from bench.common import connected_alice, median_seconds
 
 LATENCY = 0.050
 N = 50
