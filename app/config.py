@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     calendar_api_base: str = Field("https://www.googleapis.com/calendar/v3", description="Calendar API base")
     fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    read_only: bool = Field(False, description="Hide every tool that changes data (send, modify, create, delete)")
     unsafe_allow_loopback_client_metadata: bool = Field(
         False, description="UNSAFE, tests only: accept http:// and loopback client metadata document URLs"
     )

@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.auth.consent import ConsentPages
+from app.auth.device import DeviceFlow
 from app.auth.google_signin import GoogleSignIn
 from app.auth.provider import SwitchboardAuthProvider
 from app.auth.routes import authorization_server_routes, request_state_key
@@ -35,6 +36,7 @@ from app.services import Services
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
+from app.web.install import install_routes
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +100,7 @@ def create_app(settings: Settings) -> Starlette:
             await migrate(engine)
             limits = httpx2.Limits(max_connections=200, max_keepalive_connections=50)
             async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits) as http:
-                services.store = Store(engine, services.keyring)
-                services.http = http
+                services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
                     flusher = background.create_task(verifier.run_activity_flusher())
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
@@ -130,6 +131,8 @@ def create_app(settings: Settings) -> Starlette:
         *authorization_server_routes(provider, settings),
         *GoogleSignIn(services).routes(),
         *ConsentPages(provider).routes(),
+        *DeviceFlow(services).routes(),
+        *install_routes(settings),
         Mount("/", app=mcp_app),
     ]
     middleware = [

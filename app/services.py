@@ -9,16 +9,27 @@ import httpx2
 from app.config import Settings
 from app.crypto import KeyRing
 from app.storage.store import Store
+from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
 
 
 @dataclass
 class Services:
-    """Settings plus the resources the lifespan opens: the Store and the one pooled HTTP client."""
+    """Settings plus what the lifespan opens: the Store, the one pooled HTTP client, Google credentials."""
 
     settings: Settings
     keyring: KeyRing
     store: Store | None = None
     http: httpx2.AsyncClient | None = None
+    credentials: GoogleCredentials | None = None
+
+    def open(self, store: Store, http: httpx2.AsyncClient) -> None:
+        """Attach the lifespan's resources (one refresh lock table for the whole process)."""
+        settings = self.settings
+        self.store, self.http = store, http
+        oauth = GoogleOAuthConfig(
+            http, settings.google_discovery_url, settings.google_client_id, settings.google_client_secret
+        )
+        self.credentials = GoogleCredentials(store, oauth, f"{settings.public_url}/account")
 
     def get_store(self) -> Store:
         if self.store is None:
@@ -29,3 +40,8 @@ class Services:
         if self.http is None:
             raise RuntimeError("the app's lifespan has not started")
         return self.http
+
+    def get_credentials(self) -> GoogleCredentials:
+        if self.credentials is None:
+            raise RuntimeError("the app's lifespan has not started")
+        return self.credentials

@@ -6,12 +6,20 @@ from mcp.server.mcpserver import MCPServer
 
 from app.services import Services
 from app.tools.account import register_account_tools
+from app.tools.context import Resolvers, ToolRegistrar
+from app.tools.digest import register_digest_tool
+from app.tools.gmail import register_gmail_tools
 
 INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "
-    "Dates are RFC 3339 with offsets; results are bounded and say when they were truncated."
+    "Times are RFC 3339 with offsets in the person's calendar time zone; results are bounded and say "
+    "when they were truncated. Prefer drafts over sending unless the person asked to send."
 )
 
 
 def register_tools(mcp: MCPServer, services: Services) -> None:
-    register_account_tools(mcp, services)
+    tool = ToolRegistrar(mcp, services)
+    resolvers = Resolvers(services)
+    register_account_tools(tool, resolvers)
+    register_gmail_tools(tool, resolvers)
+    register_digest_tool(tool, resolvers)

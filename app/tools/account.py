@@ -1,52 +1,40 @@
-"""Account tools: who is signed in and what is connected."""
+"""Account tools: who is signed in, what is connected, what needs reconnecting."""
 
-from __future__ import annotations
+from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
-from pydantic import BaseModel
+from mcp.server.mcpserver.resolve import Resolve
 
-from app.services import Services
-from app.tools.context import current_user
-
-
-class WhoAmI(BaseModel):
-    email: str
-    name: str
-    google: str
-    google_scopes: list[str]
-    fathom: str
-    needs_attention: list[str]
-    account_page: str
+from app.auth.google_signin import missing_capabilities
+from app.storage.store import User
+from app.tools.context import Resolvers, ToolRegistrar
 
 
-def register_account_tools(mcp: MCPServer, services: Services) -> None:
-    account_url = f"{services.settings.public_url}/account"
+def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+    store = resolvers.services.get_store
+    account_url = resolvers.account_url
 
-    @mcp.tool(annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True))
-    async def whoami() -> WhoAmI:
-        """Who is signed in to Switchboard, what is connected (Google scopes, Fathom) and what needs reconnecting."""
-        user = await current_user(services)
-        store = services.get_store()
-        grant = await store.get_google_grant(user.id)
-        last4 = await store.fathom_key_last4(user.id)
-        attention: list[str] = []
+    @tool(read_only=True, idempotent=True)
+    async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
+        """Who is signed in, what is connected (Google scopes, Fathom) and what needs reconnecting."""
+        grant = await store().get_google_grant(user.id)
+        last4 = await store().fathom_key_last4(user.id)
+        lines = [f"Signed in as {user.name} <{user.email}>."]
+        todo: list[str] = []
         if grant is None:
-            google = "not connected"
-            attention.append(f"Connect Google at {account_url}")
+            lines.append("Google: not connected.")
+            todo.append(f"Connect Google at {account_url}")
         elif grant.status != "active":
-            google = "needs reconnect"
-            attention.append(f"Reconnect Google at {account_url}")
+            lines.append("Google: needs reconnect (access expired or was revoked).")
+            todo.append(f"Reconnect Google at {account_url}")
         else:
-            google = "connected"
-        if last4 is None:
-            attention.append(f"Optional: add a Fathom API key at {account_url} to use meeting tools")
-        return WhoAmI(
-            email=user.email,
-            name=user.name,
-            google=google,
-            google_scopes=grant.scopes if grant else [],
-            fathom=f"connected (key …{last4})" if last4 else "not connected",
-            needs_attention=attention,
-            account_page=account_url,
-        )
+            lines.append("Google: connected — scopes: " + ", ".join(grant.scopes))
+            missing = missing_capabilities(grant.scopes)
+            if missing:
+                todo.append(f"Not granted: {'; '.join(missing)}. Grant at {account_url}")
+        if last4:
+            lines.append(f"Fathom: connected (key ending …{last4}).")
+        else:
+            lines.append("Fathom: not connected.")
+            todo.append(f"Optional: add a Fathom API key at {account_url} for meeting tools")
+        lines.append("Needs attention: " + ("; ".join(todo) if todo else "nothing."))
+        return "\n".join(lines)

@@ -1,34 +1,108 @@
-"""Who is calling (only ever from the verified token) and turning upstream failures into ToolErrors."""
+"""What every tool stands on: the caller (only ever from the verified token), their upstream clients,
+their time zone, and the translation of failures into actionable ToolErrors.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 
+from app.crypto import KeyRingError
 from app.services import Services
 from app.storage.store import User
+from app.upstream.calendar import CalendarClient
 from app.upstream.errors import MissingScope, NeedsReconnect, RateLimited, UpstreamError
+from app.upstream.fathom import FathomClient
+from app.upstream.gmail import GmailClient
+from app.upstream.gmail_compose import InvalidAddress
+from app.upstream.google_api import GoogleApi
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+GMAIL_READ = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail.")
+CALENDAR_ANY = ("https://www.googleapis.com/auth/calendar",)
+ZONE_TTL = 600.0
 
-async def current_user(services: Services) -> User:
-    """The user named by this request's verified bearer token; nothing else selects a user."""
-    token = get_access_token()
-    if token is None or not token.subject:
-        raise ToolError("Not signed in: reconnect Switchboard in Claude.")
-    user = await services.get_store().get_user(token.subject)
-    if user is None:
-        raise ToolError(f"Your Switchboard account no longer exists; sign in again at {services.settings.public_url}")
-    return user
+
+class Resolvers:
+    """Per-request resolvers (`Annotated[GmailClient, Resolve(resolvers.gmail)]`) for the signed-in user."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.account_url = f"{services.settings.public_url}/account"
+        self._zones: dict[str, tuple[ZoneInfo, float]] = {}
+
+    async def user(self) -> User:
+        """The user named by this request's verified bearer token; nothing else selects a user."""
+        token = get_access_token()
+        if token is None or not token.subject:
+            raise ToolError("Not signed in: reconnect Switchboard in Claude.")
+        user = await self.services.get_store().get_user(token.subject)
+        if user is None:
+            raise ToolError(f"Your Switchboard account no longer exists; sign in again at {self.account_url}")
+        return user
+
+    async def _google(self, base_url: str, service: str, scope_prefixes: tuple[str, ...]) -> tuple[User, GoogleApi]:
+        user = await self.user()
+        grant = await self.services.get_store().get_google_grant(user.id)
+        if grant is None:
+            raise ToolError(f"Google is not connected for {user.email}. Connect it at {self.account_url}")
+        if grant.status != "active":
+            raise ToolError(
+                f"Google access for {user.email} has expired or was revoked. Reconnect at {self.account_url}"
+            )
+        if not any(scope.startswith(scope_prefixes) for scope in grant.scopes):
+            raise ToolError(
+                f"You have not given Switchboard permission to use {service}. "
+                f"Grant it at {self.account_url} (sign in again and tick every box)."
+            )
+        api = GoogleApi(self.services.get_http(), self.services.get_credentials(), user.id, base_url, service)
+        return user, api
+
+    async def gmail(self) -> GmailClient:
+        _user, api = await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ)
+        return GmailClient(api)
+
+    async def calendar(self) -> CalendarClient:
+        _user, api = await self._google(self.services.settings.calendar_api_base, "Google Calendar", CALENDAR_ANY)
+        return CalendarClient(api)
+
+    async def fathom(self) -> FathomClient:
+        user = await self.user()
+        key = await self.services.get_store().get_fathom_key(user.id)
+        if key is None:
+            raise ToolError(f"Fathom is not connected. Add your Fathom API key at {self.account_url}")
+        return FathomClient(self.services.get_http(), key, self.services.settings.fathom_api_base)
+
+    async def time_zone(self) -> ZoneInfo:
+        """The user's primary-calendar time zone (cached a few minutes); UTC when unknown."""
+        user = await self.user()
+        cached = self._zones.get(user.id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        zone = ZoneInfo("UTC")
+        try:
+            calendars = await (await self.calendar()).list_calendars()
+            primary = next((c for c in calendars if c.primary), None)
+            if primary and primary.time_zone:
+                zone = ZoneInfo(primary.time_zone)
+        except (ToolError, UpstreamError, ZoneInfoNotFoundError):
+            logger.info("time zone unknown for user %s; using UTC", user.id)
+        self._zones[user.id] = (zone, time.monotonic() + ZONE_TTL)
+        return zone
 
 
 def tool_error_message(error: UpstreamError, account_url: str) -> str:
@@ -45,16 +119,55 @@ def tool_error_message(error: UpstreamError, account_url: str) -> str:
 
 
 def translate_errors(account_url: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Decorate a tool so every upstream failure reaches the model as an actionable ToolError."""
+    """Decorate a tool so every failure reaches the model as a ToolError saying what to do."""
 
     def decorate(tool: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(tool)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return await tool(*args, **kwargs)
+            except ToolError:
+                raise
             except UpstreamError as error:
                 raise ToolError(tool_error_message(error, account_url)) from error
+            except InvalidAddress as error:
+                raise ToolError(f"{error}. Give addresses like name@example.com.") from error
+            except KeyRingError as error:
+                raise ToolError(f"Your stored credentials cannot be read; reconnect at {account_url}") from error
+            except Exception as error:  # top-level handler: a bug must still give the person a next step
+                reference = uuid.uuid4().hex[:8]
+                logger.exception("tool %s failed unexpectedly (ref %s)", tool.__name__, reference)
+                raise ToolError(
+                    f"Switchboard hit an unexpected error (ref {reference}). Try again; if it keeps happening, "
+                    "tell your Switchboard admin the reference."
+                ) from error
 
         return wrapper
 
     return decorate
+
+
+class ToolRegistrar:
+    """Registers tools with honest annotations; with READ_ONLY set, tools that change data are left out."""
+
+    def __init__(self, mcp: MCPServer, services: Services) -> None:
+        self.mcp = mcp
+        self.services = services
+        self.translate = translate_errors(f"{services.settings.public_url}/account")
+
+    def __call__(
+        self, *, read_only: bool, destructive: bool = False, idempotent: bool = False
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            if not read_only and self.services.settings.read_only:
+                return fn
+            annotations = ToolAnnotations(
+                read_only_hint=read_only,
+                destructive_hint=destructive,
+                idempotent_hint=idempotent,
+                open_world_hint=True,
+            )
+            self.mcp.tool(annotations=annotations, structured_output=False)(self.translate(fn))
+            return fn
+
+        return register

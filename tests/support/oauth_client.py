@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -37,6 +38,7 @@ class Browser:
         self.decision = decision
         self.http = httpx2.AsyncClient(timeout=15, follow_redirects=False)
         self.pages: list[httpx2.Response] = []
+        self.extra_google_params = ""
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -47,7 +49,7 @@ class Browser:
             if url.startswith(stop_prefix):
                 return url
             if "/o/oauth2/v2/auth" in url and "sandbox_login=" not in url:
-                url += ("&" if "?" in url else "?") + "sandbox_login=" + self.email
+                url += ("&" if "?" in url else "?") + "sandbox_login=" + self.email + self.extra_google_params
             response = await self.http.get(url)
             self.pages.append(response)
             if response.is_redirect:
@@ -58,6 +60,10 @@ class Browser:
                 posted = await self.http.post(urljoin(url, "/oauth/consent"), data={**form, "decision": self.decision})
                 self.pages.append(posted)
                 url = urljoin(url, posted.headers["location"])
+                continue
+            proceed = re.search(r'<a class="button" href="([^"]+)">Continue without them</a>', response.text)
+            if response.status_code == 200 and proceed:
+                url = urljoin(url, html.unescape(proceed.group(1)))
                 continue
             raise AssertionError(f"stuck at {url}: HTTP {response.status_code}\n{response.text[:500]}")
         raise AssertionError("too many redirects")

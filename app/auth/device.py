@@ -1,0 +1,216 @@
+"""Device sign-in (OAuth 2.0 device authorization grant, RFC 8628) for `install.sh`.
+
+The installer asks for a code (`POST /device/code`), the person approves it in the browser
+(`/setup`, after Google sign-in), and the installer polls `POST /device/token` until it receives
+a personal access token (`sbp_…`) for `mcp-remote`. Device and user codes are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import deque
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from app.browser import csrf_ok, message_page, render, session_user_id
+from app.services import Services
+from app.storage.clock import utcnow
+from app.storage.store import User
+
+logger = logging.getLogger(__name__)
+
+DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # no vowels (no words), no look-alikes (0/O, 1/I)
+USER_CODE_LENGTH = 8
+DEVICE_CODE_TTL = timedelta(minutes=10)
+POLL_INTERVAL = 5  # seconds; read at request time so tests can shorten it
+MAX_PENDING = 500  # device requests created per replica within one DEVICE_CODE_TTL
+DEFAULT_CLIENT_NAME = "Claude Desktop"
+CLIENT_NAME_MAX = 60
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def new_user_code() -> str:
+    """Eight letters from the unambiguous alphabet, stored without the dash."""
+    return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+
+
+def normalise_user_code(value: str) -> str | None:
+    """`bcdf-ghjk`, `BCDF GHJK`, `bcdfghjk` → `BCDFGHJK`; None when it cannot be a user code."""
+    code = "".join(ch for ch in value.upper() if ch not in "- \t")
+    if len(code) != USER_CODE_LENGTH or any(ch not in USER_CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def display_user_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def clean_client_name(value: str) -> str:
+    name = " ".join("".join(ch for ch in value if ch.isprintable()).split())[:CLIENT_NAME_MAX]
+    return name or DEFAULT_CLIENT_NAME
+
+
+def token_error(error: str, description: str, status_code: int = 400) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code, headers=NO_STORE)
+
+
+class DeviceFlow:
+    """Routes `POST /device/code`, `GET|POST /setup` and `POST /device/token`."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self._recent: deque[float] = deque()  # monotonic expiry times of requests created here
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/device/code", self.start, methods=["POST"]),
+            Route("/device/token", self.token, methods=["POST"]),
+            Route("/setup", self.show, methods=["GET"]),
+            Route("/setup", self.decide, methods=["POST"]),
+        ]
+
+    def _room_for_another(self) -> bool:
+        now = time.monotonic()
+        while self._recent and self._recent[0] <= now:
+            self._recent.popleft()
+        if len(self._recent) >= MAX_PENDING:
+            return False
+        self._recent.append(now + DEVICE_CODE_TTL.total_seconds())
+        return True
+
+    async def start(self, request: Request) -> Response:
+        form = await request.form()
+        label = clean_client_name(str(form.get("client_name") or ""))
+        if not self._room_for_another():
+            logger.warning("device sign-in refused: %d requests pending", MAX_PENDING)
+            response = token_error(
+                "temporarily_unavailable", "Too many sign-ins are waiting; try again in a few minutes.", 429
+            )
+            response.headers["Retry-After"] = "60"
+            return response
+        store = self.services.get_store()
+        user_code = new_user_code()
+        for _ in range(3):  # a clash among 20^8 codes is rare; expired rows keep their codes
+            if await store.find_device_by_user_code(user_code) is None:
+                break
+            user_code = new_user_code()
+        device_code = await store.create_device_authorization(user_code, label, DEVICE_CODE_TTL, POLL_INTERVAL)
+        setup_url = f"{self.settings.public_url}/setup"
+        shown = display_user_code(user_code)
+        body = {
+            "device_code": device_code,
+            "user_code": shown,
+            "verification_uri": setup_url,
+            "verification_uri_complete": f"{setup_url}?{urlencode({'code': shown})}",
+            "expires_in": int(DEVICE_CODE_TTL.total_seconds()),
+            "interval": POLL_INTERVAL,
+        }
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def token(self, request: Request) -> Response:
+        form = await request.form()
+        if form.get("grant_type") != DEVICE_GRANT_TYPE:
+            return token_error("unsupported_grant_type", f"Only {DEVICE_GRANT_TYPE} is accepted here.")
+        device_code = form.get("device_code")
+        if not isinstance(device_code, str) or not device_code:
+            return token_error("invalid_request", "device_code is required.")
+        store = self.services.get_store()
+        record, too_fast = await store.poll_device(device_code)
+        if record is None or record.status == "used":
+            return token_error("invalid_grant", "Unknown or already used device code; run the installer again.")
+        if record.status == "denied":
+            return token_error("access_denied", "The request was denied in the browser.")
+        if record.expires_at <= utcnow():
+            return token_error("expired_token", "The code expired before it was approved; run the installer again.")
+        if record.status == "pending":
+            if too_fast:
+                return token_error("slow_down", f"Poll at most every {record.interval} s (now add 5 s).")
+            return token_error("authorization_pending", "Waiting for approval in the browser.")
+        if record.user_id is None or not await store.claim_approved_device(device_code):
+            return token_error("invalid_grant", "This device code was already used; run the installer again.")
+        ttl = timedelta(days=self.settings.session_ttl_days)
+        personal, plaintext = await store.create_personal_token(
+            record.user_id, f"{record.client_label} (device sign-in)", ttl
+        )
+        logger.info("device sign-in: personal token %s issued to user %s", personal.id, personal.user_id)
+        body = {"access_token": plaintext, "token_type": "Bearer", "expires_in": int(ttl.total_seconds())}
+        return JSONResponse(body, headers=NO_STORE)
+
+    async def _signed_in_user(self, request: Request) -> User | None:
+        user_id = session_user_id(request)
+        return await self.services.get_store().get_user(user_id) if user_id else None
+
+    def _sign_in_first(self, raw_code: str) -> Response:
+        target = "/setup" + (f"?{urlencode({'code': raw_code})}" if raw_code else "")
+        return RedirectResponse("/auth/login?next=" + quote(target, safe=""), status_code=303)
+
+    def _unknown_code(self, request: Request) -> Response:
+        return message_page(
+            request,
+            "This code is not valid any more",
+            "The code is unknown, already used or expired (codes last 10 minutes). "
+            "Run the installer again in your terminal to get a new one.",
+            status_code=400,
+        )
+
+    async def show(self, request: Request) -> Response:
+        raw_code = request.query_params.get("code", "").strip()[:32]
+        user = await self._signed_in_user(request)
+        if user is None:
+            return self._sign_in_first(raw_code)
+        if not raw_code:
+            return render(
+                request,
+                "setup.html",
+                title="Connect Claude Desktop",
+                email=user.email,
+                user_code=None,
+                public_url=self.settings.public_url,
+            )
+        code = normalise_user_code(raw_code)
+        record = await self.services.get_store().find_device_by_user_code(code) if code else None
+        if record is not None and record.status in ("approved", "used") and record.user_id == user.id:
+            return message_page(request, "Already approved", "Return to your terminal; you can close this tab.")
+        if code is None or record is None or record.status != "pending" or record.expires_at <= utcnow():
+            return self._unknown_code(request)
+        return render(
+            request,
+            "setup.html",
+            title=f"Approve {record.client_label}",
+            email=user.email,
+            user_code=display_user_code(code),
+            client_name=record.client_label,
+            ttl_days=self.settings.session_ttl_days,
+        )
+
+    async def decide(self, request: Request) -> Response:
+        form = await request.form()
+        if not csrf_ok(request, form.get("csrf")):
+            return message_page(request, "Request refused", "The form was stale or forged; please try again.", 403)
+        raw_code = str(form.get("code") or "")[:32]
+        user = await self._signed_in_user(request)
+        if user is None:
+            return self._sign_in_first(raw_code)
+        code = normalise_user_code(raw_code)
+        approve = form.get("decision") == "approve"
+        if code is None or not await self.services.get_store().decide_device(code, user.id, approve):
+            return self._unknown_code(request)
+        logger.info("device sign-in %s by user %s", "approved" if approve else "denied", user.id)
+        if not approve:
+            return message_page(
+                request, "Request denied", "Nothing was connected. You can close this tab; the installer will stop."
+            )
+        return message_page(
+            request,
+            "Done — return to your terminal",
+            "The installer is finishing the set-up of Claude Desktop. You can close this tab.",
+        )

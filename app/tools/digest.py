@@ -1,0 +1,298 @@
+"""attention_digest: one ranked list of what is waiting on the person, each item with its reasons."""
+
+import asyncio
+import html
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
+from pydantic import Field
+
+from app.storage.store import User
+from app.tools.context import Resolvers, ToolRegistrar
+from app.tools.format import Budget, when
+from app.tools.signals import (
+    METADATA_HEADERS,
+    addressing,
+    asks_something,
+    bulk_reason,
+    domain_of,
+    is_calendar_notice,
+    sender_address,
+    sender_name,
+)
+from app.upstream.calendar import CalendarClient, Event
+from app.upstream.errors import UpstreamError
+from app.upstream.fathom import FathomClient
+from app.upstream.gmail import GmailClient
+from app.upstream.gmail_models import GmailMessage, addresses, message_content
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_INBOX = 100
+MAX_THREADS = 25
+MAX_BODY_CHECKS = 8
+CALENDAR_DAYS = 7
+CONFLICT_DAYS = 3
+FATHOM_DAYS = 14
+
+
+@dataclass
+class Item:
+    score: float
+    kind: str
+    title: str
+    reasons: list[str]
+    detail: list[str] = field(default_factory=list)
+
+
+def _quote(text: str, limit: int = 140) -> str:
+    text = " ".join(html.unescape(text).split())
+    return f"“{text[:limit]}{'…' if len(text) > limit else ''}”"
+
+
+async def _thread_items(gmail: GmailClient, me: User, zone: ZoneInfo, since: datetime) -> tuple[list[Item], int]:
+    """Threads whose latest message is someone else's, addressed to me, from a person; and the bulk count."""
+    listing = await gmail.list_messages(f"in:inbox after:{int(since.timestamp())}", max_results=MAX_INBOX)
+    messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
+    newest: dict[str, GmailMessage] = {}
+    bulk_threads: set[str] = set()
+    for message in messages:
+        if bulk_reason(message):
+            bulk_threads.add(message.thread_id)
+            continue
+        if message.thread_id not in newest:
+            newest[message.thread_id] = message  # the list is newest first
+    candidates = [t for t in newest if t not in bulk_threads][:MAX_THREADS]
+    semaphore = asyncio.Semaphore(5)
+
+    async def thread(thread_id: str) -> list[GmailMessage]:
+        async with semaphore:
+            return (await gmail.get_thread(thread_id, format="metadata", metadata_headers=METADATA_HEADERS)).messages
+
+    threads = await asyncio.gather(*(thread(t) for t in candidates))
+    items: list[tuple[Item, GmailMessage]] = []
+    my_domain = domain_of(me.email)
+    now = datetime.now(UTC)
+    for thread_messages in threads:
+        visible = [m for m in thread_messages if "DRAFT" not in m.label_ids]
+        if not visible:
+            continue
+        latest = visible[-1]
+        sender = sender_address(latest)
+        if "SENT" in latest.label_ids or sender == me.email.lower() or bulk_reason(latest):
+            continue
+        if is_calendar_notice(latest.header("Subject") or ""):
+            continue
+        how = addressing(latest, me.email)
+        if not how.direct and not how.cc_only:
+            continue  # reached me through a list or Bcc
+        reasons: list[str] = []
+        score = 0.0
+        if how.direct:
+            score += 3
+            reasons.append("addressed to you" + (" alone" if how.recipients == 1 else ""))
+        else:
+            score += 0.5
+            reasons.append("you are in Cc")
+        subject = latest.header("Subject") or ""
+        if asks_something(subject, latest.snippet):
+            score += 3
+            reasons.append(f"asks you something: {_quote(latest.snippet or subject)}")
+        i_wrote = {
+            a.lower()
+            for m in visible
+            if "SENT" in m.label_ids
+            for _n, a in addresses(m.header("To")) + addresses(m.header("Cc"))
+        }
+        if domain_of(sender) == my_domain:
+            score += 1.5
+            reasons.append("from a colleague")
+        elif sender in i_wrote:
+            score += 1.5
+            reasons.append("from someone you have written to in this thread")
+        else:
+            score += 0.5
+            reasons.append(f"from outside your company ({domain_of(sender)})")
+        if "IMPORTANT" in latest.label_ids or "STARRED" in latest.label_ids:
+            score += 1
+            reasons.append("marked important" if "IMPORTANT" in latest.label_ids else "starred")
+        received = latest.received_at or now
+        waited = (now - received).total_seconds() / 3600
+        score += min(2.0, waited / 24)
+        reasons.append(f"no reply from you for {waited:.0f} h")
+        item = Item(
+            score=score,
+            kind="email",
+            title=f"{subject or '(no subject)'} — {sender_name(latest)} <{sender}>, {when(received, zone)}",
+            reasons=reasons,
+            detail=[f"thread_id={latest.thread_id} message_id={latest.id}"],
+        )
+        items.append((item, latest))
+    await _look_for_questions_in_bodies(gmail, items)
+    return [item for item, _m in items], len(bulk_threads)
+
+
+async def _look_for_questions_in_bodies(gmail: GmailClient, items: list[tuple[Item, GmailMessage]]) -> None:
+    """The snippet shows only the start; read the bodies of the strongest direct threads that seem to ask nothing."""
+    unclear = [
+        (item, message)
+        for item, message in sorted(items, key=lambda pair: -pair[0].score)
+        if not any(r.startswith("asks you") for r in item.reasons) and item.score >= 3
+    ][:MAX_BODY_CHECKS]
+    if not unclear:
+        return
+    full = await asyncio.gather(*(gmail.get_message(message.id) for _item, message in unclear))
+    for (item, _message), message in zip(unclear, full, strict=True):
+        text = message_content(message).text
+        question = next((line for line in text.splitlines() if asks_something(line)), None)
+        if question:
+            item.score += 3
+            item.reasons.insert(1, f"asks you something: {_quote(question)}")
+
+
+def _overlaps(events: list[Event]) -> list[tuple[Event, Event]]:
+    timed = sorted(
+        (e for e in events if e.start.date_time and e.end.date_time and e.transparency != "transparent"),
+        key=lambda e: e.start.date_time or datetime.min,
+    )
+    pairs: list[tuple[Event, Event]] = []
+    for index, first in enumerate(timed):
+        for second in timed[index + 1 :]:
+            assert first.end.date_time and second.start.date_time  # noqa: S101 - filtered above
+            if second.start.date_time >= first.end.date_time:
+                break
+            pairs.append((first, second))
+    return pairs
+
+
+async def _calendar_items(calendar: CalendarClient, zone: ZoneInfo) -> list[Item]:
+    now = datetime.now(UTC)
+    events = (
+        await calendar.list_events(time_min=now, time_max=now + timedelta(days=CALENDAR_DAYS), max_results=250)
+    ).items
+    items: list[Item] = []
+    for event in events:
+        mine = event.me()
+        if mine is None or mine.organizer or mine.response_status != "needsAction":
+            continue
+        start = event.start.date_time
+        soon = start is not None and start - now < timedelta(hours=24)
+        organizer = event.organizer.display_name or event.organizer.email if event.organizer else "someone"
+        items.append(
+            Item(
+                score=5.5 if soon else 4.5,
+                kind="invitation",
+                title=f"{event.summary or '(untitled)'} — {when(start, zone) if start else event.start.date}",
+                reasons=[f"invitation from {organizer} still needs your answer"]
+                + (["starts within 24 h"] if soon else []),
+                detail=[f"event_id={event.id}"],
+            )
+        )
+    attending = [e for e in events if (mine := e.me()) is None or mine.response_status != "declined"]
+    horizon = now + timedelta(days=CONFLICT_DAYS)
+    for first, second in _overlaps(attending):
+        if first.start.date_time and first.start.date_time > horizon:
+            continue
+        assert first.start.date_time and second.start.date_time  # noqa: S101
+        items.append(
+            Item(
+                score=6.0,
+                kind="conflict",
+                title=f"{first.summary} overlaps {second.summary}",
+                reasons=[
+                    f"double-booked: {when(first.start.date_time, zone)} and {when(second.start.date_time, zone)}",
+                    "decline or move one of them",
+                ],
+                detail=[f"event_ids={first.id},{second.id}"],
+            )
+        )
+    return items
+
+
+async def _fathom_items(fathom: FathomClient, me: User, zone: ZoneInfo) -> list[Item]:
+    since = datetime.now(UTC) - timedelta(days=FATHOM_DAYS)
+    items: list[Item] = []
+    cursor: str | None = None
+    for _page in range(3):
+        page = await fathom.list_meetings(created_after=since, include_action_items=True, cursor=cursor)
+        for meeting in page.items:
+            for action in meeting.action_items or []:
+                assignee = (action.assignee.email or "").lower() if action.assignee else ""
+                if action.completed or assignee != me.email.lower():
+                    continue
+                held = meeting.recording_start_time or meeting.created_at
+                items.append(
+                    Item(
+                        score=4.0,
+                        kind="action item",
+                        title=action.description,
+                        reasons=[
+                            f"assigned to you in “{meeting.display_title}” ({when(held, zone) if held else 'recent'})"
+                        ],
+                        detail=[f"recording_id={meeting.recording_id}"]
+                        + ([f"playback {action.recording_playback_url}"] if action.recording_playback_url else []),
+                    )
+                )
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return items
+
+
+async def _guard(source: str, work: Awaitable[T]) -> tuple[T | None, str | None]:
+    """A source that fails (not connected, no permission, down) becomes a note, not a failed digest."""
+    try:
+        return await work, None
+    except (ToolError, UpstreamError) as error:
+        return None, f"{source}: {error}"
+
+
+def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+    @tool(read_only=True, idempotent=True)
+    async def attention_digest(
+        user: Annotated[User, Resolve(resolvers.user)],
+        zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
+        hours: Annotated[int, Field(ge=1, le=336, description="How far back to look in the inbox")] = 72,
+    ) -> str:
+        """What needs my attention: mail waiting on me, invitations, conflicts, open Fathom action items; ranked."""
+        since = datetime.now(UTC) - timedelta(hours=hours)
+
+        async def mail() -> tuple[list[Item], int]:
+            return await _thread_items(await resolvers.gmail(), user, zone, since)
+
+        async def calendar() -> list[Item]:
+            return await _calendar_items(await resolvers.calendar(), zone)
+
+        async def meetings() -> list[Item]:
+            return await _fathom_items(await resolvers.fathom(), user, zone)
+
+        (mail_result, mail_note), (calendar_items, calendar_note), (fathom_items, fathom_note) = await asyncio.gather(
+            _guard("Gmail", mail()), _guard("Calendar", calendar()), _guard("Fathom", meetings())
+        )
+        thread_items, bulk = mail_result or ([], 0)
+        ranked = sorted(thread_items + (calendar_items or []) + (fathom_items or []), key=lambda item: -item.score)
+        budget = Budget(12_000, "ask about one item for details")
+        budget.add(
+            f"What needs your attention — mail from the last {hours} h, calendar for the next {CALENDAR_DAYS} days, "
+            f"Fathom action items from the last {FATHOM_DAYS} days (times in {zone.key}):"
+        )
+        if not ranked:
+            budget.add("Nothing is waiting on you.")
+        for index, item in enumerate(ranked, 1):
+            lines = [f"{index}. [{item.kind}] {item.title}", f"   why: {'; '.join(item.reasons)}"]
+            lines += [f"   {line}" for line in item.detail]
+            if not budget.extend(lines):
+                break
+        if bulk:
+            budget.add(f"Left out: {bulk} newsletter/notification/promotion thread(s).")
+        for note in (mail_note, calendar_note, fathom_note):
+            if note:
+                budget.add(f"Not included — {note}")
+        return budget.render()

@@ -1,0 +1,75 @@
+"""Rendering results for the model: bounded text, dates with offsets in the user's zone, people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+DEFAULT_BUDGET = 8000
+MAX_BUDGET = 50_000
+
+
+def clamp_budget(max_chars: int | None, default: int = DEFAULT_BUDGET) -> int:
+    if max_chars is None:
+        return default
+    return max(200, min(int(max_chars), MAX_BUDGET))
+
+
+class Budget:
+    """Collects output up to `limit` characters, then stops with an explicit truncation notice."""
+
+    def __init__(self, limit: int, more_hint: str) -> None:
+        self.limit = limit
+        self.more_hint = more_hint
+        self.parts: list[str] = []
+        self.used = 0
+        self.truncated = False
+
+    def add(self, text: str) -> bool:
+        """Append `text` (cut if needed); False once the budget is spent."""
+        if self.truncated:
+            return False
+        room = self.limit - self.used
+        if len(text) + 1 > room:
+            cut = max(0, room - 1)
+            if cut > 40:
+                self.parts.append(text[:cut].rstrip() + "…")
+            self.truncated = True
+            return False
+        self.parts.append(text)
+        self.used += len(text) + 1
+        return True
+
+    def extend(self, texts: Iterable[str]) -> bool:
+        return all(self.add(text) for text in texts)
+
+    def render(self) -> str:
+        text = "\n".join(self.parts)
+        if self.truncated:
+            text += f"\n[truncated at {self.limit} characters — {self.more_hint}]"
+        return text
+
+
+def when(moment: datetime, zone: ZoneInfo) -> str:
+    """RFC 3339 with offset in the user's zone, plus the weekday: `2026-11-24T09:14:00-05:00 (Tue)`."""
+    local = moment.astimezone(zone)
+    return f"{local.isoformat(timespec='seconds')} ({local:%a})"
+
+
+def day(value: date) -> str:
+    return f"{value.isoformat()} ({value:%a})"
+
+
+def person(name: str | None, email: str | None) -> str:
+    if name and email and name != email:
+        return f"{name} <{email}>"
+    return email or name or "(unknown)"
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"

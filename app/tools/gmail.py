@@ -1,0 +1,293 @@
+"""Gmail tools: search, read, send and draft (threaded replies), labels, attachments."""
+
+import asyncio
+import html
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
+from pydantic import Field
+
+from app.storage.store import User
+from app.tools.context import Resolvers, ToolRegistrar
+from app.tools.format import Budget, clamp_budget, human_size, person, when
+from app.tools.mail_text import header_lines, readable_body
+from app.upstream.gmail import GmailClient
+from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
+from app.upstream.gmail_models import GmailMessage, Label, addresses, b64url_decode, message_content
+
+SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
+ACTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "archive": ([], ["INBOX"]),
+    "move_to_inbox": (["INBOX"], []),
+    "mark_read": ([], ["UNREAD"]),
+    "mark_unread": (["UNREAD"], []),
+    "star": (["STARRED"], []),
+    "unstar": ([], ["STARRED"]),
+}
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "application/x-ndjson")
+REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
+
+Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
+
+
+def _labels_text(message: GmailMessage, names: dict[str, str]) -> str:
+    shown = [names.get(label, label) for label in message.label_ids if not label.startswith("CATEGORY_")]
+    category = next((label[9:].lower() for label in message.label_ids if label.startswith("CATEGORY_")), None)
+    text = ", ".join(shown) or "none"
+    return f"{text} · category {category}" if category and category != "personal" else text
+
+
+def _summary(message: GmailMessage, zone: ZoneInfo, names: dict[str, str]) -> str:
+    received = message.received_at
+    sender = ", ".join(person(n, a) for n, a in addresses(message.header("From"))) or "(unknown sender)"
+    to = ", ".join(a for _n, a in addresses(message.header("To")))
+    cc = ", ".join(a for _n, a in addresses(message.header("Cc")))
+    lines = [
+        f"- {when(received, zone) if received else 'date unknown'} · From: {sender}",
+        f"  To: {to or '-'}" + (f" · Cc: {cc}" if cc else ""),
+        f"  Subject: {message.header('Subject') or '(no subject)'}",
+    ]
+    if message.snippet:
+        lines.append(f"  “{html.unescape(message.snippet)}”")
+    flags = ["attachment"] if message.payload and message.payload.mime_type == "multipart/mixed" else []
+    if message.header("List-Unsubscribe"):
+        flags.append("bulk/newsletter")
+    lines.append(
+        f"  labels: {_labels_text(message, names)}"
+        + (f" · {' · '.join(flags)}" if flags else "")
+        + f" · message_id={message.id} thread_id={message.thread_id}"
+    )
+    return "\n".join(lines)
+
+
+async def label_names(gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
+    """Names for user label ids (system label ids are their own names)."""
+    if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
+        return {}
+    return {label.id: label.name for label in await gmail.list_labels()}
+
+
+def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
+    by_name = {label.name.lower(): label.id for label in labels}
+    ids = {label.id for label in labels}
+    resolved: list[str] = []
+    for name in requested:
+        if name in ids:
+            resolved.append(name)
+        elif name.lower() in by_name:
+            resolved.append(by_name[name.lower()])
+        elif name.upper() in SYSTEM_LABELS:
+            resolved.append(name.upper())
+        else:
+            known = ", ".join(sorted(label.name for label in labels if label.type == "user")[:20])
+            raise ToolError(f"There is no label {name!r}. Your labels: {known or 'none'}.")
+    return resolved
+
+
+def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+    # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
+
+    @tool(read_only=True, idempotent=True)
+    async def gmail_search(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
+        query: Annotated[str, Field(description='Gmail search syntax, e.g. "from:priya is:unread newer_than:7d"')] = "",
+        max_results: Annotated[int, Field(ge=1, le=100)] = 20,
+        page_token: str | None = None,
+    ) -> str:
+        """Search Gmail; every hit with sender, recipients, subject, date, snippet, labels and ids."""
+        listing = await gmail.list_messages(query, max_results=max_results, page_token=page_token)
+        if not listing.messages:
+            return f"No messages match {query!r}." if query else "The mailbox is empty."
+        messages = await gmail.get_messages_metadata([m.id for m in listing.messages])
+        names = await label_names(gmail, messages)
+        budget = Budget(12_000, "narrow the query or lower max_results")
+        budget.add(f"{len(messages)} message(s) for {query or 'all mail'!r}, newest first (times in {zone.key}):")
+        budget.extend(_summary(message, zone, names) for message in messages)
+        text = budget.render()
+        if listing.next_page_token:
+            text += f"\nMore results: call again with page_token={listing.next_page_token!r}"
+        return text
+
+    @tool(read_only=True, idempotent=True)
+    async def gmail_read_message(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
+        message_id: str,
+        max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
+    ) -> str:
+        """Read one email: headers, readable body (quoted history trimmed) and attachments."""
+        message = await gmail.get_message(message_id)
+        names = await label_names(gmail, [message])
+        budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
+        budget.extend(_message_block(message, zone, names, trim=False))
+        return budget.render()
+
+    @tool(read_only=True, idempotent=True)
+    async def gmail_read_thread(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
+        thread_id: str,
+        max_chars: Annotated[int, Field(ge=200, le=50_000)] = 12_000,
+    ) -> str:
+        """Read a whole conversation, oldest first; quoted history in replies is trimmed."""
+        thread = await gmail.get_thread(thread_id)
+        names = await label_names(gmail, thread.messages)
+        budget = Budget(clamp_budget(max_chars, 12_000), "read single messages with gmail_read_message")
+        budget.add(f"Thread {thread.id}: {len(thread.messages)} message(s), oldest first (times in {zone.key}).")
+        for index, message in enumerate(thread.messages, 1):
+            if not budget.add(f"\n--- message {index} of {len(thread.messages)} ---"):
+                break
+            if not budget.extend(_message_block(message, zone, names, trim=True)):
+                break
+        return budget.render()
+
+    async def _compose(
+        gmail: GmailClient,
+        user: User,
+        to: list[str],
+        subject: str,
+        body: str,
+        cc: list[str],
+        bcc: list[str],
+        reply_to_message_id: str | None,
+    ) -> tuple[ReplyContext | None, list[str], str]:
+        reply: ReplyContext | None = None
+        if reply_to_message_id:
+            parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
+            reply = reply_context(parent)
+            if not to:
+                sender = [a for _n, a in addresses(parent.header("From"))]
+                to = [a for _n, a in addresses(parent.header("To"))] if user.email in sender else [reply.reply_to]
+            subject = subject or reply_subject(reply.subject)
+        if not to and not cc and not bcc:
+            raise ToolError(
+                "Give at least one recipient in to, cc or bcc (or reply_to_message_id to answer a message)."
+            )
+        if not subject.strip() and reply is None:
+            raise ToolError("Give a subject.")
+        return reply, to, subject
+
+    @tool(read_only=False)
+    async def gmail_send(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        user: Annotated[User, Resolve(resolvers.user)],
+        to: Addresses,
+        subject: str = "",
+        body: str = "",
+        cc: Addresses | None = None,
+        bcc: Addresses | None = None,
+        reply_to_message_id: Annotated[
+            str | None, Field(description="Reply in that message's thread; to/subject default to the reply")
+        ] = None,
+    ) -> str:
+        """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
+        reply, to, subject = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        message = build_message(
+            sender=user.email, to=to, subject=subject, body=body, cc=cc or [], bcc=bcc or [], reply=reply
+        )
+        sent = await gmail.send_message(message, thread_id=reply.thread_id if reply else None)
+        return f"Sent to {', '.join(to)} — subject {subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
+
+    @tool(read_only=False)
+    async def gmail_draft(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        user: Annotated[User, Resolve(resolvers.user)],
+        to: Addresses,
+        subject: str = "",
+        body: str = "",
+        cc: Addresses | None = None,
+        bcc: Addresses | None = None,
+        reply_to_message_id: str | None = None,
+    ) -> str:
+        """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
+        reply, to, subject = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        message = build_message(
+            sender=user.email, to=to, subject=subject, body=body, cc=cc or [], bcc=bcc or [], reply=reply
+        )
+        draft = await gmail.create_draft(message, thread_id=reply.thread_id if reply else None)
+        return (
+            f"Draft saved (not sent) to {', '.join(to)} — subject {subject!r}. draft_id={draft.id} "
+            f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
+        )
+
+    @tool(read_only=False, destructive=True, idempotent=True)
+    async def gmail_modify(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        message_ids: Annotated[list[str], Field(min_length=1, max_length=1000)],
+        action: Literal["archive", "move_to_inbox", "mark_read", "mark_unread", "star", "unstar", "trash"]
+        | None = None,
+        add_labels: Annotated[list[str] | None, Field(description="Label names or ids")] = None,
+        remove_labels: list[str] | None = None,
+    ) -> str:
+        """Archive, mark read/unread, star, trash, or add/remove labels on messages."""
+        if action is None and not add_labels and not remove_labels:
+            raise ToolError("Say what to do: an action, or labels to add or remove.")
+        if action == "trash":
+            await asyncio.gather(*(gmail.trash_message(message_id) for message_id in message_ids))
+            return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
+        add, remove = ACTIONS[action] if action else ([], [])
+        labels = await gmail.list_labels() if add_labels or remove_labels else []
+        add = add + _resolve_labels(add_labels or [], labels)
+        remove = remove + _resolve_labels(remove_labels or [], labels)
+        if len(message_ids) == 1:
+            await gmail.modify_message(message_ids[0], add, remove)
+        else:
+            await gmail.batch_modify(message_ids, add, remove)
+        done = [f"+{name}" for name in add] + [f"-{name}" for name in remove]
+        return f"Updated {len(message_ids)} message(s): {' '.join(done)}."
+
+    @tool(read_only=True, idempotent=True)
+    async def gmail_list_labels(gmail: Annotated[GmailClient, Resolve(resolvers.gmail)]) -> str:
+        """All Gmail labels (system and the person's own) with ids."""
+        labels = await gmail.list_labels()
+        user = sorted((label for label in labels if label.type == "user"), key=lambda label: label.name.lower())
+        system = [label.name for label in labels if label.type == "system"]
+        lines = [f"- {label.name} (id {label.id})" for label in user]
+        return "Your labels:\n" + ("\n".join(lines) or "(none)") + f"\nSystem labels: {', '.join(system)}"
+
+    @tool(read_only=True, idempotent=True)
+    async def gmail_get_attachment(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        message_id: str,
+        attachment_id: str,
+        max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
+    ) -> str:
+        """An attachment's text (for text-like files) or its name, type and size."""
+        message, attachment = await asyncio.gather(
+            gmail.get_message(message_id), gmail.get_attachment(message_id, attachment_id)
+        )
+        info = next((a for a in message_content(message).attachments if a.attachment_id == attachment_id), None)
+        name = info.filename if info else "attachment"
+        mime = info.mime_type if info else "application/octet-stream"
+        data = b64url_decode(attachment.data) if attachment.data else b""
+        header = f"{name} ({mime}, {human_size(attachment.size or len(data))})"
+        if mime.startswith(TEXT_TYPES) or name.lower().endswith((".csv", ".txt", ".md", ".ics", ".json")):
+            budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
+            budget.add(header)
+            budget.add(data.decode("utf-8", errors="replace"))
+            return budget.render()
+        return f"{header}: binary content, not shown as text; the person can open it in Gmail."
+
+
+def _message_block(message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool) -> list[str]:
+    received = message.received_at
+    body, notes = readable_body(message, trim=trim)
+    content = message_content(message)
+    lines = [
+        f"Subject: {message.header('Subject') or '(no subject)'}",
+        *header_lines(message),
+        f"Date: {when(received, zone) if received else message.header('Date') or 'unknown'}",
+        f"Labels: {_labels_text(message, names)} · message_id={message.id} thread_id={message.thread_id}",
+    ]
+    if content.attachments:
+        lines.append("Attachments:")
+        lines += [
+            f"  - {a.filename} ({a.mime_type}, {human_size(a.size)}) attachment_id={a.attachment_id}"
+            for a in content.attachments
+        ]
+    lines.append(f"[{'; '.join(notes)}]" if notes else "")
+    lines.append(body or "(no text body)")
+    return lines

@@ -1,0 +1,103 @@
+"""Reading intent from mail metadata: bulk mail vs people, questions, who a message is addressed to."""
+
+import html
+import re
+from dataclasses import dataclass
+
+from app.upstream.gmail_models import GmailMessage, addresses
+
+BULK_CATEGORIES = frozenset({"CATEGORY_PROMOTIONS", "CATEGORY_SOCIAL", "CATEGORY_UPDATES", "CATEGORY_FORUMS"})
+_AUTOMATED_SENDER = re.compile(
+    r"^(no-?reply|do-?not-?reply|notifications?|alerts?|updates?|news(letter)?|offers|marketing|mailer-daemon|"
+    r"bounces?|digest|comments-noreply|calendar-notification|info|hello|team)([+.\-_].*)?@",
+    re.IGNORECASE,
+)
+_REQUEST = re.compile(
+    r"\?(?=[\s\"'”)]|$)|\b(could|can|would|will) you\b|\bplease\b|\blet me know\b|\bneed(s|ed)? (your|you to)\b|"
+    r"\bwaiting (on|for) you\b|\bby (mon|tues|wednes|thurs|fri|satur|sun)day\b|\bby (eod|end of day|tomorrow)\b|"
+    r"\bany (thoughts|update)s?\b|\bthoughts\?|\bapprove\b|\bconfirm\b|\bsign off\b",
+    re.IGNORECASE,
+)
+METADATA_HEADERS = (
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "List-Unsubscribe",
+    "List-Id",
+    "Precedence",
+    "Auto-Submitted",
+    "Reply-To",
+    "Message-ID",
+)
+
+
+def sender_address(message: GmailMessage) -> str:
+    found = addresses(message.header("From"))
+    return found[0][1].lower() if found else ""
+
+
+def sender_name(message: GmailMessage) -> str:
+    found = addresses(message.header("From"))
+    return (found[0][0] or found[0][1]) if found else "(unknown)"
+
+
+def bulk_reason(message: GmailMessage) -> str | None:
+    """Why this looks like a newsletter, notification or promotion (None for mail from a person)."""
+    if message.header("List-Unsubscribe") or message.header("List-Id"):
+        return "mailing list / newsletter"
+    if (message.header("Precedence") or "").lower() in ("bulk", "list", "junk"):
+        return "bulk mail"
+    auto = (message.header("Auto-Submitted") or "no").lower()
+    if auto != "no":
+        return "automated message"
+    if _AUTOMATED_SENDER.match(sender_address(message)):
+        return "automated sender"
+    category = next((label for label in message.label_ids if label in BULK_CATEGORIES), None)
+    if category:
+        return f"Gmail category {category[9:].lower()}"
+    return None
+
+
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bqBQ]\?[^?\s]*\?=")
+_CALENDAR_NOTICE = re.compile(
+    r"^(updated )?invitation( from google calendar)?:|^(accepted|declined|tentatively accepted|canceled event|"
+    r"cancelled event|new event|event canceled):",
+    re.IGNORECASE,
+)
+
+
+def asks_something(*texts: str) -> bool:
+    """Whether the person is asked a question or for something (quoted lines, links and encodings ignored)."""
+    for text in texts:
+        if not text:
+            continue
+        own = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+        if _REQUEST.search(_ENCODED_WORD.sub(" ", _URL.sub(" ", html.unescape(own)))):
+            return True
+    return False
+
+
+def is_calendar_notice(subject: str) -> bool:
+    """Invitation and RSVP mails: the calendar items cover them."""
+    return bool(_CALENDAR_NOTICE.match(subject.strip()))
+
+
+@dataclass(frozen=True)
+class Addressing:
+    direct: bool  # my address is in To
+    cc_only: bool
+    recipients: int
+
+
+def addressing(message: GmailMessage, me: str) -> Addressing:
+    to = [a.lower() for _n, a in addresses(message.header("To"))]
+    cc = [a.lower() for _n, a in addresses(message.header("Cc"))]
+    me = me.lower()
+    return Addressing(direct=me in to, cc_only=me not in to and me in cc, recipients=len(to) + len(cc))
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2].lower()

@@ -1,0 +1,196 @@
+"""Device sign-in (RFC 8628) over real HTTP: the installer's side and the person's browser side."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from app.auth import device
+from app.sandbox.seed import ALICE
+from tests.support.oauth_client import Browser
+from tests.support.stack import Stack, running_stack
+
+GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+CODE_SHAPE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(tmp_path) as running:
+        yield running
+
+
+async def start_device(stack: Stack, **form: str) -> dict[str, Any]:
+    async with httpx2.AsyncClient(base_url=stack.url, timeout=10) as http:
+        response = await http.post("/device/code", data=form)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    return response.json()
+
+
+async def poll(stack: Stack, device_code: str, grant_type: str = GRANT) -> httpx2.Response:
+    async with httpx2.AsyncClient(base_url=stack.url, timeout=10) as http:
+        return await http.post("/device/token", data={"grant_type": grant_type, "device_code": device_code})
+
+
+async def signed_in_browser(stack: Stack, code: str = "") -> tuple[Browser, str]:
+    """A browser that asked for /setup, was sent to sign in, and came back; returns it and the page URL."""
+    browser = Browser(ALICE)
+    first = await browser.http.get(f"{stack.url}/setup", params={"code": code} if code else None)
+    assert first.status_code == 303
+    login = first.headers["location"]
+    assert login.startswith("/auth/login?next=")
+    return browser, await browser.walk(stack.url + login, f"{stack.url}/setup")
+
+
+def form_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(csrf|code)" value="([^"]*)"', html))
+
+
+async def decide_in_browser(stack: Stack, code: str, decision: str) -> httpx2.Response:
+    browser, setup_url = await signed_in_browser(stack, code)
+    try:
+        page = await browser.http.get(setup_url)
+        assert page.status_code == 200, page.text
+        return await browser.http.post(f"{stack.url}/setup", data={**form_fields(page.text), "decision": decision})
+    finally:
+        await browser.aclose()
+
+
+async def tool_names(stack: Stack, token: str) -> set[str]:
+    async with asyncio.timeout(30):
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx2.AsyncClient(headers=headers, timeout=20) as http:
+            async with Client(streamable_http_client(stack.mcp_url, http_client=http)) as client:
+                return {tool.name for tool in (await client.list_tools()).tools}
+
+
+async def test_an_approved_device_gets_one_personal_token_that_works_on_mcp(stack: Stack) -> None:
+    started = await start_device(stack)
+    shown = started["user_code"]
+    assert CODE_SHAPE.match(shown)
+    assert started["verification_uri"] == f"{stack.url}/setup"
+    assert started["verification_uri_complete"] == f"{stack.url}/setup?code={shown}"
+    assert (started["expires_in"], started["interval"]) == (600, 5)
+
+    pending = await poll(stack, started["device_code"])
+    assert (pending.status_code, pending.json()["error"]) == (400, "authorization_pending")
+    too_fast = await poll(stack, started["device_code"])
+    assert (too_fast.status_code, too_fast.json()["error"]) == (400, "slow_down")
+
+    # Typed the way people type it: lower case, no dash.
+    browser, setup_url = await signed_in_browser(stack, shown.replace("-", "").lower())
+    try:
+        page = await browser.http.get(setup_url)
+        assert page.status_code == 200
+        assert "Approve Claude Desktop on this computer?" in page.text
+        assert ALICE in page.text and shown in page.text
+        done = await browser.http.post(f"{stack.url}/setup", data={**form_fields(page.text), "decision": "approve"})
+        reloaded = await browser.http.get(setup_url)
+    finally:
+        await browser.aclose()
+    assert done.status_code == 200
+    assert "Done — return to your terminal" in done.text
+    assert "Already approved" in reloaded.text
+
+    granted = await poll(stack, started["device_code"])
+    assert granted.status_code == 200, granted.text
+    assert granted.headers["cache-control"] == "no-store"
+    body = granted.json()
+    assert body["access_token"].startswith("sbp_")
+    assert (body["token_type"], body["expires_in"]) == ("Bearer", 90 * 86400)
+    assert "whoami" in await tool_names(stack, body["access_token"])
+
+    again = await poll(stack, started["device_code"])
+    assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_a_denied_device_gets_access_denied(stack: Stack) -> None:
+    started = await start_device(stack, client_name="Work laptop")
+    denied = await decide_in_browser(stack, started["user_code"], "deny")
+    assert denied.status_code == 200
+    assert "Nothing was connected" in denied.text
+    response = await poll(stack, started["device_code"])
+    assert (response.status_code, response.json()["error"]) == (400, "access_denied")
+
+
+async def test_an_expired_code_gets_expired_token_and_its_page_says_to_run_the_installer_again(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(device, "DEVICE_CODE_TTL", timedelta(seconds=-1))
+    started = await start_device(stack)
+    response = await poll(stack, started["device_code"])
+    assert (response.status_code, response.json()["error"]) == (400, "expired_token")
+    browser, setup_url = await signed_in_browser(stack, started["user_code"])
+    try:
+        page = await browser.http.get(setup_url)
+    finally:
+        await browser.aclose()
+    assert page.status_code == 400
+    assert "Run the installer again" in page.text
+
+
+async def test_unknown_device_codes_and_other_grant_types_are_refused(stack: Stack) -> None:
+    unknown = await poll(stack, "not-a-device-code")
+    assert (unknown.status_code, unknown.json()["error"]) == (400, "invalid_grant")
+    started = await start_device(stack)
+    other = await poll(stack, started["device_code"], grant_type="authorization_code")
+    assert (other.status_code, other.json()["error"]) == (400, "unsupported_grant_type")
+
+
+async def test_approving_without_the_csrf_token_is_refused(stack: Stack) -> None:
+    started = await start_device(stack)
+    browser, _setup_url = await signed_in_browser(stack, started["user_code"])
+    try:
+        forged = await browser.http.post(
+            f"{stack.url}/setup", data={"csrf": "forged", "code": started["user_code"], "decision": "approve"}
+        )
+    finally:
+        await browser.aclose()
+    assert forged.status_code == 403
+    response = await poll(stack, started["device_code"])
+    assert response.json()["error"] == "authorization_pending"
+
+
+async def test_setup_without_a_code_signs_in_first_then_asks_for_the_code(stack: Stack) -> None:
+    async with httpx2.AsyncClient(base_url=stack.url, timeout=10) as http:
+        first = await http.get("/setup", params={"code": "BCDF-GHJK"})
+    assert first.status_code == 303
+    assert unquote(first.headers["location"].partition("next=")[2]) == "/setup?code=BCDF-GHJK"
+    browser, setup_url = await signed_in_browser(stack)
+    try:
+        page = await browser.http.get(setup_url)
+        unknown = await browser.http.get(f"{stack.url}/setup", params={"code": "AAAA-AAAA"})
+    finally:
+        await browser.aclose()
+    assert page.status_code == 200
+    assert 'name="code"' in page.text and ALICE in page.text
+    assert unknown.status_code == 400
+
+
+async def test_pending_device_requests_are_bounded(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(device, "MAX_PENDING", 2)
+    await start_device(stack)
+    await start_device(stack)
+    async with httpx2.AsyncClient(base_url=stack.url, timeout=10) as http:
+        refused = await http.post("/device/code")
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+
+
+def test_user_codes_are_read_in_any_case_with_or_without_the_dash() -> None:
+    for typed in ("bcdf-ghjk", "BCDFGHJK", " bcdf ghjk ", "BcDf-GhJk"):
+        assert device.normalise_user_code(typed) == "BCDFGHJK"
+    for wrong in ("", "BCDF-GHJ", "AEIO-UAEI", "BCDF-GHJKL", "BCDF-GHJ1"):
+        assert device.normalise_user_code(wrong) is None
+    assert all(CODE_SHAPE.match(device.display_user_code(device.new_user_code())) for _ in range(50))

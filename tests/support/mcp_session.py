@@ -1,0 +1,62 @@
+"""A signed-in MCP client session against a running stack, as Claude would have after connecting."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.support.oauth_client import Browser
+from tests.support.oauth_flow import Flow
+from tests.support.stack import Stack
+
+
+@dataclass
+class Session:
+    client: Client
+    access_token: str
+
+    async def call(self, name: str, arguments: dict[str, object] | None = None) -> tuple[str, bool]:
+        """Call a tool; returns (text, is_error)."""
+        result = await self.client.call_tool(name, arguments or {})
+        text = "\n".join(getattr(part, "text", "") for part in result.content)
+        return text, bool(result.is_error)
+
+    async def ok(self, name: str, arguments: dict[str, object] | None = None) -> str:
+        text, is_error = await self.call(name, arguments)
+        assert not is_error, text
+        return text
+
+    async def error(self, name: str, arguments: dict[str, object] | None = None) -> str:
+        text, is_error = await self.call(name, arguments)
+        assert is_error, text
+        return text
+
+
+async def sign_in(stack: Stack, email: str, scopes: str | None = None) -> str:
+    """An access token for `email` through DCR, Google sign-in and consent."""
+    async with httpx2.AsyncClient(timeout=15) as http:
+        flow = Flow(stack, http)
+        await flow.register()
+        browser = Browser(email)
+        if scopes:
+            browser.extra_google_params = f"&sandbox_scopes={scopes}"
+        try:
+            reached = await flow.authorize(browser)
+        finally:
+            await browser.aclose()
+        response = await flow.exchange(reached["code"])
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+@asynccontextmanager
+async def mcp_session(stack: Stack, email: str, scopes: str | None = None) -> AsyncIterator[Session]:
+    token = await sign_in(stack, email, scopes)
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+        async with Client(streamable_http_client(stack.mcp_url, http_client=http)) as client:
+            yield Session(client, token)

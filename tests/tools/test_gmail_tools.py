@@ -1,0 +1,165 @@
+"""Gmail tools through a real MCP client over HTTP, against the sandbox Gmail."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import json
+import re
+
+from app.sandbox.seed import ALICE
+from tests.support.mcp_session import mcp_session
+from tests.support.stack import Stack
+
+IDS = re.compile(r"message_id=(\S+) thread_id=(\S+)")
+
+
+async def test_search_lists_each_hit_with_sender_subject_zoned_date_labels_and_ids(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 5})
+        assert text.startswith("5 message(s) for 'in:inbox'")
+        assert text.count("· From: ") == 5 and text.count("Subject: ") == 5
+        assert len(IDS.findall(text)) == 5
+        zone = stack.sandbox.world.people[ALICE].time_zone
+        assert f"times in {zone}" in text
+        assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \(\w{3}\)", text)
+        assert "page_token=" in text
+
+
+async def test_search_with_no_hits_says_so(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        assert await alice.ok("gmail_search", {"query": "subject:zzzz-no-such-thing"}) == (
+            "No messages match 'subject:zzzz-no-such-thing'."
+        )
+
+
+async def test_reading_a_message_gives_headers_text_and_attachments(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        hits = await alice.ok("gmail_search", {"query": "has:attachment", "max_results": 1})
+        message_id, _thread = IDS.findall(hits)[0]
+        text = await alice.ok("gmail_read_message", {"message_id": message_id})
+        assert "Subject: " in text and "From: " in text and "Date: " in text
+        assert "Attachments:" in text and "attachment_id=" in text
+
+
+async def test_an_attachment_that_is_text_is_returned_as_text_within_budget(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        hits = await alice.ok("gmail_search", {"query": "filename:csv", "max_results": 1})
+        message_id, _thread = IDS.findall(hits)[0]
+        message = await alice.ok("gmail_read_message", {"message_id": message_id})
+        attachment_id = re.search(r"\.csv \(.*?\) attachment_id=(\S+)", message)
+        assert attachment_id, message
+        text = await alice.ok(
+            "gmail_get_attachment",
+            {"message_id": message_id, "attachment_id": attachment_id.group(1), "max_chars": 300},
+        )
+        assert ".csv (" in text.splitlines()[0]
+        assert "," in text
+        assert len(text) < 600
+
+
+async def test_reading_a_thread_lists_messages_oldest_first(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 20})
+        thread_id = IDS.findall(hits)[0][1]
+        text = await alice.ok("gmail_read_thread", {"thread_id": thread_id})
+        assert text.startswith(f"Thread {thread_id}:")
+        assert "--- message 1 of" in text
+
+
+async def test_a_small_budget_truncates_with_a_notice(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+        message_id, _thread = IDS.findall(hits)[0]
+        text = await alice.ok("gmail_read_message", {"message_id": message_id, "max_chars": 200})
+        assert "[truncated at 200 characters — call again with a larger max_chars]" in text
+
+
+async def test_a_reply_is_threaded_server_side_and_defaults_recipient_and_subject(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        hits = await alice.ok("gmail_search", {"query": "in:inbox -from:me", "max_results": 1})
+        message_id, thread_id = IDS.findall(hits)[0]
+        original = await alice.ok("gmail_read_message", {"message_id": message_id})
+
+        sent = await alice.ok("gmail_send", {"to": [], "body": "Thanks — on it.", "reply_to_message_id": message_id})
+
+        assert f"thread_id={thread_id}" in sent
+        request = stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send")[-1]
+        body = json.loads(request.body)
+        assert body["threadId"] == thread_id
+        raw = email.message_from_bytes(base64.urlsafe_b64decode(body["raw"]), policy=email.policy.default)
+        assert raw["In-Reply-To"] and raw["In-Reply-To"] in raw["References"]
+        subject = re.search(r"^Subject: (.*)$", original, re.M)
+        assert subject and raw["Subject"] == "Re: " + re.sub(r"^(Re: )+", "", subject.group(1))
+        sender = re.search(r"^From: .*?<?([\w.+-]+@[\w.-]+)>?$", original, re.M)
+        assert sender and sender.group(1) in raw["To"]
+
+
+async def test_a_draft_is_saved_and_never_sent(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok(
+            "gmail_draft",
+            {
+                "to": ["priya.raman@globex.example"],
+                "subject": "Pricing follow-up",
+                "body": "Draft body",
+                "cc": ["ben@acme.example"],
+            },
+        )
+        assert "Draft saved (not sent)" in text and "draft_id=" in text
+        assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
+        created = json.loads(stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/drafts")[-1].body)
+        raw = email.message_from_bytes(base64.urlsafe_b64decode(created["message"]["raw"]), policy=email.policy.default)
+        assert raw["To"] == "priya.raman@globex.example" and raw["Cc"] == "ben@acme.example"
+
+
+async def test_an_invalid_recipient_is_refused_before_anything_is_sent(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.error("gmail_send", {"to": ["not an address"], "subject": "x", "body": "y"})
+        assert "not a valid email address" in text or "not one email address" in text
+        assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
+
+
+async def test_archive_and_labels_by_name(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 2})
+        ids = [m for m, _t in IDS.findall(hits)]
+        labels = await alice.ok("gmail_list_labels")
+        user_label = re.search(r"^- (.+?) \(id (Label_\w+)\)$", labels, re.M)
+        assert user_label
+        text = await alice.ok(
+            "gmail_modify", {"message_ids": ids, "action": "archive", "add_labels": [user_label.group(1)]}
+        )
+        assert f"Updated 2 message(s): +{user_label.group(2)} -INBOX." == text
+        modified = json.loads(stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/batchModify")[-1].body)
+        assert modified == {"ids": ids, "addLabelIds": [user_label.group(2)], "removeLabelIds": ["INBOX"]}
+
+
+async def test_an_unknown_label_name_lists_the_real_ones(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+        text = await alice.error("gmail_modify", {"message_ids": [IDS.findall(hits)[0][0]], "add_labels": ["Nope"]})
+        assert "There is no label 'Nope'. Your labels:" in text
+
+
+async def test_missing_gmail_permission_names_what_to_grant_and_where(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE, scopes="openid%20email%20profile") as session:
+        text = await session.error("gmail_search", {"query": "in:inbox"})
+    assert "You have not given Switchboard permission to use Gmail" in text
+    assert f"{stack.url}/account" in text
+
+
+async def test_gmail_being_down_is_an_actionable_error_not_a_crash(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        stack.sandbox.faults.fail_next("/gmail", 100, 503)
+        text = await alice.error("gmail_search", {"query": "in:inbox"})
+        assert "Gmail is unavailable right now (HTTP 503); try again." in text
+
+
+async def test_a_revoked_google_grant_asks_to_reconnect_with_the_link(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        stack.sandbox.world.revoke_grants_of(ALICE)
+        stack.sandbox.world.expire_all_access_tokens()
+        text = await alice.error("gmail_search", {"query": "in:inbox"})
+        assert "expired or was revoked" in text and f"{stack.url}/account" in text
