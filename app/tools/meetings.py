@@ -1,0 +1,256 @@
+"""Across sources: meeting_prep (event → people → threads and past meetings) and meeting_follow_up
+(Fathom meeting → a threaded follow-up draft to the invitees; never sent)."""
+
+import asyncio
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
+from pydantic import Field
+
+from app.storage.store import User
+from app.tools.context import Resolvers, ToolRegistrar
+from app.tools.format import Budget, person, when
+from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
+from app.upstream.calendar import CalendarClient, Event
+from app.upstream.errors import UpstreamError
+from app.upstream.fathom import FathomClient, Meeting
+from app.upstream.gmail import GmailClient
+from app.upstream.gmail_compose import build_message, reply_context, reply_subject
+from app.upstream.gmail_models import GmailMessage, addresses
+
+PAST_MEETING_DAYS = 120
+MAX_FATHOM_PAGES = 5
+_WORD = re.compile(r"[a-z0-9]{3,}")
+
+
+def company(domain: str) -> str:
+    """`globex.example` → `Globex` (a readable guess at the organisation behind a domain)."""
+    label = domain.split(".")[-2] if domain.count(".") >= 1 else domain
+    return label.replace("-", " ").title()
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Fathom's markdown summary as plain email text."""
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)]+)\)", r"\1 (\2)", markdown)
+    text = re.sub(r"^#{1,6}\s*(.+?)\s*#*$", lambda m: m.group(1).upper(), text, flags=re.M)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"^\s*[*+]\s+", "- ", text, flags=re.M)
+    return re.sub(r"\n{3,}", "\n\n", html.unescape(text)).strip()
+
+
+async def find_meeting(fathom: FathomClient, recording_id: int) -> Meeting | None:
+    cursor: str | None = None
+    for _page in range(MAX_FATHOM_PAGES):
+        page = await fathom.list_meetings(include_action_items=True, cursor=cursor)
+        for meeting in page.items:
+            if meeting.recording_id == recording_id:
+                return meeting
+        cursor = page.next_cursor
+        if not cursor:
+            return None
+    return None
+
+
+async def _next_event(calendar: CalendarClient) -> Event:
+    now = datetime.now(UTC)
+    events = (await calendar.list_events(time_min=now, time_max=now + timedelta(days=7), max_results=50)).items
+    for event in events:
+        mine = event.me()
+        start = event.start.date_time
+        if start is None or (mine is not None and mine.response_status == "declined"):
+            continue
+        if start >= now - timedelta(minutes=10):
+            return event
+    raise ToolError("You have no meetings in the next 7 days. Pass an event_id from calendar_list_events.")
+
+
+async def _recent_threads(gmail: GmailClient, emails: list[str], zone: ZoneInfo) -> list[str]:
+    if not emails:
+        return []
+    terms = " ".join(f"from:{e} to:{e}" for e in emails[:12])
+    listing = await gmail.list_messages(f"{{{terms}}} newer_than:60d", max_results=25)
+    messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
+    seen: set[str] = set()
+    lines: list[str] = []
+    for message in messages:
+        if message.thread_id in seen:
+            continue
+        seen.add(message.thread_id)
+        received = message.received_at
+        lines.append(
+            f"- {message.header('Subject') or '(no subject)'} — last from {sender_name(message)}"
+            f"{', ' + when(received, zone) if received else ''} · thread_id={message.thread_id}"
+        )
+        if message.snippet:
+            lines.append(f"  “{html.unescape(message.snippet)[:160]}”")
+        if len(seen) == 6:
+            break
+    return lines
+
+
+async def _past_meetings(fathom: FathomClient, emails: set[str], external_domains: list[str]) -> list[Meeting]:
+    since = datetime.now(UTC) - timedelta(days=PAST_MEETING_DAYS)
+    found: list[Meeting] = []
+    cursor: str | None = None
+    for _page in range(MAX_FATHOM_PAGES):
+        page = await fathom.list_meetings(
+            created_after=since, invitee_domains=external_domains, include_action_items=True, cursor=cursor
+        )
+        for meeting in page.items:
+            invitees = {(i.email or "").lower() for i in meeting.calendar_invitees}
+            if invitees & emails:
+                found.append(meeting)
+        cursor = page.next_cursor
+        if not cursor or len(found) >= 5:
+            break
+    return found[:5]
+
+
+def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+    @tool(read_only=True, idempotent=True)
+    async def meeting_prep(
+        user: Annotated[User, Resolve(resolvers.user)],
+        calendar: Annotated[CalendarClient, Resolve(resolvers.calendar)],
+        zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
+        event_id: Annotated[str, Field(description='An event id, or "next" for my next meeting')] = "next",
+    ) -> str:
+        """Brief me for a meeting: attendees (internal/external), recent threads, past meetings, open items."""
+        event = await _next_event(calendar) if event_id == "next" else await calendar.get_event(event_id)
+        me = user.email.lower()
+        my_domain = domain_of(me)
+        people = [a for a in event.attendees if a.email.lower() != me and not a.resource]
+        emails = [a.email.lower() for a in people]
+        external = sorted({domain_of(e) for e in emails if domain_of(e) != my_domain})
+        budget = Budget(14_000, "ask for one thread or meeting in detail")
+        start = event.start.date_time
+        budget.add(f"Meeting: {event.summary or '(untitled)'} — {when(start, zone) if start else event.start.date}")
+        if event.location or event.meet_link:
+            budget.add(f"Where: {', '.join(x for x in (event.location, event.meet_link) if x)}")
+        if event.description:
+            budget.add(f"Agenda/description: {event.description[:800]}")
+        budget.add(f"Attendees ({len(people)}):")
+        for attendee in people:
+            domain = domain_of(attendee.email)
+            side = "internal" if domain == my_domain else f"external — {company(domain)}"
+            budget.add(f"- {person(attendee.display_name, attendee.email)} ({side}; {attendee.response_status})")
+
+        async def threads() -> list[str]:
+            return await _recent_threads(await resolvers.gmail(), emails, zone)
+
+        async def meetings() -> list[Meeting]:
+            return await _past_meetings(await resolvers.fathom(), set(emails), external)
+
+        thread_result, meeting_result = await asyncio.gather(threads(), meetings(), return_exceptions=True)
+        budget.add("\nRecent email with them (60 days):")
+        if isinstance(thread_result, (ToolError, UpstreamError)):
+            budget.add(f"(not available — {thread_result})")
+        elif isinstance(thread_result, BaseException):
+            raise thread_result
+        else:
+            budget.extend(thread_result or ["(none)"])
+        budget.add(f"\nPast recorded meetings with them ({PAST_MEETING_DAYS} days, Fathom):")
+        if isinstance(meeting_result, (ToolError, UpstreamError)):
+            budget.add(f"(not available — {meeting_result})")
+        elif isinstance(meeting_result, BaseException):
+            raise meeting_result
+        elif not meeting_result:
+            budget.add("(none)")
+        else:
+            fathom = await resolvers.fathom()
+            summaries = await asyncio.gather(
+                *(fathom.get_summary(m.recording_id) for m in meeting_result[:2]), return_exceptions=True
+            )
+            for index, meeting in enumerate(meeting_result):
+                held = meeting.recording_start_time or meeting.created_at
+                budget.add(
+                    f"- {meeting.display_title} ({when(held, zone) if held else '?'})"
+                    f" recording_id={meeting.recording_id}"
+                )
+                if index < len(summaries) and not isinstance(summaries[index], BaseException):
+                    summary = summaries[index]
+                    text = markdown_to_text(getattr(summary, "markdown_formatted", "") or "")
+                    if text:
+                        budget.add("  " + text[:1200].replace("\n", "\n  "))
+                open_items = [a for a in meeting.action_items or [] if not a.completed]
+                for item in open_items:
+                    who = item.assignee.name or item.assignee.email if item.assignee else "unassigned"
+                    budget.add(f"  open: {item.description} — {who}")
+        return budget.render()
+
+    @tool(read_only=False)
+    async def meeting_follow_up(
+        user: Annotated[User, Resolve(resolvers.user)],
+        fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        recording_id: int,
+    ) -> str:
+        """Draft (never sent) a follow-up to a Fathom meeting's invitees: summary and action items, in their thread."""
+        meeting, summary = await asyncio.gather(find_meeting(fathom, recording_id), fathom.get_summary(recording_id))
+        if meeting is None:
+            raise ToolError(f"Recording {recording_id} is not among your recent Fathom meetings; check the id.")
+        me = user.email.lower()
+        recipients = sorted({(i.email or "").lower() for i in meeting.calendar_invitees if i.email} - {me})
+        if not recipients:
+            raise ToolError("That meeting had no other invitees to follow up with.")
+        parent = await _thread_with(gmail, recipients, meeting.display_title)
+        body = _follow_up_body(user, meeting, markdown_to_text(summary.markdown_formatted or ""))
+        if parent is not None:
+            context = reply_context(parent)
+            message = build_message(
+                sender=user.email, to=recipients, subject=reply_subject(context.subject), body=body, reply=context
+            )
+            draft = await gmail.create_draft(message, thread_id=context.thread_id)
+            where = f"in the existing thread “{context.subject}” (thread_id={context.thread_id})"
+        else:
+            message = build_message(
+                sender=user.email, to=recipients, subject=f"Follow-up: {meeting.display_title}", body=body
+            )
+            draft = await gmail.create_draft(message)
+            where = "as a new email (no earlier thread with these people was found)"
+        return (
+            f"Draft saved (not sent) to {', '.join(recipients)} {where}. draft_id={draft.id}\n"
+            f"Open it: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}\n\n{body}"
+        )
+
+
+async def _thread_with(gmail: GmailClient, recipients: list[str], title: str) -> GmailMessage | None:
+    """The most relevant recent thread with these people: same topic first, then the most overlap."""
+    terms = " ".join(f"from:{e} to:{e}" for e in recipients[:12])
+    listing = await gmail.list_messages(f"{{{terms}}} newer_than:30d", max_results=30)
+    messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
+    topic = set(_WORD.findall(title.lower())) - {"the", "and", "with", "call", "sync", "meeting"}
+    best: tuple[float, GmailMessage] | None = None
+    for message in messages:
+        participants = {a.lower() for header in ("From", "To", "Cc") for _n, a in addresses(message.header(header))}
+        overlap = len(participants & set(recipients)) / len(recipients)
+        words = set(_WORD.findall((message.header("Subject") or "").lower()))
+        score = overlap + (1.0 if topic and len(words & topic) >= max(1, len(topic) // 2) else 0.0)
+        if overlap >= 0.5 and (best is None or score > best[0]):
+            best = (score, message)
+    return best[1] if best else None
+
+
+def _follow_up_body(user: User, meeting: Meeting, summary: str) -> str:
+    names = [
+        i.name.split()[0] for i in meeting.calendar_invitees if i.name and (i.email or "").lower() != user.email.lower()
+    ]
+    greeting = f"Hi {', '.join(names[:4])}," if 0 < len(names) <= 4 else "Hi all,"
+    lines = [greeting, "", f"Thanks for the time in “{meeting.display_title}”. A quick recap:", ""]
+    if summary:
+        lines += [summary[:3500], ""]
+    items = [a for a in meeting.action_items or [] if not a.completed]
+    if items:
+        lines.append("Action items:")
+        for item in items:
+            who = (item.assignee.name or item.assignee.email) if item.assignee else "Unassigned"
+            lines.append(f"- {who}: {item.description}")
+        lines.append("")
+    if meeting.share_url:
+        lines += [f"Recording: {meeting.share_url}", ""]
+    lines += ["Best,", user.name.split()[0] if user.name else user.email]
+    return "\n".join(lines)
