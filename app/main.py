@@ -103,9 +103,11 @@ def create_app(settings: Settings) -> Starlette:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
                     flusher = background.create_task(verifier.run_activity_flusher())
+                    auditor = background.create_task(services.get_audit().run())
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
                     yield
                     flusher.cancel()
+                    auditor.cancel()
         finally:
             await engine.dispose()
 

@@ -8,6 +8,7 @@ import httpx2
 
 from app.config import Settings
 from app.crypto import KeyRing
+from app.storage.audit import AuditBuffer
 from app.storage.store import Store
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
 
@@ -21,6 +22,7 @@ class Services:
     store: Store | None = None
     http: httpx2.AsyncClient | None = None
     credentials: GoogleCredentials | None = None
+    audit: AuditBuffer | None = None
 
     def open(self, store: Store, http: httpx2.AsyncClient) -> None:
         """Attach the lifespan's resources (one refresh lock table for the whole process)."""
@@ -30,6 +32,7 @@ class Services:
             http, settings.google_discovery_url, settings.google_client_id, settings.google_client_secret
         )
         self.credentials = GoogleCredentials(store, oauth, f"{settings.public_url}/account")
+        self.audit = AuditBuffer(store)
 
     def get_store(self) -> Store:
         if self.store is None:
@@ -45,3 +48,8 @@ class Services:
         if self.credentials is None:
             raise RuntimeError("the app's lifespan has not started")
         return self.credentials
+
+    def get_audit(self) -> AuditBuffer:
+        if self.audit is None:
+            raise RuntimeError("the app's lifespan has not started")
+        return self.audit

@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +20,7 @@ from mcp.types import ToolAnnotations
 
 from app.crypto import KeyRingError
 from app.services import Services
-from app.storage.store import User
+from app.storage.store import AuditEvent, User
 from app.upstream.calendar import CalendarClient
 from app.upstream.errors import MissingScope, NeedsReconnect, RateLimited, UpstreamError
 from app.upstream.fathom import FathomClient
@@ -147,13 +148,61 @@ def translate_errors(account_url: str) -> Callable[[Callable[P, Awaitable[R]]], 
     return decorate
 
 
+def outcome_of(error: BaseException | None) -> str:
+    """The audit outcome kind of a finished tool call (never its content)."""
+    if error is None:
+        return "ok"
+    cause = error.__cause__ if isinstance(error, ToolError) else error
+    if isinstance(cause, NeedsReconnect):
+        return "needs_reconnect"
+    if isinstance(cause, MissingScope):
+        return "missing_scope"
+    if isinstance(cause, RateLimited):
+        return "rate_limited"
+    if isinstance(cause, UpstreamError):
+        return "upstream_error"
+    if isinstance(error, ToolError) and cause is None:
+        return "tool_error"
+    return "error"
+
+
 class ToolRegistrar:
-    """Registers tools with honest annotations; with READ_ONLY set, tools that change data are left out."""
+    """Registers tools with honest annotations; with READ_ONLY set, tools that change data are left out.
+
+    Every call is translated (failures become actionable ToolErrors) and audited (user, tool,
+    outcome kind, duration — never arguments or results).
+    """
 
     def __init__(self, mcp: MCPServer, services: Services) -> None:
         self.mcp = mcp
         self.services = services
         self.translate = translate_errors(f"{services.settings.public_url}/account")
+
+    def audited(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            started = time.perf_counter()
+            failure: BaseException | None = None
+            try:
+                return await fn(*args, **kwargs)
+            except BaseException as error:
+                failure = error
+                raise
+            finally:
+                token = get_access_token()
+                self.services.get_audit().add(
+                    AuditEvent(
+                        user_id=token.subject if token else None,
+                        tool=name,
+                        outcome=outcome_of(failure),
+                        duration_ms=int((time.perf_counter() - started) * 1000),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+
+        return wrapper
 
     def __call__(
         self, *, read_only: bool, destructive: bool = False, idempotent: bool = False
@@ -167,7 +216,7 @@ class ToolRegistrar:
                 idempotent_hint=idempotent,
                 open_world_hint=True,
             )
-            self.mcp.tool(annotations=annotations, structured_output=False)(self.translate(fn))
+            self.mcp.tool(annotations=annotations, structured_output=False)(self.audited(self.translate(fn)))
             return fn
 
         return register

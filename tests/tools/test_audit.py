@@ -1,0 +1,37 @@
+"""Every tool call leaves an audit event (who, which tool, outcome kind, duration) and never its content."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app.sandbox.seed import ALICE
+from app.storage import tables as t
+from app.storage.db import create_engine
+from tests.support.mcp_session import mcp_session
+from tests.support.stack import running_stack
+
+
+async def test_tool_calls_are_audited_with_outcome_kinds_and_no_content(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        async with mcp_session(stack, ALICE) as alice:
+            await alice.ok("whoami")
+            await alice.ok("gmail_search", {"query": "from:priya secret-words-here"})
+            stack.sandbox.faults.fail_next("/gmail", 100, 503)
+            await alice.error("gmail_search", {"query": "in:inbox"})
+            await alice.error("gmail_modify", {"message_ids": ["x"]})
+        settings = stack.settings
+    engine = create_engine(settings.database_url)  # the server has stopped: its last batch is written
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(t.audit_events).order_by(t.audit_events.c.id))).all()
+            user_id = (await conn.execute(sa.select(t.users.c.id))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert [(r.tool, r.outcome) for r in rows] == [
+        ("whoami", "ok"),
+        ("gmail_search", "ok"),
+        ("gmail_search", "upstream_error"),
+        ("gmail_modify", "tool_error"),
+    ]
+    assert all(r.user_id == user_id and r.duration_ms >= 0 for r in rows)
+    assert "secret-words-here" not in repr(rows)
