@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx2
 
@@ -23,6 +24,7 @@ class Services:
     http: httpx2.AsyncClient | None = None
     credentials: GoogleCredentials | None = None
     audit: AuditBuffer | None = None
+    revocation_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def open(self, store: Store, http: httpx2.AsyncClient) -> None:
         """Attach the lifespan's resources (one refresh lock table for the whole process)."""
@@ -33,6 +35,11 @@ class Services:
         )
         self.credentials = GoogleCredentials(store, oauth, f"{settings.public_url}/account")
         self.audit = AuditBuffer(store)
+
+    def revoked(self) -> None:
+        """Call after revoking tokens: this replica forgets cached verifications at once."""
+        for listener in self.revocation_listeners:
+            listener()
 
     def get_store(self) -> Store:
         if self.store is None:

@@ -35,6 +35,7 @@ class SwitchboardTokenVerifier:
         self._cache: dict[str, tuple[AccessToken, float]] = {}
         self._seen_users: dict[str, datetime] = {}
         self._seen_personal: dict[str, datetime] = {}
+        services.revocation_listeners.append(self.invalidate)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         key = hash_token(token)
