@@ -8,11 +8,12 @@ from app.services import Services
 from app.tools.account import register_account_tools
 from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.digest import register_digest_tool
+from app.tools.fathom import register_fathom_tools
 from app.tools.gmail import register_gmail_tools
+from app.tools.meetings import register_meeting_tools
 
 INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "
-    "Times are RFC 3339 with offsets in the person's calendar time zone; results are bounded and say "
     "when they were truncated. Prefer drafts over sending unless the person asked to send."
 )
 
@@ -23,3 +24,5 @@ def register_tools(mcp: MCPServer, services: Services) -> None:
     register_account_tools(tool, resolvers)
     register_gmail_tools(tool, resolvers)
     register_digest_tool(tool, resolvers)
+    register_meeting_tools(tool, resolvers)
+    register_fathom_tools(tool, resolvers)

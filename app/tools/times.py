@@ -1,0 +1,61 @@
+"""Reading the times and dates a model writes: RFC 3339 (with or without offset) and plain dates."""
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIME_EXAMPLE = '"2026-11-24T09:30:00-05:00", "2026-11-24T09:30" (in the time zone) or "2026-11-24"'
+
+
+def is_date(value: str) -> bool:
+    return bool(DATE.match(value.strip()))
+
+
+def parse_day(value: str) -> date:
+    """A `YYYY-MM-DD` date; ToolError with an example otherwise."""
+    text = value.strip()
+    if DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ToolError(f'{value!r} is not a date: write it as YYYY-MM-DD, e.g. "2026-11-24".')
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    """An IANA time zone; ToolError with an example otherwise."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ToolError(f'{name!r} is not a time zone: use an IANA name such as "America/New_York".') from None
+
+
+def at_local(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """`day` at wall-clock `clock` in `zone` (a time skipped by a DST change lands just after it)."""
+    moment = datetime.combine(day, clock, zone)
+    return moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
+
+
+def parse_when(value: str, zone: ZoneInfo, end_of_day: bool = False) -> datetime:
+    """An aware datetime from RFC 3339 (offset optional: then it is in `zone`) or a date.
+
+    A date means the start of that day in `zone`, or with `end_of_day` its end (the next midnight),
+    so that a range "2026-11-24 to 2026-11-24" covers the whole day.
+    """
+    text = value.strip()
+    if is_date(text):
+        day = parse_day(text)
+        return at_local(day + timedelta(days=1) if end_of_day else day, time(0), zone)
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ToolError(f"{value!r} is not a time. Examples: {TIME_EXAMPLE}.") from None
+    if moment.tzinfo is not None:
+        return moment
+    local = moment.replace(tzinfo=zone)
+    if local.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != moment:
+        raise ToolError(f"{value} does not exist in {zone.key} (the clocks skip it for daylight saving).")
+    return local

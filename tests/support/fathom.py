@@ -1,0 +1,53 @@
+"""Fathom in tool tests: store a person's API key as the account page would, and grow their history."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+from app.crypto import KeyRing
+from app.sandbox.fathom_meetings import visible
+from app.sandbox.world import FathomRecording, World
+from app.storage.db import create_engine
+from app.storage.store import Store
+from tests.support.stack import Stack
+
+_TIMES = ("created_at", "scheduled_start_time", "scheduled_end_time", "recording_start_time", "recording_end_time")
+
+
+async def store_fathom_key(stack: Stack, email: str, key: str | None = None) -> str:
+    """Save `key` (default: the sandbox person's real key) for the signed-in user `email`; returns it."""
+    key = key or stack.sandbox.world.people[email].fathom_key
+    assert key is not None
+    engine = create_engine(stack.settings.database_url)
+    try:
+        store = Store(engine, KeyRing(stack.settings.encryption_keys))
+        user = await store.get_user_by_email(email)
+        assert user is not None, f"{email} has not signed in"
+        await store.set_fathom_key(user.id, key)
+    finally:
+        await engine.dispose()
+    return key
+
+
+def visible_recordings(world: World, email: str) -> list[tuple[int, FathomRecording]]:
+    """The recordings `email`'s key sees, newest first (as Fathom lists them)."""
+    viewer = world.people[email]
+    found = [(rid, rec) for rid, rec in world.recordings.items() if visible(world, viewer, rec.meeting)]
+    return sorted(found, key=lambda item: (item[1].meeting["created_at"], item[0]), reverse=True)
+
+
+def add_older_meetings(world: World, email: str, count: int) -> list[int]:
+    """Add `count` copies of `email`'s oldest visible meeting, a day apart and older still; returns their ids."""
+    rid, template = visible_recordings(world, email)[-1]
+    ids: list[int] = []
+    for n in range(1, count + 1):
+        meeting = copy.deepcopy(template.meeting)
+        for name in _TIMES:
+            moment = datetime.fromisoformat(meeting[name].replace("Z", "+00:00")) - timedelta(days=n)
+            meeting[name] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        new_id = rid - n * 1000
+        meeting.update(recording_id=new_id, title=f"Weekly sync #{n}", meeting_title=f"Weekly sync #{n}")
+        world.recordings[new_id] = FathomRecording(meeting, "## Notes\n\nRoutine sync.\n", [], [])
+        ids.append(new_id)
+    return ids

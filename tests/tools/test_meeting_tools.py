@@ -1,0 +1,77 @@
+"""meeting_prep and meeting_follow_up across Calendar, Gmail and Fathom on the seeded sandbox."""
+
+import base64
+import email
+import email.policy
+import json
+import re
+
+from app.sandbox.seed import ALICE
+from tests.support.fathom import store_fathom_key
+from tests.support.mcp_session import mcp_session
+from tests.support.stack import Stack
+
+INITECH_CHECK_IN = "Initech pilot weekly check-in"
+INITECH_SSO_RECORDING = "Initech SSO troubleshooting"
+
+
+def _event_id(stack: Stack, title: str) -> str:
+    events = stack.sandbox.world.calendars[ALICE][ALICE].events.values()
+    return next(e["id"] for e in events if e.get("summary") == title)
+
+
+def _recording_id(stack: Stack, title: str) -> int:
+    return next(rid for rid, rec in stack.sandbox.world.recordings.items() if rec.meeting["title"] == title)
+
+
+async def test_prep_names_external_attendees_recent_threads_and_past_meetings(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        await store_fathom_key(stack, ALICE)
+        text = await alice.ok("meeting_prep", {"event_id": _event_id(stack, INITECH_CHECK_IN)})
+    assert text.startswith(f"Meeting: {INITECH_CHECK_IN} — ")
+    assert re.search(r"raj\.patel@initech\.example> \(external — Initech; \w+\)", text)
+    assert re.search(r"dieter@acme\.example> \(internal; \w+\)", text)
+    assert "SAML clock-skew fix is live" in text
+    assert f"- {INITECH_SSO_RECORDING} (" in text
+    assert "open: Confirm whether SCIM group push is in the Initech pilot scope" in text
+
+
+async def test_prep_for_next_finds_the_next_meeting_and_notes_a_missing_fathom_key(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("meeting_prep", {})
+    assert text.startswith("Meeting: ")
+    assert "Attendees (" in text
+    assert "(not available — Fathom is not connected. Add your Fathom API key at" in text
+
+
+async def test_follow_up_is_a_threaded_draft_to_the_invitees_with_summary_and_owners(stack: Stack) -> None:
+    recording = _recording_id(stack, INITECH_SSO_RECORDING)
+    async with mcp_session(stack, ALICE) as alice:
+        await store_fathom_key(stack, ALICE)
+        text = await alice.ok("meeting_follow_up", {"recording_id": recording})
+    assert text.startswith(
+        "Draft saved (not sent) to carmen@acme.example, dieter@acme.example, raj.patel@initech.example"
+    )
+    assert "in the existing thread" in text
+    assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
+    created = json.loads(stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/drafts")[-1].body)
+    thread = re.search(r"thread_id=(\S+)\)", text)
+    assert thread and created["message"]["threadId"] == thread.group(1)
+    raw = email.message_from_bytes(base64.urlsafe_b64decode(created["message"]["raw"]), policy=email.policy.default)
+    assert raw["In-Reply-To"] and raw["Subject"].startswith("Re: ")
+    assert {a.addr_spec for a in raw["To"].addresses} == {
+        "carmen@acme.example",
+        "dieter@acme.example",
+        "raj.patel@initech.example",
+    }
+    body = raw.get_content()
+    assert "Action items:" in body
+    assert re.search(r"^- Alice Nguyen: Confirm whether SCIM group push is in the Initech pilot scope$", body, re.M)
+    assert "##" not in body and "](" not in body
+
+
+async def test_follow_up_for_an_unknown_recording_says_so(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        await store_fathom_key(stack, ALICE)
+        text = await alice.error("meeting_follow_up", {"recording_id": 123})
+    assert "Fathom could not find recording 123" in text or "is not among your recent Fathom meetings" in text
