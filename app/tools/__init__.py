@@ -14,6 +14,7 @@ from app.tools.meetings import register_meeting_tools
 
 INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "
+    "Times are RFC 3339 with offsets in the person's calendar time zone; results are bounded and say "
     "when they were truncated. Prefer drafts over sending unless the person asked to send."
 )
 
