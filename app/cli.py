@@ -15,11 +15,13 @@ from pydantic import ValidationError
 
 from app.config import Settings
 from app.crypto import KeyRing, generate_key
+from app.logs import configure_logging
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 
 T = TypeVar("T")
 EXIT_CONFIG = 2
+GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
 class ConfigError(Exception):
@@ -45,7 +47,7 @@ def load_settings(**overrides: object) -> Settings:
             message = str(error["msg"]).removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise ConfigError("\n".join(lines)) from None
-    logging.getLogger().setLevel(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -123,7 +125,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=True,
             forwarded_allow_ips="*",
             log_level=settings.log_level.lower(),
-            timeout_graceful_shutdown=20,
+            log_config=None,  # keep our handler: structured, redacted
+            access_log=False,  # our request log omits query strings, which can carry OAuth codes
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     finally:
         if sandbox is not None:
@@ -165,6 +169,18 @@ def cmd_rotate_keys(_args: argparse.Namespace) -> int:
     for table, count in counts.items():
         _out(f"{table}: {count.rotated} re-encrypted, {count.already_current} already under the first key")
     _out("done: keys after the first in TOKEN_ENCRYPTION_KEY can now be removed")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.storage.backup import BackupError, backup_sqlite
+
+    settings = load_settings()
+    try:
+        size = backup_sqlite(settings.database_url, Path(args.path))
+    except BackupError as exc:
+        raise ConfigError(str(exc)) from None
+    _out(f"backed up to {args.path} ({size} bytes); restore: stop the server, copy it over the database file")
     return 0
 
 
@@ -244,6 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mig.set_defaults(func=cmd_migrate)
 
+    backup = sub.add_parser(
+        "backup",
+        help="copy the SQLite database consistently while serving",
+        description="Write a consistent copy of the SQLite database to PATH (online backup; safe while the "
+        "server runs). For PostgreSQL use pg_dump or your host's backups (see README).",
+    )
+    backup.add_argument("path", help="file to write, e.g. /data/backup-2026-11-25.db")
+    backup.set_defaults(func=cmd_backup)
+
     users = sub.add_parser("users", help="list or revoke users", description="List users or revoke a user.")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     users_list = users_sub.add_parser("list", help="list users", description="List users and their status.")
@@ -261,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `switchboard` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("INFO", "auto")
     try:
         return int(args.func(args))
     except ConfigError as exc:

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     calendar_api_base: str = Field("https://www.googleapis.com/calendar/v3", description="Calendar API base")
     fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
+    tool_calls_per_minute: int = Field(120, ge=1, description="Per-user tool calls per minute (per replica)")
+    mail_sends_per_hour: int = Field(30, ge=1, description="Per-user emails sent or drafted per hour (per replica)")
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="json, text, or auto (json unless a terminal)"
+    )
+    metrics_token: str = Field("", description="Bearer token for /metrics (admins can also view it signed in)")
+    audit_retention_days: int = Field(90, ge=1, description="Days of audit events kept")
     read_only: bool = Field(False, description="Hide every tool that changes data (send, modify, create, delete)")
     unsafe_allow_loopback_client_metadata: bool = Field(
         False, description="UNSAFE, tests only: accept http:// and loopback client metadata document URLs"

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
@@ -18,9 +17,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from app.auth.consent import ConsentPages
@@ -32,16 +29,18 @@ from app.auth.verifier import SwitchboardTokenVerifier
 from app.browser import STATIC_DIR
 from app.config import Settings
 from app.crypto import KeyRing
+from app.logs import RequestLogMiddleware
+from app.metrics import origin
 from app.services import Services
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
 from app.web.install import install_routes
+from app.web.ops import ops_routes
 
 logger = logging.getLogger(__name__)
 
 VERSION = version("switchboard")
-HEALTH_DB_TIMEOUT = 3.0
 UPSTREAM_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
 
 
@@ -55,6 +54,16 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
         hosts += ["localhost:*", "127.0.0.1:*", "[::1]:*", "localhost", "127.0.0.1"]
         origins += ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def upstream_services(settings: Settings) -> dict[str, str]:
+    """Base URL → service name, for labelling upstream calls in metrics."""
+    return {
+        settings.gmail_api_base: "gmail",
+        settings.calendar_api_base: "calendar",
+        settings.fathom_api_base: "fathom",
+        origin(settings.google_discovery_url): "google_oauth",
+    }
 
 
 def build_mcp_server(services: Services, verifier: SwitchboardTokenVerifier) -> MCPServer:
@@ -99,7 +108,8 @@ def create_app(settings: Settings) -> Starlette:
         try:
             await migrate(engine)
             limits = httpx2.Limits(max_connections=200, max_keepalive_connections=50)
-            async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits) as http:
+            hooks = {"response": [services.metrics.upstream_hook(upstream_services(settings))]}
+            async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits, event_hooks=hooks) as http:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
                     flusher = background.create_task(verifier.run_activity_flusher())
@@ -111,24 +121,8 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await engine.dispose()
 
-    async def health(_request: Request) -> JSONResponse:
-        body: dict[str, str] = {
-            "status": "healthy",
-            "timestamp": datetime.now(UTC).isoformat(),
-            "version": VERSION,
-            "database": "ok",
-        }
-        try:
-            async with asyncio.timeout(HEALTH_DB_TIMEOUT):
-                await services.get_store().ping()
-        except Exception:  # any failure to answer means unhealthy; the reason goes to the log
-            logger.warning("health check: database did not answer", exc_info=True)
-            body.update(status="unhealthy", database="unavailable")
-            return JSONResponse(body, status_code=503)
-        return JSONResponse(body)
-
     routes = [
-        Route("/health", health, methods=["GET", "HEAD"]),
+        *ops_routes(services, VERSION),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *authorization_server_routes(provider, settings),
         *GoogleSignIn(services).routes(),
@@ -138,6 +132,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/", app=mcp_app),
     ]
     middleware = [
+        Middleware(RequestLogMiddleware),
         Middleware(
             SessionMiddleware,
             secret_key=settings.session_secret,
@@ -145,7 +140,7 @@ def create_app(settings: Settings) -> Starlette:
             max_age=14 * 24 * 3600,
             same_site="lax",
             https_only=not settings.is_local,
-        )
+        ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.services = services

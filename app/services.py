@@ -9,6 +9,8 @@ import httpx2
 
 from app.config import Settings
 from app.crypto import KeyRing
+from app.metrics import Metrics
+from app.ratelimit import TokenBuckets
 from app.storage.audit import AuditBuffer
 from app.storage.store import Store
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
@@ -25,6 +27,13 @@ class Services:
     credentials: GoogleCredentials | None = None
     audit: AuditBuffer | None = None
     revocation_listeners: list[Callable[[], None]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
+    tool_limits: TokenBuckets | None = None
+    mail_limits: TokenBuckets | None = None
+
+    def __post_init__(self) -> None:
+        self.tool_limits = TokenBuckets(self.settings.tool_calls_per_minute, 60.0)
+        self.mail_limits = TokenBuckets(self.settings.mail_sends_per_hour, 3600.0)
 
     def open(self, store: Store, http: httpx2.AsyncClient) -> None:
         """Attach the lifespan's resources (one refresh lock table for the whole process)."""
@@ -33,8 +42,10 @@ class Services:
         oauth = GoogleOAuthConfig(
             http, settings.google_discovery_url, settings.google_client_id, settings.google_client_secret
         )
-        self.credentials = GoogleCredentials(store, oauth, f"{settings.public_url}/account")
-        self.audit = AuditBuffer(store)
+        self.credentials = GoogleCredentials(
+            store, oauth, f"{settings.public_url}/account", on_refresh=self.metrics.record_refresh
+        )
+        self.audit = AuditBuffer(store, settings.audit_retention_days)
 
     def revoked(self) -> None:
         """Call after revoking tokens: this replica forgets cached verifications at once."""

@@ -3,6 +3,8 @@
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 
 from app.storage.store import AuditEvent, Store
 
@@ -12,10 +14,15 @@ FLUSH_SECONDS = 2.0
 MAX_BUFFER = 10_000
 
 
+PRUNE_EVERY = 3600.0
+
+
 class AuditBuffer:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, retention_days: int) -> None:
         self.store = store
+        self.retention = timedelta(days=retention_days)
         self._pending: list[AuditEvent] = []
+        self._pruned_at = 0.0
 
     def add(self, event: AuditEvent) -> None:
         if len(self._pending) < MAX_BUFFER:  # under a database outage, drop rather than grow without bound
@@ -26,6 +33,13 @@ class AuditBuffer:
         if events:
             await self.store.record_audit_events(events)
 
+    async def prune(self) -> int:
+        """Delete events older than the retention period (AUDIT_RETENTION_DAYS)."""
+        removed = await self.store.prune_audit_events(datetime.now(UTC) - self.retention)
+        if removed:
+            logger.info("pruned %d audit events", removed)
+        return removed
+
     async def run(self) -> None:
         """Flush every few seconds until cancelled, then once more."""
         try:
@@ -33,6 +47,9 @@ class AuditBuffer:
                 await asyncio.sleep(FLUSH_SECONDS)
                 try:
                     await self.flush()
+                    if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+                        self._pruned_at = time.monotonic()
+                        await self.prune()
                 except Exception:  # the database may be briefly away; keep the events for the next round
                     logger.warning("could not write audit events", exc_info=True)
         finally:

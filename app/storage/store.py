@@ -369,6 +369,11 @@ class Store(OAuthStore):
             result = await conn.execute(t.audit_events.delete().where(t.audit_events.c.created_at < older_than))
         return result.rowcount
 
+    async def count_active_users(self, since: datetime) -> int:
+        async with self.engine.connect() as conn:
+            query = sa.select(sa.func.count()).select_from(t.users).where(t.users.c.last_active_at >= since)
+            return int((await conn.execute(query)).scalar_one())
+
     async def count_audit_events(self, user_id: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(t.audit_events)
         if user_id is not None:

@@ -178,34 +178,69 @@ class ToolRegistrar:
         self.services = services
         self.translate = translate_errors(f"{services.settings.public_url}/account")
 
-    def audited(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    def audited(self, fn: Callable[P, Awaitable[R]], sends_mail: bool) -> Callable[P, Awaitable[R]]:
+        """Rate-limit, time, count, log and audit each call (never its arguments or results)."""
         name = fn.__name__
+        services = self.services
+        log = logging.getLogger("switchboard.tool")
 
         @functools.wraps(fn)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            token = get_access_token()
+            user_id = token.subject if token else None
             started = time.perf_counter()
             failure: BaseException | None = None
             try:
+                self._check_limits(user_id, sends_mail)
                 return await fn(*args, **kwargs)
             except BaseException as error:
                 failure = error
                 raise
             finally:
-                token = get_access_token()
-                self.services.get_audit().add(
+                seconds = time.perf_counter() - started
+                outcome = outcome_of(failure)
+                services.metrics.record_tool(name, outcome, seconds)
+                log.info(
+                    "tool %s %s",
+                    name,
+                    outcome,
+                    extra={
+                        "tool": name,
+                        "outcome": outcome,
+                        "duration_ms": round(seconds * 1000, 1),
+                        "user_id": user_id,
+                    },
+                )
+                services.get_audit().add(
                     AuditEvent(
-                        user_id=token.subject if token else None,
+                        user_id=user_id,
                         tool=name,
-                        outcome=outcome_of(failure),
-                        duration_ms=int((time.perf_counter() - started) * 1000),
+                        outcome=outcome,
+                        duration_ms=int(seconds * 1000),
                         created_at=datetime.now(UTC),
                     )
                 )
 
         return wrapper
 
+    def _check_limits(self, user_id: str | None, sends_mail: bool) -> None:
+        key = user_id or "anonymous"
+        checks = [("tool calls", self.services.tool_limits, "minute")]
+        if sends_mail:
+            checks.append(("emails sent or drafted", self.services.mail_limits, "hour"))
+        for label, buckets, period in checks:
+            if buckets is None:
+                continue
+            wait = buckets.take(key)
+            if wait:
+                self.services.metrics.rate_limited.labels(bucket=label).inc()
+                raise ToolError(
+                    f"Rate limit: at most {buckets.capacity} {label} per {period} for each person. "
+                    f"Try again in {int(wait)} s."
+                )
+
     def __call__(
-        self, *, read_only: bool, destructive: bool = False, idempotent: bool = False
+        self, *, read_only: bool, destructive: bool = False, idempotent: bool = False, sends_mail: bool = False
     ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
         def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             if not read_only and self.services.settings.read_only:
@@ -216,7 +251,8 @@ class ToolRegistrar:
                 idempotent_hint=idempotent,
                 open_world_hint=True,
             )
-            self.mcp.tool(annotations=annotations, structured_output=False)(self.audited(self.translate(fn)))
+            wrapped = self.audited(self.translate(fn), sends_mail)
+            self.mcp.tool(annotations=annotations, structured_output=False)(wrapped)
             return fn
 
         return register

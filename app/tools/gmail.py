@@ -170,7 +170,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             raise ToolError("Give a subject.")
         return reply, to, subject
 
-    @tool(read_only=False)
+    @tool(read_only=False, sends_mail=True)
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
@@ -191,7 +191,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         sent = await gmail.send_message(message, thread_id=reply.thread_id if reply else None)
         return f"Sent to {', '.join(to)} — subject {subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
 
-    @tool(read_only=False)
+    @tool(read_only=False, sends_mail=True)
     async def gmail_draft(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],

@@ -182,7 +182,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                     budget.add(f"  open: {item.description} — {who}")
         return budget.render()
 
-    @tool(read_only=False)
+    @tool(read_only=False, sends_mail=True)
     async def meeting_follow_up(
         user: Annotated[User, Resolve(resolvers.user)],
         fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],

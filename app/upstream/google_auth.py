@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx2
@@ -72,13 +72,24 @@ def with_expiry(token: Mapping[str, Any], now: float | None = None) -> dict[str,
     return result
 
 
+def _ignore(_result: str) -> None:
+    return None
+
+
 class GoogleCredentials:
     """Hands out valid Google access tokens for users, refreshing and persisting as needed."""
 
-    def __init__(self, store: Store, oauth: GoogleOAuthConfig, reconnect_url: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        oauth: GoogleOAuthConfig,
+        reconnect_url: str,
+        on_refresh: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.oauth = oauth
         self.reconnect_url = reconnect_url
+        self.on_refresh: Callable[[str], None] = on_refresh or _ignore
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock_for(self, user_id: str) -> asyncio.Lock:
@@ -139,6 +150,7 @@ class GoogleCredentials:
         response = await send_with_retries(lambda: self.oauth.http.post(token_url, data=form), service="Google sign-in")
         if response.status_code != 200:
             _message, reasons = google_error_details(response)
+            self.on_refresh("invalid_grant" if "invalid_grant" in reasons else "failed")
             if "invalid_grant" in reasons:
                 logger.info("google refresh for user %s answered invalid_grant; grant flagged", user_id)
                 await self.store.mark_google_grant(user_id, "needs_reconnect")
@@ -151,6 +163,7 @@ class GoogleCredentials:
             raise UpstreamUnavailable(
                 f"Google sign-in is unavailable (HTTP {response.status_code}); try again.", service="Google"
             )
+        self.on_refresh("ok")
         fresh = with_expiry(response.json())
         token = {**grant.token, **fresh}
         token["refresh_token"] = fresh.get("refresh_token") or refresh_token  # Google usually sends none

@@ -1,0 +1,56 @@
+"""Operational endpoints: /health for load balancers, /metrics for Prometheus."""
+
+import asyncio
+import hmac
+import logging
+from datetime import UTC, datetime, timedelta
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from app.browser import session_user_id
+from app.services import Services
+
+logger = logging.getLogger(__name__)
+
+HEALTH_DB_TIMEOUT = 3.0
+
+
+def ops_routes(services: Services, version: str) -> list[Route]:
+    settings = services.settings
+
+    async def health(_request: Request) -> JSONResponse:
+        body = {"status": "healthy", "timestamp": datetime.now(UTC).isoformat(), "version": version, "database": "ok"}
+        try:
+            async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+                await services.get_store().ping()
+        except Exception:  # any failure to answer means unhealthy; the reason goes to the log
+            logger.warning("health check: database did not answer", exc_info=True)
+            body.update(status="unhealthy", database="unavailable")
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(body)
+
+    async def allowed(request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        if settings.metrics_token and hmac.compare_digest(header.encode(), f"Bearer {settings.metrics_token}".encode()):
+            return True
+        user_id = session_user_id(request)
+        if user_id is None:
+            return False
+        user = await services.get_store().get_user(user_id)
+        return user is not None and user.email.lower() in settings.admin_emails
+
+    async def metrics(request: Request) -> Response:
+        if not await allowed(request):
+            return JSONResponse(
+                {"error": "forbidden", "detail": "send Authorization: Bearer $METRICS_TOKEN, or sign in as an admin"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        since = datetime.now(UTC) - timedelta(hours=24)
+        services.metrics.active_users.set(await services.get_store().count_active_users(since))
+        body, content_type = services.metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    return [Route("/health", health, methods=["GET", "HEAD"]), Route("/metrics", metrics, methods=["GET"])]

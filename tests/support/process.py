@@ -1,0 +1,74 @@
+"""Switchboard as a real server process (what production runs), for shutdown and multi-replica tests."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+
+from app.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that reproduce `settings` in a child process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if isinstance(value, list):
+            env[name.upper()] = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            env[name.upper()] = "true" if value else "false"
+        else:
+            env[name.upper()] = str(value)
+    return env
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+
+def start_server(settings: Settings, port: int, log: Path) -> ServerProcess:
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "PYTHONPATH": str(ROOT)}
+    env |= settings_env(settings) | {"PORT": str(port), "LOG_FORMAT": "json"}
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=log.parent,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    handle.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx2.get(f"{url}/health", timeout=1).status_code == 200:
+                return ServerProcess(process, url, log)
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise TimeoutError(f"server did not become healthy:\n{log.read_text()[-3000:]}")
