@@ -1,0 +1,145 @@
+"""Two server processes on one PostgreSQL behave as one server: the multi-replica mode."""
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from app.crypto import KeyRing
+from app.sandbox.seed import ALICE
+from app.sandbox.server import SandboxServer
+from app.storage.db import create_engine
+from app.storage.store import Store
+from tests.conftest import make_settings
+from tests.support.oauth_client import Browser
+from tests.support.oauth_flow import Flow, mcp_status
+from tests.support.process import free_port, start_server
+
+REVOCATION_DELAY = 5.0  # documented: other replicas may accept a revoked token for up to this long
+
+
+class Alternating(httpx2.AsyncBaseTransport):
+    """Sends each request to the next replica in turn, as a round-robin load balancer would."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.turn = 0
+        self.hits: Counter[int] = Counter()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        port = self.ports[self.turn % len(self.ports)]
+        self.turn += 1
+        self.hits[port] += 1
+        request.url = request.url.copy_with(port=port)
+        request.headers["host"] = f"127.0.0.1:{port}"
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class Replica:
+    def __init__(self, url: str) -> None:
+        self.url, self.mcp_url = url, f"{url}/mcp"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_replicas_share_sign_in_tokens_revocation_and_google_refreshes(
+    tmp_path: Path, database_url: tuple[str, str | None]
+) -> None:
+    url, schema = database_url
+    ports = [free_port(), free_port()]
+    public = f"http://127.0.0.1:{ports[0]}"  # both replicas sit behind one public URL
+    with SandboxServer() as sandbox:
+        upstream = {k.lower(): v for k, v in sandbox.settings_env().items()}
+        settings = make_settings(
+            tmp_path, public_url=public, database_url=f"{url}?options=-csearch_path%3D{schema}", **upstream
+        )
+        servers = [start_server(settings, port, tmp_path / f"replica-{port}.log") for port in ports]
+        try:
+            a, b = Replica(servers[0].url), Replica(servers[1].url)
+            async with httpx2.AsyncClient(timeout=20) as http:
+                flow = Flow(a, http)  # type: ignore[arg-type]  # the OAuth flow on replica A only
+                await flow.register()
+                browser = Browser(ALICE)
+                try:
+                    reached = await flow.authorize(browser)
+                finally:
+                    await browser.aclose()
+                tokens = (await flow.exchange(reached["code"])).json()
+                access = tokens["access_token"]
+
+                # Tool calls alternate between the replicas.
+                balancer = Alternating(ports)
+                headers = {"Authorization": f"Bearer {access}"}
+                async with httpx2.AsyncClient(transport=balancer, headers=headers, timeout=30) as mcp_http:
+                    async with Client(streamable_http_client(f"{public}/mcp", http_client=mcp_http)) as client:
+                        for _ in range(3):
+                            result = await client.call_tool("gmail_search", {"query": "in:inbox", "max_results": 2})
+                            assert not result.is_error, result.content
+                            assert not (await client.call_tool("whoami", {})).is_error
+                assert balancer.hits[ports[0]] >= 3 and balancer.hits[ports[1]] >= 3
+
+                # A Google refresh racing on both replicas loses nothing.
+                engine = create_engine(url, schema=schema)
+                store = Store(engine, KeyRing(settings.encryption_keys))
+                try:
+                    user = await store.get_user_by_email(ALICE)
+                    assert user is not None
+                    before = await store.get_google_grant(user.id)
+                    assert before is not None
+                    sandbox.world.expire_all_access_tokens()
+                    refreshes = len(sandbox.faults.requests("/google/token"))
+                    statuses = await asyncio.gather(*(_search(r, access) for r in (a, b) * 5))
+                    assert statuses == [200] * 10
+                    assert len(sandbox.faults.requests("/google/token")) - refreshes <= 2
+                    after = await store.get_google_grant(user.id)
+                    assert after is not None and after.status == "active"
+                    assert after.token["refresh_token"] == before.token["refresh_token"]
+                finally:
+                    await engine.dispose()
+
+                # Revoked on A: refused by A at once and by B within the documented delay.
+                assert await mcp_status(b, access) == 200  # type: ignore[arg-type]  # B has it cached now
+                revoked = await http.post(
+                    f"{a.url}/revoke",
+                    data={"token": access, "client_id": flow.client_id, "client_secret": flow.client_secret or ""},
+                )
+                assert revoked.status_code == 200
+                assert await mcp_status(a, access) == 401  # type: ignore[arg-type]
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                async with asyncio.timeout(REVOCATION_DELAY + 2):
+                    while await mcp_status(b, access) != 401:  # type: ignore[arg-type]  # noqa: ASYNC110
+                        await asyncio.sleep(0.25)
+                assert loop.time() - started <= REVOCATION_DELAY + 1
+        finally:
+            for server in servers:
+                server.stop()
+
+
+async def _search(replica: Replica, access: str) -> int:
+    async with httpx2.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            replica.mcp_url,
+            headers={
+                "Authorization": f"Bearer {access}",
+                "Accept": "application/json, text/event-stream",
+                "MCP-Protocol-Version": "2025-06-18",
+            },
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}},
+            },
+        )
+    if response.status_code != 200 or response.json()["result"]["isError"]:
+        return 500
+    return 200
