@@ -6,6 +6,7 @@ from mcp.server.mcpserver import MCPServer
 
 from app.services import Services
 from app.tools.account import register_account_tools
+from app.tools.calendar import register_calendar_tools
 from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.digest import register_digest_tool
 from app.tools.fathom import register_fathom_tools
@@ -24,6 +25,7 @@ def register_tools(mcp: MCPServer, services: Services) -> None:
     resolvers = Resolvers(services)
     register_account_tools(tool, resolvers)
     register_gmail_tools(tool, resolvers)
+    register_calendar_tools(tool, resolvers)
     register_digest_tool(tool, resolvers)
     register_meeting_tools(tool, resolvers)
     register_fathom_tools(tool, resolvers)

@@ -33,6 +33,9 @@ class EventTime(_Resource):
 
 
 class Attendee(_Resource):
+    # Unknown fields are kept so an attendee list can be written back exactly as Google sent it.
+    model_config = ConfigDict(extra="allow")
+
     email: str = ""
     display_name: str | None = None
     response_status: str = "needsAction"
@@ -40,6 +43,11 @@ class Attendee(_Resource):
     organizer: bool = False
     optional: bool = False
     resource: bool = False
+    comment: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """This entry as Google sent it (for a PATCH of `attendees` that must not change it)."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
 
 
 class Person(_Resource):
