@@ -139,8 +139,11 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             path = scope.get("path", "")
-            if path not in ("/health", "/metrics"):
-                self.logger.info(
+            # Successful MCP calls are logged once, by the tool layer, with more to say.
+            quiet = path in ("/health", "/metrics") or (path == "/mcp" and status < 400)
+            if not quiet or self.logger.isEnabledFor(logging.DEBUG):
+                self.logger.log(
+                    logging.DEBUG if quiet else logging.INFO,
                     "%s %s %d",
                     scope.get("method", ""),
                     path,

@@ -27,7 +27,9 @@ def create_engine(database_url: str, *, schema: str | None = None) -> AsyncEngin
         database = url.database or ""
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 15})
+        # pysqlite opens a transaction only for writes, and every write here commits or rolls back
+        # inside `engine.begin()`: the pool's rollback-on-return would only cost a thread hop.
+        engine = create_async_engine(url, connect_args={"timeout": 15}, pool_reset_on_return=None)
 
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()

@@ -251,6 +251,24 @@ class Store(OAuthStore):
         async with self.engine.begin() as conn:
             await conn.execute(t.google_grants.delete().where(t.google_grants.c.user_id == user_id))
 
+    async def connections(self, user_id: str) -> tuple[str | None, list[str], str | None]:
+        """(Google grant status, granted scopes, Fathom key's last 4) in one round trip."""
+        query = (
+            sa.select(t.google_grants.c.status, t.google_grants.c.scopes, t.fathom_keys.c.last4)
+            .select_from(
+                t.users.outerjoin(t.google_grants, t.google_grants.c.user_id == t.users.c.id).outerjoin(
+                    t.fathom_keys, t.fathom_keys.c.user_id == t.users.c.id
+                )
+            )
+            .where(t.users.c.id == user_id)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None, [], None
+        scopes: list[str] = str(row.scopes or "").split()
+        return row.status, scopes, row.last4
+
     # -- Fathom key ---------------------------------------------------------------------------
 
     async def set_fathom_key(self, user_id: str, key: str) -> None:

@@ -10,25 +10,24 @@ from app.tools.context import Resolvers, ToolRegistrar
 
 
 def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
-    store = resolvers.services.get_store
     account_url = resolvers.account_url
 
     @tool(read_only=True, idempotent=True)
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
         """Who is signed in, what is connected (Google scopes, Fathom) and what needs reconnecting."""
-        grant = await store().get_google_grant(user.id)
-        last4 = await store().fathom_key_last4(user.id)
+        found = await resolvers.connections(user)
+        status, scopes, last4 = found.google_status, found.scopes, found.fathom_last4
         lines = [f"Signed in as {user.name} <{user.email}>."]
         todo: list[str] = []
-        if grant is None:
+        if status is None:
             lines.append("Google: not connected.")
             todo.append(f"Connect Google at {account_url}")
-        elif grant.status != "active":
+        elif status != "active":
             lines.append("Google: needs reconnect (access expired or was revoked).")
             todo.append(f"Reconnect Google at {account_url}")
         else:
-            lines.append("Google: connected — scopes: " + ", ".join(grant.scopes))
-            missing = missing_capabilities(grant.scopes)
+            lines.append("Google: connected — scopes: " + ", ".join(scopes))
+            missing = missing_capabilities(scopes)
             if missing:
                 todo.append(f"Not granted: {'; '.join(missing)}. Grant at {account_url}")
         if last4:

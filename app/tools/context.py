@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,14 @@ R = TypeVar("R")
 GMAIL_READ = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail.")
 CALENDAR_ANY = ("https://www.googleapis.com/auth/calendar",)
 ZONE_TTL = 600.0
+USER_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class Connections:
+    google_status: str | None
+    scopes: list[str]
+    fathom_last4: str | None
 
 
 class Resolvers:
@@ -45,23 +54,53 @@ class Resolvers:
         self.services = services
         self.account_url = f"{services.settings.public_url}/account"
         self._zones: dict[str, tuple[ZoneInfo, float]] = {}
+        # The token was just verified; the profile behind it changes rarely. Cleared on any revocation.
+        self._users: dict[str, tuple[User, float]] = {}
+        self._connections: dict[str, tuple[Connections, float]] = {}
+        services.revocation_listeners.append(self.forget)
 
     async def user(self) -> User:
         """The user named by this request's verified bearer token; nothing else selects a user."""
         token = get_access_token()
         if token is None or not token.subject:
             raise ToolError("Not signed in: reconnect Switchboard in Claude.")
+        cached = self._users.get(token.subject)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         user = await self.services.get_store().get_user(token.subject)
         if user is None:
             raise ToolError(f"Your Switchboard account no longer exists; sign in again at {self.account_url}")
+        if len(self._users) > 10_000:
+            self._users.clear()
+        self._users[user.id] = (user, time.monotonic() + USER_TTL)
         return user
+
+    async def connections(self, user: User) -> Connections:
+        """Google grant status and scopes and the Fathom key's last 4, cached for a few seconds.
+
+        Only a hint for messages and checks before calling out: the credentials layer reads the
+        grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
+        """
+        cached = self._connections.get(user.id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        status, scopes, last4 = await self.services.get_store().connections(user.id)
+        found = Connections(google_status=status, scopes=scopes, fathom_last4=last4)
+        if len(self._connections) > 10_000:
+            self._connections.clear()
+        self._connections[user.id] = (found, time.monotonic() + USER_TTL)
+        return found
+
+    def forget(self) -> None:
+        self._users.clear()
+        self._connections.clear()
 
     async def _google(self, base_url: str, service: str, scope_prefixes: tuple[str, ...]) -> tuple[User, GoogleApi]:
         user = await self.user()
-        grant = await self.services.get_store().get_google_grant(user.id)
-        if grant is None:
+        grant = await self.connections(user)
+        if grant.google_status is None:
             raise ToolError(f"Google is not connected for {user.email}. Connect it at {self.account_url}")
-        if grant.status != "active":
+        if grant.google_status != "active":
             raise ToolError(
                 f"Google access for {user.email} has expired or was revoked. Reconnect at {self.account_url}"
             )
