@@ -1,0 +1,70 @@
+"""The tool catalog as Claude sees it: names, honest annotations, a small tools/list."""
+
+import json
+from pathlib import Path
+
+from app.sandbox.seed import ALICE
+from tests.support.mcp_session import mcp_session
+from tests.support.stack import Stack, running_stack
+
+CATALOG = {
+    "whoami",
+    "gmail_search",
+    "gmail_read_message",
+    "gmail_read_thread",
+    "gmail_send",
+    "gmail_draft",
+    "gmail_modify",
+    "gmail_list_labels",
+    "gmail_get_attachment",
+    "calendar_list_calendars",
+    "calendar_list_events",
+    "calendar_get_event",
+    "calendar_create_event",
+    "calendar_update_event",
+    "calendar_delete_event",
+    "calendar_respond",
+    "calendar_find_free_time",
+    "fathom_list_meetings",
+    "fathom_get_meeting",
+    "fathom_get_transcript",
+    "fathom_action_items",
+    "attention_digest",
+    "meeting_prep",
+    "meeting_follow_up",
+}
+WRITES = {
+    "gmail_send",
+    "gmail_draft",
+    "gmail_modify",
+    "calendar_create_event",
+    "calendar_update_event",
+    "calendar_delete_event",
+    "calendar_respond",
+    "meeting_follow_up",
+}
+
+
+async def test_the_full_catalog_is_listed_within_20000_characters_with_honest_annotations(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        listed = await alice.client.list_tools()
+    tools = {tool.name: tool for tool in listed.tools}
+    assert set(tools) == CATALOG
+    size = len(json.dumps(listed.model_dump(mode="json", by_alias=True, exclude_none=True)["tools"]))
+    assert size <= 20_000, f"tools/list is {size} characters"
+    for name, tool in tools.items():
+        assert tool.description and len(tool.description) < 400, name
+        assert tool.annotations is not None, name
+        assert tool.annotations.read_only_hint is (name not in WRITES), name
+    assert tools["gmail_modify"].annotations and tools["gmail_modify"].annotations.destructive_hint
+    assert tools["calendar_delete_event"].annotations and tools["calendar_delete_event"].annotations.destructive_hint
+    assert tools["gmail_search"].annotations and tools["gmail_search"].annotations.idempotent_hint
+
+
+async def test_read_only_mode_hides_every_tool_that_changes_data(tmp_path: Path) -> None:
+    with running_stack(tmp_path, read_only=True) as stack:
+        async with mcp_session(stack, ALICE) as alice:
+            names = {tool.name for tool in (await alice.client.list_tools()).tools}
+            text, is_error = await alice.call("gmail_send", {"to": [ALICE], "subject": "x", "body": "y"})
+    assert names == CATALOG - WRITES
+    assert is_error and "gmail_send" in text
