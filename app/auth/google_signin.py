@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.starlette_client import OAuth
+from authlib.integrations.base_client.errors import OAuthError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -15,6 +14,9 @@ from app.browser import message_page, safe_next
 from app.config import Settings
 from app.services import Services
 from app.upstream.google_auth import with_expiry
+
+if TYPE_CHECKING:
+    from authlib.integrations.starlette_client import StarletteOAuth2App
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +61,28 @@ class GoogleSignIn:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        settings = services.settings
-        self.oauth = OAuth()
-        self.oauth.register(
-            "google",
-            client_id=settings.google_client_id,
-            client_secret=settings.google_client_secret,
-            server_metadata_url=settings.google_discovery_url,
-            client_kwargs={"scope": settings.google_oauth_scopes, "code_challenge_method": "S256", "timeout": 15},
-        )
+        self._google: StarletteOAuth2App | None = None
+
+    def google(self) -> StarletteOAuth2App:
+        """The Authlib client, built on first use (Authlib is not needed until someone signs in)."""
+        client = self._google
+        if client is None:
+            from authlib.integrations.starlette_client import OAuth  # a sixth of a second at start-up
+
+            settings = self.services.settings
+            oauth = OAuth()
+            oauth.register(
+                "google",
+                client_id=settings.google_client_id,
+                client_secret=settings.google_client_secret,
+                server_metadata_url=settings.google_discovery_url,
+                client_kwargs={"scope": settings.google_oauth_scopes, "code_challenge_method": "S256", "timeout": 15},
+            )
+            registered: StarletteOAuth2App | None = oauth.create_client("google")
+            if registered is None:
+                raise RuntimeError("the Google OAuth client did not register")
+            client = self._google = registered
+        return client
 
     def routes(self) -> list[Route]:
         return [
@@ -78,9 +93,7 @@ class GoogleSignIn:
 
     async def login(self, request: Request) -> Response:
         request.session["next"] = safe_next(request.query_params.get("next"))
-        google = self.oauth.create_client("google")
-        assert google is not None  # registered in __init__  # noqa: S101
-        return await google.authorize_redirect(
+        return await self.google().authorize_redirect(
             request,
             self.services.settings.google_redirect_uri,
             access_type="offline",
@@ -89,8 +102,7 @@ class GoogleSignIn:
         )
 
     async def callback(self, request: Request) -> Response:
-        google = self.oauth.create_client("google")
-        assert google is not None  # noqa: S101
+        google = self.google()
         if request.query_params.get("error") == "access_denied":
             return message_page(
                 request,

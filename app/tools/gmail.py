@@ -2,6 +2,7 @@
 
 import asyncio
 import html
+import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -62,11 +63,29 @@ def _summary(message: GmailMessage, zone: ZoneInfo, names: dict[str, str]) -> st
     return "\n".join(lines)
 
 
-async def label_names(gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
-    """Names for user label ids (system label ids are their own names)."""
-    if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
-        return {}
-    return {label.id: label.name for label in await gmail.list_labels()}
+class LabelNames:
+    """Names of each person's own labels (ids like Label_12), cached a few minutes per person."""
+
+    TTL = 300.0
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[dict[str, str], float]] = {}
+
+    async def get(self, gmail: GmailClient) -> dict[str, str]:
+        key = gmail.api.user_id
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        names = {label.id: label.name for label in await gmail.list_labels()}
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (names, time.monotonic() + self.TTL)
+        return names
+
+    async def for_messages(self, gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
+        if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
+            return {}
+        return await self.get(gmail)
 
 
 def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
@@ -87,6 +106,7 @@ def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
 
 
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+    label_names = LabelNames()
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
 
     @tool(read_only=True, idempotent=True)
@@ -101,8 +121,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         listing = await gmail.list_messages(query, max_results=max_results, page_token=page_token)
         if not listing.messages:
             return f"No messages match {query!r}." if query else "The mailbox is empty."
-        messages = await gmail.get_messages_metadata([m.id for m in listing.messages])
-        names = await label_names(gmail, messages)
+        # Label names travel beside the metadata fetch rather than after it (one round trip less).
+        messages, names = await asyncio.gather(
+            gmail.get_messages_metadata([m.id for m in listing.messages]), label_names.get(gmail)
+        )
         budget = Budget(12_000, "narrow the query or lower max_results")
         budget.add(f"{len(messages)} message(s) for {query or 'all mail'!r}, newest first (times in {zone.key}):")
         budget.extend(_summary(message, zone, names) for message in messages)
@@ -120,7 +142,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     ) -> str:
         """Read one email: headers, readable body (quoted history trimmed) and attachments."""
         message = await gmail.get_message(message_id)
-        names = await label_names(gmail, [message])
+        names = await label_names.for_messages(gmail, [message])
         budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
         budget.extend(_message_block(message, zone, names, trim=False))
         return budget.render()
@@ -134,7 +156,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     ) -> str:
         """Read a whole conversation, oldest first; quoted history in replies is trimmed."""
         thread = await gmail.get_thread(thread_id)
-        names = await label_names(gmail, thread.messages)
+        names = await label_names.for_messages(gmail, thread.messages)
         budget = Budget(clamp_budget(max_chars, 12_000), "read single messages with gmail_read_message")
         budget.add(f"Thread {thread.id}: {len(thread.messages)} message(s), oldest first (times in {zone.key}).")
         for index, message in enumerate(thread.messages, 1):
