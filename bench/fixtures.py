@@ -17,7 +17,9 @@ class Prepared:
     tokens: list[str]
 
 
-async def prepare(directory: Path, users: int = 1, sandbox_url: str | None = None, emails: list[str] | None = None) -> Prepared:
+async def prepare(
+    directory: Path, users: int = 1, sandbox_url: str | None = None, emails: list[str] | None = None
+) -> Prepared:
     """`users` users, each with a personal token; with a sandbox, each connected to a sandbox Google account."""
     key, secret = generate_key(), generate_key()
     database = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
@@ -32,11 +34,21 @@ async def prepare(directory: Path, users: int = 1, sandbox_url: str | None = Non
                 user = await connect_google(store, sandbox_url, email)
                 if index >= len(emails):  # more simulated people than sandbox accounts: distinct users, shared mailbox
                     grant = await store.get_google_grant(user.id)
-                    user = await store.upsert_user(google_sub=f"bench-{index}", email=f"u{index}+{email}", name=f"User {index}", domain="acme.example")
+                    user = await store.upsert_user(
+                        google_sub=f"bench-{index}",
+                        email=f"u{index}+{email}",
+                        name=f"User {index}",
+                        domain="acme.example",
+                    )
                     assert grant is not None
                     await store.save_google_grant(user.id, grant.token, grant.scopes)
             else:
-                user = await store.upsert_user(google_sub=f"bench-{index}", email=f"user{index}@acme.example", name=f"User {index}", domain="acme.example")
+                user = await store.upsert_user(
+                    google_sub=f"bench-{index}",
+                    email=f"user{index}@acme.example",
+                    name=f"User {index}",
+                    domain="acme.example",
+                )
             _token, plaintext = await store.create_personal_token(user.id, "bench", timedelta(days=1))
             tokens.append(plaintext)
     finally:

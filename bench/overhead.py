@@ -62,11 +62,13 @@ def wrk(url: str, script: Path) -> dict[str, float]:
         text=True,
         check=True,
     ).stdout
+
     def latency(label: str) -> float:
         match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)$", out, re.M)
         assert match, out
         value, unit = float(match.group(1)), match.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
@@ -101,7 +103,10 @@ async def main() -> int:
             results["Switchboard whoami (bearer)"] = wrk(url, directory / "app.lua")
     print(f"{CONNECTIONS} connections, {DURATION} each, protocol {PROTOCOL}, wrk on the same machine")
     for name, r in results.items():
-        print(f"  {name:<30} {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms   errors {r['errors']:.0f}")
+        print(
+            f"  {name:<30} {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   p99 {r['p99']:6.2f} ms"
+            f"   errors {r['errors']:.0f}"
+        )
     bare, app = results["bare MCPServer echo"], results["Switchboard whoami (bearer)"]
     ratio = app["rps"] / bare["rps"]
     delta = app["p50"] - bare["p50"]

@@ -41,8 +41,10 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str] | None = None, ready_url: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)  # noqa: SIM115
+def process(
+    args: list[str], env: dict[str, str] | None = None, ready_url: str | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    log = tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log", delete=False)
     full_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen([sys.executable, *args], env=full_env | (env or {}), stdout=log, stderr=log, cwd=ROOT)
     try:
