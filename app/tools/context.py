@@ -8,16 +8,18 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from app.crypto import KeyRingError
 from app.services import Services
@@ -205,64 +207,86 @@ def outcome_of(error: BaseException | None) -> str:
     return "error"
 
 
+# The outcome a tool's own wrapper observed, handed to the audit middleware around it. A mutable
+# holder, so a tool running in a child task can still report to the middleware's context.
+_outcome: ContextVar[list[str] | None] = ContextVar("tool_outcome", default=None)
+
+
 class ToolRegistrar:
     """Registers tools with honest annotations; with READ_ONLY set, tools that change data are left out.
 
-    Every call is translated (failures become actionable ToolErrors) and audited (user, tool,
-    outcome kind, duration — never arguments or results).
+    Every call is translated (failures become actionable ToolErrors). An MCP middleware around
+    every tools/call — so it also sees calls refused before the tool body runs (bad arguments, a
+    missing key) — applies the per-user rate limits and counts, logs and audits the call (user,
+    tool, outcome kind, duration; never arguments or results).
     """
 
     def __init__(self, mcp: MCPServer, services: Services) -> None:
         self.mcp = mcp
         self.services = services
         self.translate = translate_errors(f"{services.settings.public_url}/account")
+        self.mail_tools: set[str] = set()
+        self.log = logging.getLogger("switchboard.tool")
+        mcp.middleware.append(self.around_tool_call)
 
-    def audited(self, fn: Callable[P, Awaitable[R]], sends_mail: bool) -> Callable[P, Awaitable[R]]:
-        """Rate-limit, time, count, log and audit each call (never its arguments or results)."""
-        name = fn.__name__
-        services = self.services
-        log = logging.getLogger("switchboard.tool")
-
+    def reports_outcome(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(fn)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            token = get_access_token()
-            user_id = token.subject if token else None
-            started = time.perf_counter()
-            failure: BaseException | None = None
+            holder = _outcome.get()
             try:
-                self._check_limits(user_id, sends_mail)
                 return await fn(*args, **kwargs)
             except BaseException as error:
-                failure = error
+                if holder is not None:
+                    holder.append(outcome_of(error))
                 raise
-            finally:
-                seconds = time.perf_counter() - started
-                outcome = outcome_of(failure)
-                services.metrics.record_tool(name, outcome, seconds)
-                log.info(
-                    "tool %s %s",
-                    name,
-                    outcome,
-                    extra={
-                        "tool": name,
-                        "outcome": outcome,
-                        "duration_ms": round(seconds * 1000, 1),
-                        "user_id": user_id,
-                    },
-                )
-                services.get_audit().add(
-                    AuditEvent(
-                        user_id=user_id,
-                        tool=name,
-                        outcome=outcome,
-                        duration_ms=int(seconds * 1000),
-                        created_at=datetime.now(UTC),
-                    )
-                )
 
         return wrapper
 
-    def _check_limits(self, user_id: str | None, sends_mail: bool) -> None:
+    async def around_tool_call(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call" or not isinstance(ctx.params, Mapping):
+            return await call_next(ctx)
+        name = str(ctx.params.get("name", ""))[:100]
+        token = get_access_token()
+        user_id = token.subject if token else None
+        refusal = self._check_limits(user_id, name in self.mail_tools)
+        if refusal:
+            self._record(name, user_id, "rate_limited", 0.0)
+            return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
+        holder: list[str] = []
+        reset = _outcome.set(holder)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await call_next(ctx)
+            failed = result.get("isError") if isinstance(result, dict) else getattr(result, "is_error", False)
+            outcome = holder[0] if holder else ("invalid_or_refused" if failed else "ok")
+            return result
+        except Exception:
+            outcome = "invalid_request"
+            raise
+        finally:
+            _outcome.reset(reset)
+            self._record(name, user_id, outcome, time.perf_counter() - started)
+
+    def _record(self, name: str, user_id: str | None, outcome: str, seconds: float) -> None:
+        self.services.metrics.record_tool(name, outcome, seconds)
+        self.log.info(
+            "tool %s %s",
+            name,
+            outcome,
+            extra={"tool": name, "outcome": outcome, "duration_ms": round(seconds * 1000, 1), "user_id": user_id},
+        )
+        self.services.get_audit().add(
+            AuditEvent(
+                user_id=user_id,
+                tool=name,
+                outcome=outcome,
+                duration_ms=int(seconds * 1000),
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    def _check_limits(self, user_id: str | None, sends_mail: bool) -> str | None:
         key = user_id or "anonymous"
         checks = [("tool calls", self.services.tool_limits, "minute")]
         if sends_mail:
@@ -273,10 +297,11 @@ class ToolRegistrar:
             wait = buckets.take(key)
             if wait:
                 self.services.metrics.rate_limited.labels(bucket=label).inc()
-                raise ToolError(
+                return (
                     f"Rate limit: at most {buckets.capacity} {label} per {period} for each person. "
                     f"Try again in {int(wait)} s."
                 )
+        return None
 
     def __call__(
         self, *, read_only: bool, destructive: bool = False, idempotent: bool = False, sends_mail: bool = False
@@ -290,7 +315,9 @@ class ToolRegistrar:
                 idempotent_hint=idempotent,
                 open_world_hint=True,
             )
-            wrapped = self.audited(self.translate(fn), sends_mail)
+            if sends_mail:
+                self.mail_tools.add(fn.__name__)
+            wrapped = self.reports_outcome(self.translate(fn))
             self.mcp.tool(annotations=annotations, structured_output=False)(wrapped)
             return fn
 

@@ -19,6 +19,8 @@ async def test_tool_calls_are_audited_with_outcome_kinds_and_no_content(tmp_path
             stack.sandbox.faults.fail_next("/gmail", 100, 503)
             await alice.error("gmail_search", {"query": "in:inbox"})
             await alice.error("gmail_modify", {"message_ids": ["x"]})
+            await alice.error("fathom_list_meetings", {})  # refused before the tool runs: no Fathom key
+            await alice.error("gmail_search", {"max_results": "many"})  # invalid arguments
         settings = stack.settings
     engine = create_engine(settings.database_url)  # the server has stopped: its last batch is written
     try:
@@ -32,6 +34,8 @@ async def test_tool_calls_are_audited_with_outcome_kinds_and_no_content(tmp_path
         ("gmail_search", "ok"),
         ("gmail_search", "upstream_error"),
         ("gmail_modify", "tool_error"),
+        ("fathom_list_meetings", "invalid_or_refused"),
+        ("gmail_search", "invalid_or_refused"),
     ]
     assert all(r.user_id == user_id and r.duration_ms >= 0 for r in rows)
     assert "secret-words-here" not in repr(rows)
