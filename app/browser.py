@@ -1,9 +1,10 @@
-"""Browser plumbing shared by sign-in and the pages: templates, the session's user, CSRF tokens."""
+"""Browser plumbing shared by sign-in and the pages: templates, the session's user, CSRF, security headers."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,40 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+def when(value: datetime | None, empty: str = "—") -> str:
+    """A stored UTC time for people: `12 Nov 2025, 14:03 UTC`."""
+    if value is None:
+        return empty
+    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+
+
+TEMPLATES.filters["when"] = when
+
+
+def security_headers(nonce: str) -> dict[str, str]:
+    """Headers for every HTML page: scripts only with this response's nonce, no framing, no referrer leaks.
+
+    No `form-action`: the consent form's answer redirects to the MCP client, which Chromium would block.
+    """
+    policy = "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 def csrf_token(request: Request) -> str:
@@ -49,11 +84,27 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return value
 
 
+def flash(request: Request, message: str) -> None:
+    """Keep a one-line notice for the next page this browser sees (after a redirect)."""
+    request.session["flash"] = message
+
+
+def pop_flash(request: Request) -> str | None:
+    value = request.session.pop("flash", None)
+    return value if isinstance(value, str) else None
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
     html = TEMPLATES.get_template(template).render(
-        request=request, csrf=csrf_token(request), signed_in=session_user_id(request) is not None, **context
+        request=request,
+        csrf=csrf_token(request),
+        signed_in=session_user_id(request) is not None,
+        csp_nonce=nonce,
+        **context,
     )
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", **security_headers(nonce)}
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def message_page(request: Request, title: str, message: str, status_code: int = 200, **extra: Any) -> HTMLResponse:

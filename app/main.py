@@ -35,8 +35,10 @@ from app.services import Services
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
+from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
+from app.web.pages import AccountPages, HtmlNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +131,9 @@ def create_app(settings: Settings) -> Starlette:
         *ConsentPages(provider).routes(),
         *DeviceFlow(services).routes(),
         *install_routes(settings),
+        *AccountPages(services).routes(),
+        *AdminPages(services).routes(),
+        HtmlNotFound(),
         Mount("/", app=mcp_app),
     ]
     middleware = [

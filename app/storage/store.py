@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.crypto import KeyRing, hash_token, new_token
 from app.storage import tables as t
+from app.storage.admin import AdminStore
 from app.storage.clock import utcnow
 from app.storage.oauth import OAuthStore
 
@@ -79,7 +80,7 @@ def _user(row: sa.Row[Any]) -> User:
     )
 
 
-class Store(OAuthStore):
+class Store(OAuthStore, AdminStore):
     """Persistence for users, credentials, issued tokens and audit events."""
 
     def __init__(self, engine: AsyncEngine, keyring: KeyRing) -> None:

@@ -1,0 +1,348 @@
+"""The person's pages: `/` (what Switchboard does, how to connect Claude) and `/account` (connections).
+
+Every change is a POST with the session's CSRF token; a stale or forged form gets a 403 page. The
+Fathom key is checked with Fathom before it is stored, and only its last four characters are ever
+shown. Browser navigations to unknown paths get a friendly 404 page (`HtmlNotFound`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
+
+from app.auth.google_signin import missing_capabilities
+from app.browser import csrf_ok, flash, message_page, pop_flash, render, session_user_id
+from app.services import Services
+from app.storage.clock import utcnow
+from app.storage.store import GoogleGrant, User
+from app.upstream.errors import NeedsReconnect, UpstreamError
+from app.upstream.fathom import FathomClient
+
+logger = logging.getLogger(__name__)
+
+FATHOM_REJECTED = "Fathom rejected this key — copy it again from Fathom → Settings → API access."
+FATHOM_KEY_MAX = 512
+GOOGLE_PERMISSIONS_URL = "https://myaccount.google.com/connections"
+EXAMPLE_ASKS = (
+    "What needs my attention?",
+    "Prep me for my next meeting",
+    "Draft the follow-up from this morning's call",
+)
+_AUTH = "https://www.googleapis.com/auth/"
+SCOPE_LABELS = {
+    "openid": "Your Google identity",
+    "email": "Your email address",
+    "profile": "Your name and profile picture",
+    _AUTH + "userinfo.email": "Your email address",
+    _AUTH + "userinfo.profile": "Your name and profile picture",
+    "https://mail.google.com/": "Gmail: full access",
+    _AUTH + "gmail.modify": "Gmail: read, send, draft and organise mail",
+    _AUTH + "gmail.readonly": "Gmail: read mail",
+    _AUTH + "gmail.send": "Gmail: send mail",
+    _AUTH + "gmail.compose": "Gmail: write drafts and send",
+    _AUTH + "gmail.labels": "Gmail: manage labels",
+    _AUTH + "calendar": "Google Calendar: see and change events",
+    _AUTH + "calendar.readonly": "Google Calendar: see events",
+    _AUTH + "calendar.events": "Google Calendar: see and change events",
+}
+
+
+def readable_scopes(scopes: list[str]) -> list[str]:
+    """Granted Google scopes as people say them, without repeats."""
+    known = list(SCOPE_LABELS)
+    ordered = sorted(scopes, key=lambda s: known.index(s) if s in SCOPE_LABELS else len(known))
+    return list(dict.fromkeys(SCOPE_LABELS.get(s, s.removeprefix(_AUTH)) for s in ordered))
+
+
+def login_redirect(next_path: str) -> RedirectResponse:
+    return RedirectResponse(f"/auth/login?next={next_path}", status_code=303)
+
+
+def forged_form(request: Request) -> HTMLResponse:
+    return message_page(
+        request,
+        "Request refused",
+        "This form was stale or did not come from this site. Go back, reload the page and try again.",
+        status_code=403,
+        action_url="/account",
+        action_label="Back to your account",
+    )
+
+
+@dataclass(frozen=True)
+class GoogleStatus:
+    state: str  # connected | needs_reconnect | not_connected
+    scopes: list[str]
+    missing: list[str]
+
+
+def google_status(grant: GoogleGrant | None) -> GoogleStatus:
+    if grant is None:
+        return GoogleStatus("not_connected", [], [])
+    state = "connected" if grant.status == "active" else "needs_reconnect"
+    return GoogleStatus(state, readable_scopes(grant.scopes), missing_capabilities(grant.scopes))
+
+
+class Pages:
+    """What every page handler needs: the services and the signed-in person."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+
+    async def current_user(self, request: Request) -> User | None:
+        """The signed-in person; a revoked person's browser counts as signed out."""
+        user_id = session_user_id(request)
+        if user_id is None:
+            return None
+        user = await self.services.get_store().get_user(user_id)
+        if user is None or user.status == "revoked":
+            request.session.pop("user_id", None)
+            return None
+        return user
+
+    def is_admin(self, user: User) -> bool:
+        return user.email.lower() in self.settings.admin_emails
+
+    async def form_user(self, request: Request, next_path: str) -> tuple[User, dict[str, str]] | Response:
+        """For a POST: the signed-in user and the form's fields, or the refusal to send instead."""
+        form = await request.form()
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        if not csrf_ok(request, fields.get("csrf")):
+            return forged_form(request)
+        user = await self.current_user(request)
+        if user is None:
+            return login_redirect(next_path)
+        return user, fields
+
+
+class AccountPages(Pages):
+    """Routes `/`, `/account` and the account's POST actions."""
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.landing, methods=["GET"]),
+            Route("/account", self.account, methods=["GET"]),
+            Route("/account/fathom", self.save_fathom_key, methods=["POST"]),
+            Route("/account/fathom/remove", self.remove_fathom_key, methods=["POST"]),
+            Route("/account/clients/revoke", self.revoke_client, methods=["POST"]),
+            Route("/account/tokens/revoke", self.revoke_token, methods=["POST"]),
+            Route("/account/disconnect", self.disconnect, methods=["POST"]),
+        ]
+
+    async def landing(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        context: dict[str, Any] = {"title": "Claude, with your Gmail, Calendar and Fathom", "asks": EXAMPLE_ASKS}
+        if user is not None:
+            store = self.services.get_store()
+            context |= {
+                "user": user,
+                "is_admin": self.is_admin(user),
+                "connector_url": self.settings.mcp_url,
+                "install_command": f"curl -sSL {self.settings.public_url}/install.sh | bash",
+                "google": google_status(await store.get_google_grant(user.id)),
+                "fathom_last4": await store.fathom_key_last4(user.id),
+            }
+        return render(request, "landing.html", **context)
+
+    async def account(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        if user is None:
+            return login_redirect("/account")
+        return await self._account_page(request, user, notice=pop_flash(request))
+
+    async def _account_page(self, request: Request, user: User, status_code: int = 200, **extra: Any) -> Response:
+        store = self.services.get_store()
+        now = utcnow()
+        tokens = [
+            token
+            for token in await store.list_personal_tokens(user.id)
+            if token.revoked_at is None and token.expires_at > now
+        ]
+        return render(
+            request,
+            "account.html",
+            status_code=status_code,
+            title="Your account",
+            user=user,
+            is_admin=self.is_admin(user),
+            google=google_status(await store.get_google_grant(user.id)),
+            fathom_last4=await store.fathom_key_last4(user.id),
+            clients=await store.connected_clients(user.id),
+            tokens=tokens,
+            **extra,
+        )
+
+    async def _check_fathom_key(self, key: str) -> str | None:
+        """Why Fathom will not take this key, or None when it answered with the key's teams."""
+        client = FathomClient(self.services.get_http(), key, self.settings.fathom_api_base)
+        try:
+            await client.list_teams()
+        except NeedsReconnect:
+            return FATHOM_REJECTED
+        except UpstreamError as exc:
+            return f"Could not check the key with Fathom ({exc}). Nothing was saved; try again in a minute."
+        except httpx2.HTTPError:
+            logger.warning("could not reach Fathom to check a key", exc_info=True)
+            return "Could not reach Fathom to check the key. Nothing was saved; try again in a minute."
+        return None
+
+    async def save_fathom_key(self, request: Request) -> Response:
+        checked = await self.form_user(request, "/account")
+        if isinstance(checked, Response):
+            return checked
+        user, fields = checked
+        key = fields.get("fathom_key", "").strip()
+        problem: str | None = None
+        if not key:
+            problem = "Paste your Fathom API key (Fathom → Settings → API access)."
+        elif len(key) > FATHOM_KEY_MAX or not key.isprintable() or any(ch.isspace() for ch in key):
+            problem = "That does not look like a Fathom API key — copy it again from Fathom → Settings → API access."
+        else:
+            problem = await self._check_fathom_key(key)
+        if problem:
+            # Re-rendered without the key: it is never echoed back, not even into the input.
+            return await self._account_page(request, user, status_code=400, fathom_error=problem)
+        await self.services.get_store().set_fathom_key(user.id, key)
+        logger.info("fathom key saved for user %s", user.id)
+        flash(request, f"Fathom connected (key ending in {key[-4:]}).")
+        return RedirectResponse("/account", status_code=303)
+
+    async def remove_fathom_key(self, request: Request) -> Response:
+        checked = await self.form_user(request, "/account")
+        if isinstance(checked, Response):
+            return checked
+        user, _fields = checked
+        await self.services.get_store().delete_fathom_key(user.id)
+        flash(request, "Fathom key removed. Claude no longer sees your Fathom meetings.")
+        return RedirectResponse("/account", status_code=303)
+
+    async def revoke_client(self, request: Request) -> Response:
+        checked = await self.form_user(request, "/account")
+        if isinstance(checked, Response):
+            return checked
+        user, fields = checked
+        client_id = fields.get("client_id", "")
+        count = await self.services.get_store().revoke_client_for_user(user.id, client_id)
+        self.services.revoked()
+        name = fields.get("client_name", "") or "The app"
+        flash(request, f"{name} was disconnected." if count else "That app was already disconnected.")
+        return RedirectResponse("/account", status_code=303)
+
+    async def revoke_token(self, request: Request) -> Response:
+        checked = await self.form_user(request, "/account")
+        if isinstance(checked, Response):
+            return checked
+        user, fields = checked
+        revoked = await self.services.get_store().revoke_personal_token(user.id, fields.get("token_id", ""))
+        self.services.revoked()
+        flash(request, "The token was revoked." if revoked else "That token was already revoked.")
+        return RedirectResponse("/account", status_code=303)
+
+    async def _revoke_at_google(self, grant: GoogleGrant | None) -> bool:
+        """Ask Google to revoke our grant; True when Google confirmed (or there was nothing to revoke)."""
+        token = (grant.token.get("refresh_token") or grant.token.get("access_token")) if grant else None
+        if not token:
+            return True
+        try:
+            url = await self.services.get_credentials().oauth.endpoint("revocation_endpoint")
+            response = await self.services.get_http().post(url, data={"token": str(token)}, timeout=10)
+        except (httpx2.HTTPError, UpstreamError, KeyError):
+            logger.warning("could not reach Google to revoke a grant", exc_info=True)
+            return False
+        if response.status_code != 200:
+            logger.warning("Google answered HTTP %d to a revocation", response.status_code)
+        return response.status_code == 200
+
+    async def disconnect(self, request: Request) -> Response:
+        checked = await self.form_user(request, "/account")
+        if isinstance(checked, Response):
+            return checked
+        user, fields = checked
+        if fields.get("confirm") != "yes":
+            problem = "Tick the box to confirm that you want to disconnect everything."
+            return await self._account_page(request, user, status_code=400, disconnect_error=problem)
+        store = self.services.get_store()
+        google_confirmed = await self._revoke_at_google(await store.get_google_grant(user.id))
+        removed = await store.disconnect_user(user.id)
+        self.services.revoked()
+        request.session.clear()
+        logger.info("user %s disconnected everything", user.id)
+        details = [
+            "Google: " + ("access revoked at Google and removed here." if google_confirmed else "removed here."),
+            "Fathom key: " + ("deleted." if removed.fathom_key else "none was stored."),
+            f"Apps and tokens: {removed.oauth_tokens + removed.personal_tokens} revoked and deleted.",
+            "You are signed out of this browser.",
+        ]
+        if not google_confirmed:
+            details.append(
+                "Google did not confirm the revocation (it may already have been revoked). To be sure, remove "
+                f"Switchboard at {GOOGLE_PERMISSIONS_URL}."
+            )
+        return message_page(
+            request,
+            "Everything is disconnected",
+            f"Switchboard no longer holds any credentials for {user.email}.",
+            details=details,
+            action_url="/",
+            action_label="Back to the start page",
+        )
+
+
+# Protocol paths whose answers must stay exactly what the MCP and OAuth code returns.
+PROTOCOL_PREFIXES = ("/mcp", "/.well-known/", "/token", "/register", "/authorize", "/revoke", "/device/")
+
+
+def _claimed(routes: list[BaseRoute], scope: Scope, me: BaseRoute) -> bool:
+    """Whether any other route (looking inside the root mount) would answer, even with a 405."""
+    for route in routes:
+        if route is me:
+            continue
+        if isinstance(route, Mount) and route.path == "":
+            if _claimed(route.routes, scope, me):
+                return True
+            continue
+        if route.matches(scope)[0] is not Match.NONE:
+            return True
+    return False
+
+
+class HtmlNotFound(BaseRoute):
+    """A friendly 404 page for browser navigations to paths nothing else serves.
+
+    The MCP app is mounted at "/" and answers every unknown path itself, so an exception handler
+    never sees them; this route sits just before that mount and claims only GET/HEAD requests that
+    accept HTML, outside the protocol paths, that no other route (nor the MCP app's) would match.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return Match.NONE, {}
+        path: str = scope["path"]
+        if path.startswith(PROTOCOL_PREFIXES) or "text/html" not in Headers(scope=scope).get("accept", ""):
+            return Match.NONE, {}
+        if _claimed(list(getattr(scope.get("app"), "routes", [])), scope, self):
+            return Match.NONE, {}
+        return Match.FULL, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = message_page(
+            Request(scope, receive),
+            "Page not found",
+            "There is nothing at this address. It may have moved, or the link may be mistyped.",
+            status_code=404,
+            action_url="/",
+            action_label="Go to the start page",
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,155 @@
+"""The account page in a real browser: the Fathom key, connected apps and tokens, disconnecting everything."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+import httpx2
+import pytest
+
+from app.sandbox.seed import ALICE
+from app.web.pages import FATHOM_REJECTED
+from tests.support.mcp_session import sign_in as connect_claude
+from tests.support.oauth_flow import mcp_status
+from tests.support.stack import Stack
+from tests.web.support import (
+    chromium,
+    credential_rows,
+    csrf_of,
+    database,
+    new_page,
+    screenshots,
+    sign_in,
+    user_named,
+)
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_fathom_key_is_checked_with_fathom_and_only_its_last_four_characters_are_shown(
+    stack: Stack,
+) -> None:
+    right = stack.sandbox.world.people[ALICE].fathom_key
+    assert right
+    wrong = "fathom-sbx-alice-0123456789abcdef"
+    await connect_claude(stack, ALICE)
+    async with chromium() as browser, database(stack) as store:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        alice = await user_named(store, ALICE)
+
+        await page.get_by_label("Fathom API key").fill(wrong)
+        async with page.expect_response(f"{stack.url}/account/fathom") as refused:
+            await page.get_by_role("button", name="Save key").click()
+        assert (await refused.value).status == 400
+        assert await page.get_by_role("alert").inner_text() == FATHOM_REJECTED
+        assert wrong not in await page.content()
+        assert await page.get_by_label("Fathom API key").input_value() == ""
+        assert await store.fathom_key_last4(alice.id) is None
+
+        await page.get_by_label("Fathom API key").fill(right)
+        await page.get_by_role("button", name="Save key").click()
+        await page.wait_for_url(stack.url + "/account")
+        assert await page.locator(".notice").inner_text() == f"Fathom connected (key ending in {right[-4:]})."
+        assert await page.locator("code.key").inner_text() == "••••" + right[-4:]
+        html = await page.content()
+        assert right not in html and right[:-4] not in html
+        assert await store.get_fathom_key(alice.id) == right
+        checked = [r for r in stack.sandbox.faults.requests("/fathom") if r.path.endswith("/teams")]
+        assert [r.headers["x-api-key"] for r in checked] == [wrong, right]
+        await screenshots(page, "account")
+
+        await page.get_by_role("button", name="Remove key").click()
+        await page.wait_for_url(stack.url + "/account")
+        assert "Fathom key removed" in await page.locator(".notice").inner_text()
+        assert await store.fathom_key_last4(alice.id) is None
+
+
+async def test_revoking_an_installer_token_or_an_app_on_the_account_page_refuses_its_bearer_on_mcp(
+    stack: Stack,
+) -> None:
+    connector_token = await connect_claude(stack, ALICE)
+    async with chromium() as browser, httpx2.AsyncClient(base_url=stack.url, timeout=10) as http:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+
+        # The installer's device sign-in, approved on the setup page.
+        started = (await http.post("/device/code", data={"client_name": "Work laptop"})).json()
+        await page.goto(f"{stack.url}/setup?code={started['user_code']}")
+        await screenshots(page, "setup")
+        await page.get_by_role("button", name="Approve").click()
+        await page.get_by_role("heading", name="Done — return to your terminal").wait_for()
+        grant = "urn:ietf:params:oauth:grant-type:device_code"
+        issued = await http.post("/device/token", data={"grant_type": grant, "device_code": started["device_code"]})
+        personal = issued.json()["access_token"]
+        assert await mcp_status(stack, personal) == 200
+        assert await mcp_status(stack, connector_token) == 200
+
+        await page.goto(stack.url + "/account")
+        assert "Test Client" in await page.locator("#apps").inner_text()
+        await page.get_by_role("button", name="Revoke Work laptop (device sign-in)").click()
+        await page.wait_for_url(stack.url + "/account")
+        assert await page.locator(".notice").inner_text() == "The token was revoked."
+        assert await mcp_status(stack, personal) == 401
+        assert await mcp_status(stack, connector_token) == 200
+
+        await page.get_by_role("button", name="Revoke Test Client").click()
+        await page.wait_for_url(stack.url + "/account")
+        assert await page.locator(".notice").inner_text() == "Test Client was disconnected."
+        assert await mcp_status(stack, connector_token) == 401
+        apps = await page.locator("#apps").inner_text()
+        assert "No apps yet" in apps and "None." in apps
+
+
+async def test_disconnecting_everything_leaves_no_credentials_and_revokes_the_grant_at_google(
+    stack: Stack,
+) -> None:
+    connector_token = await connect_claude(stack, ALICE)
+    async with chromium() as browser, database(stack) as store:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        alice = await user_named(store, ALICE)
+        await store.set_fathom_key(alice.id, "fathom-key-to-forget")
+        await store.create_personal_token(alice.id, "Old laptop", timedelta(days=1))
+        grant = await store.get_google_grant(alice.id)
+        assert grant is not None
+        refresh_token = grant.token["refresh_token"]
+        before = await credential_rows(store, alice.id)
+        assert all(before.values()), before
+
+        # The checkbox is required by the server too, not only by the browser.
+        unconfirmed = await page.request.post(
+            stack.url + "/account/disconnect", form={"csrf": await csrf_of(page)}, max_redirects=0
+        )
+        assert unconfirmed.status == 400
+        assert "Tick the box to confirm" in await unconfirmed.text()
+        assert await credential_rows(store, alice.id) == before
+
+        await page.get_by_label("I understand").check()
+        await page.get_by_role("button", name="Disconnect everything").click()
+        await page.get_by_role("heading", name="Everything is disconnected").wait_for()
+        assert "access revoked at Google" in await page.locator("main").inner_text()
+
+        assert await credential_rows(store, alice.id) == dict.fromkeys(before, 0)
+        revocations = stack.sandbox.faults.requests("/google/revoke")
+        assert [r.body.decode() for r in revocations] == [f"token={quote(refresh_token, safe='')}"]
+        assert await mcp_status(stack, connector_token) == 401
+        signed_out = await page.request.get(stack.url + "/account", max_redirects=0)
+        assert signed_out.status == 303
+        assert signed_out.headers["location"] == "/auth/login?next=/account"
+
+
+async def test_a_failed_revocation_at_google_still_disconnects_and_says_so(stack: Stack) -> None:
+    stack.sandbox.faults.fail_next("/google/revoke", 1, 503)
+    async with chromium() as browser, database(stack) as store:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        alice = await user_named(store, ALICE)
+        await page.get_by_label("I understand").check()
+        await page.get_by_role("button", name="Disconnect everything").click()
+        await page.get_by_role("heading", name="Everything is disconnected").wait_for()
+        text = await page.locator("main").inner_text()
+        assert "Google did not confirm the revocation" in text
+        assert "https://myaccount.google.com/connections" in text
+        assert not any((await credential_rows(store, alice.id)).values())

@@ -1,0 +1,89 @@
+"""The admin page in a real browser: people and usage for admins, a 403 for everyone else, revoking a person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.sandbox.seed import ALICE, BEN
+from app.sandbox.server import SandboxServer
+from app.storage import audit
+from tests.support.mcp_session import mcp_session
+from tests.support.mcp_session import sign_in as connect_claude
+from tests.support.oauth_flow import mcp_status
+from tests.support.stack import Stack, running_stack
+from tests.web.support import chromium, csrf_of, new_page, screenshots, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+async def test_an_admin_sees_everyone_with_their_usage_and_a_chart_of_the_last_fourteen_days(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server's own flusher stays asleep, so the admin page's flush is what makes these calls count.
+    monkeypatch.setattr(audit, "FLUSH_SECONDS", 3600)
+    with running_stack(tmp_path, sandbox=sandbox, admin_emails=[ALICE]) as stack:
+        async with mcp_session(stack, ALICE) as claude:
+            for _ in range(3):
+                await claude.ok("whoami")
+            await claude.error("gmail_read_message", {"message_id": "no-such-message"})
+        async with mcp_session(stack, BEN) as claude:
+            await claude.ok("whoami")
+        async with chromium() as browser:
+            page = await new_page(browser)
+            await sign_in(page, stack, ALICE, "/admin")
+            assert await page.get_by_role("link", name="Admin").count() == 1
+
+            rows = {
+                (await row.locator("th .meta").inner_text()): await row.locator("td").all_inner_texts()
+                for row in await page.locator("table.people tbody tr").all()
+            }
+            # status, last active, calls, errors, Fathom, action
+            assert rows[ALICE][0] == "active" and rows[ALICE][2:5] == ["4", "1", "no"]
+            assert rows[BEN][0] == "active" and rows[BEN][2:5] == ["1", "0", "no"]
+
+            chart = page.locator("svg.usage-chart")
+            assert await chart.get_attribute("role") == "img"
+            assert await chart.get_attribute("viewBox") == "0 0 560 260"
+            assert await chart.locator("title").first.text_content() == (
+                "Tool calls per day for the last 14 days, errors stacked on top"
+            )
+            assert "5 tool calls and 1 error in the last 14 days" in (await chart.locator("desc").text_content() or "")
+            assert await chart.locator("rect.bar-ok").count() == 1
+            assert await chart.locator("rect.bar-error").count() == 1
+            assert await chart.locator("text.axis").count() >= 5 + 7  # y ticks and every other day
+            await screenshots(page, "admin")
+
+
+async def test_someone_who_is_not_an_admin_gets_403_on_every_admin_route(stack: Stack) -> None:
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await sign_in(page, stack, BEN, "/")
+        assert await page.get_by_role("link", name="Admin").count() == 0
+        response = await page.goto(stack.url + "/admin")
+        assert response is not None and response.status == 403
+        assert await page.locator("h1").inner_text() == "Not allowed"
+        await screenshots(page, "error-403")
+        confirm = await page.request.get(f"{stack.url}/admin/revoke?user=anyone")
+        assert confirm.status == 403
+        ben_csrf = await csrf_of(page)
+        revoke = await page.request.post(f"{stack.url}/admin/revoke", form={"csrf": ben_csrf, "user_id": "x"})
+        assert revoke.status == 403
+
+
+async def test_an_admin_revokes_a_person_after_confirming(stack: Stack) -> None:
+    ben_token = await connect_claude(stack, BEN)
+    assert await mcp_status(stack, ben_token) == 200
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/admin")
+        await page.get_by_role("link", name=f"Revoke {BEN}").click()
+        await page.get_by_role("heading", name="Revoke Ben Okafor's access?").wait_for()
+        assert await mcp_status(stack, ben_token) == 200  # nothing happens before confirming
+        await page.get_by_role("button", name="Revoke access").click()
+        await page.wait_for_url(stack.url + "/admin")
+        assert await page.locator(".notice").inner_text() == (f"Revoked 2 tokens of {BEN}; they must sign in again.")
+        ben_row = page.locator("table.people tbody tr", has_text=BEN)
+        assert await ben_row.locator(".badge").inner_text() == "revoked"
+    assert await mcp_status(stack, ben_token) == 401

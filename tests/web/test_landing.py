@@ -1,0 +1,73 @@
+"""The start page in a real browser: signed out, signing in through Google, the connector URL and its copy button."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.sandbox.seed import ALICE
+from tests.support.stack import Stack
+from tests.web.support import choose_account, chromium, csp_errors, new_page, screenshots
+
+pytestmark = pytest.mark.browser
+
+
+async def test_signing_in_through_google_shows_the_connector_url_with_a_working_copy_button(stack: Stack) -> None:
+    async with chromium() as browser:
+        page = await new_page(browser)
+        blocked = csp_errors(page)
+        await page.goto(stack.url + "/")
+        assert await page.locator("h1").inner_text() == "Claude, with your own Gmail, Calendar and Fathom"
+        assert await page.locator("#connector-url").count() == 0
+        await screenshots(page, "landing-signed-out")
+
+        await page.get_by_role("link", name="Sign in with Google").click()
+        await choose_account(page, stack, ALICE, "/")
+        assert await page.locator("h1").inner_text() == "Connect Claude"
+        assert await page.locator("#connector-url").inner_text() == stack.mcp_url
+        install = await page.locator("#install-command").inner_text()
+        assert install == f"curl -sSL {stack.url}/install.sh | bash"
+        asks = await page.locator(".asks li").all_inner_texts()
+        assert [ask.strip("“”") for ask in asks] == [
+            "What needs my attention?",
+            "Prep me for my next meeting",
+            "Draft the follow-up from this morning's call",
+        ]
+
+        # The copy button is added by the page's inline script, which runs only with the CSP nonce.
+        await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
+        copy = page.get_by_role("button", name="Copy the connector URL")
+        await copy.click()
+        await page.get_by_role("button", name="Copy the connector URL").filter(has_text="Copied").wait_for()
+        assert await page.evaluate("navigator.clipboard.readText()") == stack.mcp_url
+        await screenshots(page, "landing-signed-in")
+        assert blocked == []
+
+
+async def test_pages_carry_a_nonce_content_security_policy_and_refuse_framing(stack: Stack) -> None:
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await page.goto(f"{stack.url}/auth/login?next=/")
+        await choose_account(page, stack, ALICE, "/")
+        response = await page.goto(stack.url + "/")
+        assert response is not None
+        headers = response.headers
+        body = await response.text()
+    nonce = re.search(r'<script nonce="([^"]+)">', body)
+    assert nonce, "the copy script carries a nonce"
+    policy = headers["content-security-policy"]
+    assert f"script-src 'nonce-{nonce.group(1)}'" in policy
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "same-origin"
+
+
+async def test_a_browser_gets_a_friendly_404_page(stack: Stack) -> None:
+    async with chromium() as browser:
+        page = await new_page(browser)
+        response = await page.goto(stack.url + "/no/such/page")
+        assert response is not None and response.status == 404
+        assert await page.locator("h1").inner_text() == "Page not found"
+        assert await page.get_by_role("link", name="Go to the start page").get_attribute("href") == "/"
+        await screenshots(page, "error-404")
