@@ -104,11 +104,15 @@ async def main(users: int, seconds: float) -> int:
         )
         engine = create_engine(prepared.env["DATABASE_URL"])
         store = Store(engine, KeyRing([prepared.env["TOKEN_ENCRYPTION_KEY"]]))
+        # Each sandbox person's Fathom key goes to one simulated person only: Fathom limits each key to
+        # 60 calls a minute, and in life every person has their own key.
         with_fathom: set[str] = set()
+        keys_given: set[str] = set()
         for user in await store.list_users():
             base = user.email.split("+", 1)[-1]
             key = next((p.get("fathom_key") for p in workspace if p["email"] == base), None)
-            if key:
+            if key and key not in keys_given:
+                keys_given.add(key)
                 await store.set_fathom_key(user.id, key)
                 with_fathom.add(user.id)
         prepared_fathom: list[bool] = []
