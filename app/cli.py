@@ -108,7 +108,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sandbox = SandboxServer(port=args.sandbox_port)
         sandbox.start()
         settings = sandbox_settings(settings, sandbox.settings_env())
-        logging.getLogger(__name__).info("sandbox upstreams at %s", sandbox.base_url)
+        logging.getLogger(__name__).info(
+            "sandbox mode: open %s and sign in as a sandbox person, e.g. alice@acme.example "
+            "(sandbox Google, Gmail, Calendar and Fathom at %s)",
+            settings.public_url,
+            sandbox.base_url,
+        )
     else:
         problems = settings.problems()
         if problems:

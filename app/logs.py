@@ -29,7 +29,7 @@ _SECRETS = re.compile(
     r"|(?i:(x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?[^\s\"',}]+)"
 )
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_STANDARD_ATTRS = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 
 
 def redact(text: str) -> str:
@@ -100,7 +100,7 @@ def configure_logging(level: str, fmt: str) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("uvicorn.access", "httpx2", "httpcore2", "mcp.server.streamable_http", "alembic.runtime.migration"):
+    for noisy in ("uvicorn.access", "httpx2", "httpcore2", "mcp.server.streamable_http", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # The SDK's debug logs carry whole JSON-RPC messages (tool arguments: mail bodies); never below INFO.
     for chatty in ("mcp", "aiosqlite", "asyncio"):

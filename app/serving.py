@@ -46,7 +46,9 @@ class ThreadedServer:
         """Start serving; returns once the server accepts requests."""
         if self.app is None:
             raise RuntimeError("no app to serve")
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            self.app, log_level="warning", log_config=None, lifespan="auto", timeout_graceful_shutdown=5
+        )
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
         self._thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}", daemon=True)
@@ -80,7 +82,7 @@ class ThreadedServer:
         """Serve in the foreground (with signal handling) until interrupted."""
         if self.app is None:
             raise RuntimeError("no app to serve")
-        uvicorn.Server(uvicorn.Config(self.app, log_level="info")).run(sockets=[self._sock])
+        uvicorn.Server(uvicorn.Config(self.app, log_level="info", log_config=None)).run(sockets=[self._sock])
 
     def __enter__(self) -> ThreadedServer:
         self.start()
