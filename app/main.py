@@ -17,7 +17,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.auth.consent import ConsentPages
@@ -124,6 +124,8 @@ def create_app(settings: Settings) -> Starlette:
             await engine.dispose()
 
     routes = [
+        # The hot path first: MCP calls skip matching every page and OAuth route.
+        Route("/mcp", endpoint=mcp_app, methods=["GET", "POST", "DELETE"]),
         *ops_routes(services, VERSION),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *authorization_server_routes(provider, settings),

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.elicitation import AcceptedElicitation
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
@@ -32,6 +33,10 @@ from app.upstream.gmail_compose import InvalidAddress
 from app.upstream.google_api import GoogleApi
 
 logger = logging.getLogger(__name__)
+
+# The SDK wraps every resolved value in `AcceptedElicitation[Any]`; pydantic caches that parametrised
+# class only while something references it, so without this it is rebuilt on every tool call.
+_RESOLVED_VALUE_MODEL = AcceptedElicitation[Any]
 
 P = ParamSpec("P")
 R = TypeVar("R")
