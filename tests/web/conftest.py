@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,19 @@ import pytest
 from app.sandbox.seed import ALICE
 from app.sandbox.server import SandboxServer
 from tests.support.stack import Stack, running_stack
+from tests.web.support import CHROMIUM
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium the browser tests skip on a developer's machine, but fail in CI (CI installs it)."""
+    if Path(CHROMIUM).exists():
+        return
+    reason = f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests"
+    if os.environ.get("CI"):
+        raise pytest.UsageError(reason)
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="module")
