@@ -13,6 +13,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from app.storage.store import Store, User
+
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True),
@@ -67,6 +69,18 @@ def csrf_token(request: Request) -> str:
 def csrf_ok(request: Request, submitted: object) -> bool:
     expected = request.session.get("csrf")
     return isinstance(expected, str) and isinstance(submitted, str) and hmac.compare_digest(expected, submitted)
+
+
+async def signed_in_user(request: Request, store: Store) -> User | None:
+    """The browser's signed-in person; a revoked or disconnected person's session counts as signed out."""
+    user_id = session_user_id(request)
+    if user_id is None:
+        return None
+    user = await store.get_user(user_id)
+    if user is None or user.status != "active":
+        request.session.pop("user_id", None)
+        return None
+    return user
 
 
 def session_user_id(request: Request) -> str | None:

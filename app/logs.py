@@ -20,13 +20,34 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
 
+# Names of fields whose values are redacted (not themselves secrets).
+_SECRET_NAMES = "|".join(
+    [
+        "code",
+        "token",
+        "refresh_token",
+        "access_token",
+        "id_token",
+        "client_secret",
+        "device_code",
+        "code_verifier",
+        "key",
+        "api_key",
+        "password",
+        "secret",
+    ]
+)
 _SECRETS = re.compile(
     r"(sb[apr]_[A-Za-z0-9_-]{20,})"  # our access, refresh and personal tokens
     r"|(ya29\.[A-Za-z0-9._-]+)"  # Google access tokens
     r"|(1//[A-Za-z0-9._-]{10,})"  # Google refresh tokens
+    r"|(GOCSPX-[A-Za-z0-9_-]+)"  # Google client secrets
+    r"|(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*)"  # JWTs (id_tokens)
     r"|(?i:(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,})"
-    r"|(?i:((?:code|token|refresh_token|access_token|client_secret|device_code|code_verifier|key)=)[^&\s\"']+)"
-    r"|(?i:(x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?[^\s\"',}]+)"
+    rf"|(?i:((?:{_SECRET_NAMES})=)[^&\s\"']+)"  # query strings and forms
+    # dicts and JSON: 'name': value, "name": "Bearer value"
+    rf"|(?i:([\"']?(?:{_SECRET_NAMES}|x-api-key|authorization)[\"']?\s*:\s*)"
+    r"[\"']?(?:(?:bearer|basic)\s+)?[^\s\"',}]+[\"']?)"
 )
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
@@ -34,8 +55,9 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asc
 
 def redact(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
-        if match.group(5):  # keep the parameter name, drop its value
-            return f"{match.group(5)}[redacted]"
+        name = match.group(7) or match.group(8)
+        if name:  # keep the parameter's name, drop its value
+            return f"{name}[redacted]"
         return "[redacted]"
 
     return _SECRETS.sub(replace, text)

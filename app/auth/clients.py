@@ -79,10 +79,27 @@ def is_metadata_document_id(client_id: str) -> bool:
     return parts.scheme in ("https", "http") and bool(parts.netloc) and bool(parts.path.strip("/"))
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
 def _public(address: str) -> bool:
+    """Every address this one can reach is global unicast (IPv4 inside IPv6 forms unwrapped)."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or ip in _NAT64_LOCAL:
+            return False
+        embedded: list[ipaddress.IPv4Address] = []
+        if ip.ipv4_mapped is not None:
+            embedded.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            embedded.append(ip.sixtofour)
+        if ip.teredo is not None:
+            embedded.extend(ip.teredo)
+        if ip in _NAT64 or int(ip) >> 32 == 0:  # NAT64 and the deprecated IPv4-compatible form
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if any(not v4.is_global for v4 in embedded):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -105,8 +122,13 @@ async def fetch_client_metadata(
     parts = urlsplit(client_id)
     if parts.scheme != "https" and not (allow_insecure_loopback and parts.scheme == "http"):
         raise ClientMetadataError("client metadata documents must be served over https")
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except (ValueError, UnicodeError) as exc:
+        raise ClientMetadataError("the client id is not a valid URL") from exc
+    if not host:
+        raise ClientMetadataError("the client id names no host")
     addresses = await _resolve(host, port)
     if not allow_insecure_loopback and (not addresses or not all(_public(a) for a in addresses)):
         raise ClientMetadataError(f"{host} resolves to a private or reserved address")

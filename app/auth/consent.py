@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.auth.provider import SwitchboardAuthProvider, client_display_name
-from app.browser import csrf_ok, message_page, render, session_user_id
+from app.browser import csrf_ok, message_page, render, signed_in_user
 
 
 class ConsentPages:
@@ -37,9 +37,7 @@ class ConsentPages:
         pending = self.provider.read_pending(value)
         if pending is None:
             return self._expired(request)
-        user_id = session_user_id(request)
-        store = self.provider.services.get_store()
-        user = await store.get_user(user_id) if user_id else None
+        user = await signed_in_user(request, self.provider.services.get_store())
         if user is None:
             return RedirectResponse("/auth/login?next=" + quote(f"/oauth/consent?request={value}", safe=""), 303)
         client = await self.provider.get_client(pending["client_id"])
@@ -65,8 +63,8 @@ class ConsentPages:
         pending = self.provider.read_pending(value)
         if pending is None:
             return self._expired(request)
-        user_id = session_user_id(request)
-        if user_id is None or await self.provider.services.get_store().get_user(user_id) is None:
+        user = await signed_in_user(request, self.provider.services.get_store())
+        if user is None:
             return RedirectResponse("/auth/login?next=" + quote(f"/oauth/consent?request={value}", safe=""), 303)
         issuer = self.settings.public_url
         if form.get("decision") != "approve":
@@ -78,6 +76,6 @@ class ConsentPages:
                 iss=issuer,
             )
             return RedirectResponse(target, status_code=303)
-        code = await self.provider.issue_code(pending, user_id)
+        code = await self.provider.issue_code(pending, user.id)
         target = construct_redirect_uri(pending["redirect_uri"], code=code, state=pending["state"], iss=issuer)
         return RedirectResponse(target, status_code=303)

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from app.browser import csrf_ok, message_page, render, session_user_id
+from app.browser import csrf_ok, message_page, render, signed_in_user
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import User
@@ -146,8 +146,7 @@ class DeviceFlow:
         return JSONResponse(body, headers=NO_STORE)
 
     async def _signed_in_user(self, request: Request) -> User | None:
-        user_id = session_user_id(request)
-        return await self.services.get_store().get_user(user_id) if user_id else None
+        return await signed_in_user(request, self.services.get_store())
 
     def _sign_in_first(self, raw_code: str) -> Response:
         target = "/setup" + (f"?{urlencode({'code': raw_code})}" if raw_code else "")

@@ -163,6 +163,9 @@ class SwitchboardAuthProvider:
         if record is not None:
             issued = await store.exchange_code(record, ACCESS_TTL, self._refresh_ttl())
         if issued is None:
+            if record is not None:  # lost a race with another exchange of the same code: a replay
+                await store.revoke_tokens_from_code(record.code_hash)
+                self.verifier.invalidate()
             raise TokenError("invalid_grant", "authorization code already used")
         return self._token_response(issued, authorization_code.scopes)
 

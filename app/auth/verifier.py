@@ -61,6 +61,14 @@ class SwitchboardTokenVerifier:
         return verified
 
     async def _lookup(self, token: str) -> AccessToken | None:
+        found = await self._lookup_token(token)
+        if found is None or found.subject is None:
+            return None
+        # A revoked or disconnected person's tokens die with them, whatever else survived a race.
+        user = await self.services.get_store().get_user(found.subject)
+        return found if user is not None and user.status == "active" else None
+
+    async def _lookup_token(self, token: str) -> AccessToken | None:
         store = self.services.get_store()
         mcp_url = self.services.settings.mcp_url
         if token.startswith("sbp_"):

@@ -239,14 +239,17 @@ class Store(OAuthStore, AdminStore):
             )
         return result.rowcount == 1
 
-    async def mark_google_grant(self, user_id: str, status: str) -> None:
-        """Set the grant's status, e.g. "needs_reconnect" after Google answers invalid_grant."""
+    async def mark_google_grant(self, user_id: str, status: str, expected_version: int | None = None) -> None:
+        """Set the grant's status, e.g. "needs_reconnect" after Google answers invalid_grant.
+
+        With `expected_version`, only if the grant is still the one that failed: a person who just
+        reconnected is not flagged by a refresh that started before.
+        """
+        query = t.google_grants.update().where(t.google_grants.c.user_id == user_id)
+        if expected_version is not None:
+            query = query.where(t.google_grants.c.version == expected_version)
         async with self.engine.begin() as conn:
-            await conn.execute(
-                t.google_grants.update()
-                .where(t.google_grants.c.user_id == user_id)
-                .values(status=status, updated_at=utcnow())
-            )
+            await conn.execute(query.values(status=status, updated_at=utcnow()))
 
     async def delete_google_grant(self, user_id: str) -> None:
         async with self.engine.begin() as conn:

@@ -27,6 +27,7 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
     "star": (["STARRED"], []),
     "unstar": ([], ["STARRED"]),
 }
+TRASH_CONCURRENCY = 8
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "application/x-ndjson")
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
@@ -181,8 +182,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
             reply = reply_context(parent)
             if not to:
-                sender = [a for _n, a in addresses(parent.header("From"))]
-                to = [a for _n, a in addresses(parent.header("To"))] if user.email in sender else [reply.reply_to]
+                me = user.email.lower()
+                sender = [a.lower() for _n, a in addresses(parent.header("From"))]
+                reply_to = [a for _n, a in addresses(reply.reply_to)]
+                to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
             subject = subject or reply_subject(reply.subject)
         if not to and not cc and not bcc:
             raise ToolError(
@@ -248,7 +251,13 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         if action is None and not add_labels and not remove_labels:
             raise ToolError("Say what to do: an action, or labels to add or remove.")
         if action == "trash":
-            await asyncio.gather(*(gmail.trash_message(message_id) for message_id in message_ids))
+            gate = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
+
+            async def trash(message_id: str) -> None:
+                async with gate:
+                    await gmail.trash_message(message_id)
+
+            await asyncio.gather(*(trash(message_id) for message_id in message_ids))
             return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
         add, remove = ACTIONS[action] if action else ([], [])
         labels = await gmail.list_labels() if add_labels or remove_labels else []

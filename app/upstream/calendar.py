@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from datetime import date as Date
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from app.upstream.google_api import GoogleApi
+from app.upstream.google_api import GoogleApi, path_segment
 
 SendUpdates = Literal["all", "externalOnly", "none"]
 
@@ -125,7 +124,11 @@ class FreeBusyCalendar(_Resource):
 
 
 def _cal(calendar_id: str) -> str:
-    return quote(calendar_id, safe="")
+    return path_segment(calendar_id, "calendar")
+
+
+def _event(event_id: str) -> str:
+    return path_segment(event_id, "event")
 
 
 def rfc3339(moment: datetime) -> str:
@@ -187,7 +190,7 @@ class CalendarClient:
     async def get_event(self, event_id: str, calendar_id: str = "primary", *, time_zone: str | None = None) -> Event:
         params = {"timeZone": time_zone} if time_zone else None
         body = await self.api.get_json(
-            f"/calendars/{_cal(calendar_id)}/events/{quote(event_id, safe='')}", params=params, what=f"event {event_id}"
+            f"/calendars/{_cal(calendar_id)}/events/{_event(event_id)}", params=params, what=f"event {event_id}"
         )
         return Event.model_validate(body)
 
@@ -214,7 +217,7 @@ class CalendarClient:
     ) -> Event:
         result = await self.api.call_json(
             "PATCH",
-            f"/calendars/{_cal(calendar_id)}/events/{quote(event_id, safe='')}",
+            f"/calendars/{_cal(calendar_id)}/events/{_event(event_id)}",
             params={"conferenceDataVersion": 1, "sendUpdates": send_updates},
             body=changes,
             what=f"event {event_id}",
@@ -226,7 +229,7 @@ class CalendarClient:
     ) -> None:
         await self.api.call_json(
             "DELETE",
-            f"/calendars/{_cal(calendar_id)}/events/{quote(event_id, safe='')}",
+            f"/calendars/{_cal(calendar_id)}/events/{_event(event_id)}",
             params={"sendUpdates": send_updates},
             what=f"event {event_id}",
         )

@@ -8,7 +8,6 @@ import random
 from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import quote
 
 import httpx2
 
@@ -23,7 +22,7 @@ from app.upstream.gmail_models import (
     MessageList,
     MessageRef,
 )
-from app.upstream.google_api import GoogleApi
+from app.upstream.google_api import GoogleApi, path_segment
 
 SERVICE = "Gmail"
 BATCH_CHUNK = 25  # Gmail answers per-part 429s for larger batches of messages.get
@@ -221,7 +220,7 @@ class GmailClient:
 
 def _segment(value: str) -> str:
     """An id as one URL path segment (ids are opaque; never let one add path components)."""
-    return quote(value, safe="")
+    return path_segment(value, "Gmail")
 
 
 def _part_rate_limited(part: PartResponse) -> bool:

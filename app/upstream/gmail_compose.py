@@ -9,7 +9,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from app.upstream.gmail_models import GmailMessage, addresses
+from app.upstream.gmail_models import GmailMessage, addresses, decode_mime_words
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:\s*", re.IGNORECASE)
 
@@ -24,6 +24,9 @@ def parse_address(value: str) -> Address:
     if len(pairs) != 1:
         raise InvalidAddress(f"{value!r} is not one email address")
     name, addr = pairs[0]
+    # An encoded-word display name ("=?utf-8?q?x=2C_y@z?=") is decoded here so it is written back
+    # quoted; left encoded, it would decode downstream into extra recipients.
+    name = decode_mime_words(name)
     local, at, domain = addr.rpartition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in addr) or domain.startswith("."):
         raise InvalidAddress(f"{value!r} is not a valid email address")

@@ -153,7 +153,7 @@ class GoogleCredentials:
             self.on_refresh("invalid_grant" if "invalid_grant" in reasons else "failed")
             if "invalid_grant" in reasons:
                 logger.info("google refresh for user %s answered invalid_grant; grant flagged", user_id)
-                await self.store.mark_google_grant(user_id, "needs_reconnect")
+                await self.store.mark_google_grant(user_id, "needs_reconnect", expected_version=grant.version)
                 raise self.reconnect_error("Google access for your account has expired or was revoked.")
             if response.status_code in (400, 401):  # invalid_client and friends: our configuration
                 raise UpstreamUnavailable(

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.browser import session_user_id
+from app.browser import signed_in_user
 from app.services import Services
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,7 @@ def ops_routes(services: Services, version: str) -> list[Route]:
         header = request.headers.get("authorization", "")
         if settings.metrics_token and hmac.compare_digest(header.encode(), f"Bearer {settings.metrics_token}".encode()):
             return True
-        user_id = session_user_id(request)
-        if user_id is None:
-            return False
-        user = await services.get_store().get_user(user_id)
+        user = await signed_in_user(request, services.get_store())
         return user is not None and user.email.lower() in settings.admin_emails
 
     async def metrics(request: Request) -> Response:

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from app.auth.google_signin import missing_capabilities
-from app.browser import csrf_ok, flash, message_page, pop_flash, render, session_user_id
+from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import GoogleGrant, User
@@ -100,14 +100,7 @@ class Pages:
 
     async def current_user(self, request: Request) -> User | None:
         """The signed-in person; a revoked person's browser counts as signed out."""
-        user_id = session_user_id(request)
-        if user_id is None:
-            return None
-        user = await self.services.get_store().get_user(user_id)
-        if user is None or user.status == "revoked":
-            request.session.pop("user_id", None)
-            return None
-        return user
+        return await signed_in_user(request, self.services.get_store())
 
     def is_admin(self, user: User) -> bool:
         return user.email.lower() in self.settings.admin_emails

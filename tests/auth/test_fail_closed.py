@@ -140,3 +140,28 @@ async def test_unknown_and_malformed_tokens_are_refused(stack: Stack) -> None:
     assert await mcp_status(stack, "sba_" + "A" * 43) == 401
     assert await mcp_status(stack, "not-a-token") == 401
     assert await mcp_status(stack, "sbp_" + "B" * 43) == 401
+
+
+async def test_a_revoked_persons_browser_session_cannot_mint_new_tokens(flow: Flow, browser: Browser) -> None:
+    from app.crypto import KeyRing
+    from app.storage.db import create_engine
+    from app.storage.store import Store
+
+    tokens = await _tokens(flow, browser)
+    engine = create_engine(flow.stack.settings.database_url)
+    try:
+        store = Store(engine, KeyRing(flow.stack.settings.encryption_keys))
+        user = await store.get_user_by_email(ALICE)
+        assert user is not None
+        await store.revoke_user(user.id)
+    finally:
+        await engine.dispose()
+    flow.stack.server.app.state.services.revoked()  # type: ignore[union-attr]  # as /admin/revoke does
+
+    consent = await browser.http.get(flow.authorize_url())
+    assert consent.status_code == 302
+    landing = await browser.http.get(consent.headers["location"])
+    assert landing.status_code == 303 and landing.headers["location"].startswith("/auth/login")
+    setup = await browser.http.get(f"{flow.stack.url}/setup")
+    assert setup.status_code == 303 and setup.headers["location"].startswith("/auth/login")
+    assert await mcp_status(flow.stack, tokens["access_token"]) == 401

@@ -48,11 +48,17 @@ def test_redaction_scrubs_every_credential_shape() -> None:
         "/auth/callback?state=x&code=4/0AbCdEf-secret",
         "client_secret=GOCSPX-abcdef",
         "X-Api-Key: fathom-sbx-alice-0123456789abcdef",
+        "{'code': '4/0AbCdEf-secret', 'state': 'x'}",
+        '{"client_secret": "s3cr3t-value"}',
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl",
+        "GOCSPX-abcdef123456",
+        "Authorization: Bearer abcdefghijkl",
     ]
     for sample in samples:
         scrubbed = redact(f"before {sample} after")
         assert "[redacted]" in scrubbed, sample
     assert "4/0AbCdEf-secret" not in redact("code=4/0AbCdEf-secret&state=1")
+    assert "abcdefghijkl" not in redact("Authorization: Bearer abcdefghijkl")
 
 
 async def test_no_token_code_key_or_mail_body_ever_reaches_the_logs(tmp_path: Path) -> None:

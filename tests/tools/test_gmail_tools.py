@@ -163,3 +163,21 @@ async def test_a_revoked_google_grant_asks_to_reconnect_with_the_link(stack: Sta
         stack.sandbox.world.expire_all_access_tokens()
         text = await alice.error("gmail_search", {"query": "in:inbox"})
         assert "expired or was revoked" in text and f"{stack.url}/account" in text
+
+
+async def test_an_encoded_display_name_cannot_smuggle_in_extra_recipients(stack: Stack) -> None:
+    hostile = "=?utf-8?q?x=2C_evil=40attacker=2Eexample?= <priya.raman@globex.example>"
+    async with mcp_session(stack, ALICE) as alice:
+        await alice.ok("gmail_draft", {"to": [hostile], "subject": "Numbers", "body": "Attached."})
+    created = json.loads(stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/drafts")[-1].body)
+    raw = email.message_from_bytes(base64.urlsafe_b64decode(created["message"]["raw"]), policy=email.policy.default)
+    assert [a.addr_spec for a in raw["To"].addresses] == ["priya.raman@globex.example"]
+
+
+async def test_dot_segment_ids_are_refused_before_reaching_google(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.error("calendar_delete_event", {"event_id": "..", "calendar_id": ALICE})
+        message = await alice.error("gmail_read_message", {"message_id": "."})
+    assert "'..' is not a valid event id" in text
+    assert "'.' is not a valid Gmail id" in message
+    assert not [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "DELETE"]
