@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.crypto import KeyRing, hash_token, new_token
 from app.storage import tables as t
 from app.storage.clock import utcnow
+from app.storage.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,13 @@ class OAuthStore:
             "fetched_at": now if source == "cimd" else None,
         }
         async with self.engine.begin() as conn:
-            updated = await conn.execute(
-                t.oauth_clients.update().where(t.oauth_clients.c.client_id == client_id).values(**values)
+            await upsert(
+                conn,
+                t.oauth_clients,
+                {"client_id": client_id, "created_at": now, **values},
+                conflict=["client_id"],
+                update=values,
             )
-            if updated.rowcount == 0:
-                await conn.execute(t.oauth_clients.insert().values(client_id=client_id, created_at=now, **values))
 
     async def get_client(self, client_id: str) -> ClientRecord | None:
         async with self.engine.connect() as conn:

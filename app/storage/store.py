@@ -17,6 +17,7 @@ from app.storage import tables as t
 from app.storage.admin import AdminStore
 from app.storage.clock import utcnow
 from app.storage.oauth import OAuthStore
+from app.storage.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -99,30 +100,16 @@ class Store(OAuthStore, AdminStore):
     async def upsert_user(self, *, google_sub: str, email: str, name: str, domain: str) -> User:
         """Create the user for this Google `sub`, or refresh their profile; re-activates a revoked user."""
         now = utcnow()
+        profile = {"email": email, "name": name, "domain": domain, "status": "active", "last_active_at": now}
         async with self.engine.begin() as conn:
-            existing = (await conn.execute(sa.select(t.users.c.id).where(t.users.c.google_sub == google_sub))).first()
-            if existing is None:
-                user_id = str(uuid.uuid4())
-                await conn.execute(
-                    t.users.insert().values(
-                        id=user_id,
-                        google_sub=google_sub,
-                        email=email,
-                        name=name,
-                        domain=domain,
-                        status="active",
-                        created_at=now,
-                        last_active_at=now,
-                    )
-                )
-            else:
-                user_id = existing.id
-                await conn.execute(
-                    t.users.update()
-                    .where(t.users.c.id == user_id)
-                    .values(email=email, name=name, domain=domain, status="active", last_active_at=now)
-                )
-            row = (await conn.execute(sa.select(t.users).where(t.users.c.id == user_id))).one()
+            await upsert(
+                conn,
+                t.users,
+                {"id": str(uuid.uuid4()), "google_sub": google_sub, "created_at": now, **profile},
+                conflict=["google_sub"],
+                update=profile,
+            )
+            row = (await conn.execute(sa.select(t.users).where(t.users.c.google_sub == google_sub))).one()
         return _user(row)
 
     async def get_user(self, user_id: str) -> User | None:
@@ -201,15 +188,13 @@ class Store(OAuthStore, AdminStore):
             "updated_at": now,
         }
         async with self.engine.begin() as conn:
-            updated = await conn.execute(
-                t.google_grants.update()
-                .where(t.google_grants.c.user_id == user_id)
-                .values(**values, version=t.google_grants.c.version + 1)
+            await upsert(
+                conn,
+                t.google_grants,
+                {"user_id": user_id, "created_at": now, "version": 1, **values},
+                conflict=["user_id"],
+                update={**values, "version": t.google_grants.c.version + 1},
             )
-            if updated.rowcount == 0:
-                await conn.execute(
-                    t.google_grants.insert().values(user_id=user_id, created_at=now, version=1, **values)
-                )
 
     async def get_google_grant(self, user_id: str) -> GoogleGrant | None:
         async with self.engine.connect() as conn:
@@ -279,11 +264,13 @@ class Store(OAuthStore, AdminStore):
         now = utcnow()
         values = {"key_ciphertext": self.keyring.encrypt(key), "last4": key[-4:], "updated_at": now}
         async with self.engine.begin() as conn:
-            updated = await conn.execute(
-                t.fathom_keys.update().where(t.fathom_keys.c.user_id == user_id).values(**values)
+            await upsert(
+                conn,
+                t.fathom_keys,
+                {"user_id": user_id, "created_at": now, **values},
+                conflict=["user_id"],
+                update=values,
             )
-            if updated.rowcount == 0:
-                await conn.execute(t.fathom_keys.insert().values(user_id=user_id, created_at=now, **values))
 
     async def get_fathom_key(self, user_id: str) -> str | None:
         async with self.engine.connect() as conn:

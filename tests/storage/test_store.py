@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.crypto import KeyRing, generate_key, hash_token
 from app.storage import tables as t
+from app.storage.db import create_engine
 from app.storage.store import AuditEvent, Store
 from tests.conftest import BACKENDS
 
@@ -155,3 +156,24 @@ async def test_rotation_re_encrypts_under_the_new_key_so_the_old_one_can_be_drop
     grant = await only_new.get_google_grant(user.id)
     assert grant is not None and grant.token == {"refresh_token": "rt-1"}
     assert await only_new.get_fathom_key(user.id) == "fathom-secret-1234"
+
+
+async def test_two_replicas_signing_in_the_same_person_at_once_make_one_user(
+    store: Store, database_url: tuple[str, str | None]
+) -> None:
+    url, schema = database_url
+    other_engine = create_engine(url, schema=schema)  # a second replica's pool on the same database
+    other = Store(other_engine, store.keyring)
+
+    async def sign_in(target: Store, n: int) -> str:
+        user = await target.upsert_user(google_sub="7777", email=f"a{n}@acme.example", name="A", domain="acme.example")
+        await target.save_google_grant(user.id, {"access_token": f"t{n}"}, ["openid"])
+        await target.set_fathom_key(user.id, f"key-{n}-abcd")
+        return user.id
+
+    try:
+        ids = await asyncio.gather(*(sign_in(store if n % 2 else other, n) for n in range(10)))
+    finally:
+        await other_engine.dispose()
+    assert len(set(ids)) == 1
+    assert len(await store.list_users()) == 1
