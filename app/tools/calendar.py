@@ -243,12 +243,14 @@ def register_calendar_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     async def calendar_list_calendars(calendar: Annotated[CalendarClient, Resolve(resolvers.calendar)]) -> str:
         """Your calendars: id, name, time zone, your access role; the primary one first."""
         entries = sorted(await calendar.list_calendars(), key=lambda c: (not c.primary, c.summary.lower()))
-        lines = [
+        budget = Budget(8000, "the primary calendar comes first; ask for events of one calendar_id")
+        budget.add(f"{len(entries)} calendar(s):")
+        budget.extend(
             f"- {c.summary or c.id}{' (primary)' if c.primary else ''} · calendar_id={c.id} · "
             f"{c.time_zone or 'zone unknown'} · {c.access_role}"
             for c in entries
-        ]
-        return f"{len(entries)} calendar(s):\n" + "\n".join(lines)
+        )
+        return budget.render()
 
     @tool(read_only=True, idempotent=True)
     async def calendar_list_events(

@@ -276,8 +276,11 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         labels = await gmail.list_labels()
         user = sorted((label for label in labels if label.type == "user"), key=lambda label: label.name.lower())
         system = [label.name for label in labels if label.type == "system"]
-        lines = [f"- {label.name} (id {label.id})" for label in user]
-        return "Your labels:\n" + ("\n".join(lines) or "(none)") + f"\nSystem labels: {', '.join(system)}"
+        budget = Budget(8000, "labels are sorted by name; use gmail_search with label:NAME")
+        budget.add(f"System labels: {', '.join(system)}")
+        budget.add(f"Your labels ({len(user)}):" if user else "Your labels: (none)")
+        budget.extend(f"- {label.name} (id {label.id})" for label in user)
+        return budget.render()
 
     @tool(read_only=True, idempotent=True)
     async def gmail_get_attachment(
