@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.browser import csrf_ok, message_page, render, signed_in_user
+from app.ratelimit import TokenBuckets
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import User
@@ -31,6 +32,7 @@ USER_CODE_LENGTH = 8
 DEVICE_CODE_TTL = timedelta(minutes=10)
 POLL_INTERVAL = 5  # seconds; read at request time so tests can shorten it
 MAX_PENDING = 500  # device requests created per replica within one DEVICE_CODE_TTL
+PER_ADDRESS = 20  # device requests one client address may create per DEVICE_CODE_TTL
 DEFAULT_CLIENT_NAME = "Claude Desktop"
 CLIENT_NAME_MAX = 60
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -69,6 +71,8 @@ class DeviceFlow:
         self.services = services
         self.settings = services.settings
         self._recent: deque[float] = deque()  # monotonic expiry times of requests created here
+        # One address cannot use up the shared allowance for everyone else.
+        self._per_address = TokenBuckets(PER_ADDRESS, DEVICE_CODE_TTL.total_seconds())
 
     def routes(self) -> list[Route]:
         return [
@@ -90,6 +94,11 @@ class DeviceFlow:
     async def start(self, request: Request) -> Response:
         form = await request.form()
         label = clean_client_name(str(form.get("client_name") or ""))
+        address = request.client.host if request.client else "unknown"
+        if self._per_address.take(address):
+            response = token_error("slow_down", "Too many sign-ins from this address; try again in a few minutes.", 429)
+            response.headers["Retry-After"] = "60"
+            return response
         if not self._room_for_another():
             logger.warning("device sign-in refused: %d requests pending", MAX_PENDING)
             response = token_error(

@@ -194,3 +194,15 @@ def test_user_codes_are_read_in_any_case_with_or_without_the_dash() -> None:
     for wrong in ("", "BCDF-GHJ", "AEIO-UAEI", "BCDF-GHJKL", "BCDF-GHJ1"):
         assert device.normalise_user_code(wrong) is None
     assert all(CODE_SHAPE.match(device.display_user_code(device.new_user_code())) for _ in range(50))
+
+
+async def test_one_address_cannot_use_up_device_sign_ins_for_everyone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(device, "PER_ADDRESS", 2)
+    with running_stack(tmp_path) as own:
+        async with httpx2.AsyncClient(base_url=own.url, timeout=10) as http:
+            statuses = [(await http.post("/device/code")).status_code for _ in range(3)]
+            refused = await http.post("/device/code")
+    assert statuses == [200, 200, 429]
+    assert refused.json()["error"] == "slow_down"
