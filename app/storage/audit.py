@@ -34,10 +34,12 @@ class AuditBuffer:
             await self.store.record_audit_events(events)
 
     async def prune(self) -> int:
-        """Delete events older than the retention period (AUDIT_RETENTION_DAYS)."""
-        removed = await self.store.prune_audit_events(datetime.now(UTC) - self.retention)
-        if removed:
-            logger.info("pruned %d audit events", removed)
+        """Delete audit events older than AUDIT_RETENTION_DAYS, and codes and tokens a day past expiry."""
+        now = datetime.now(UTC)
+        removed = await self.store.prune_audit_events(now - self.retention)
+        expired = await self.store.prune_expired(now - timedelta(days=1))
+        if removed or expired:
+            logger.info("pruned %d audit events and %d expired codes, tokens and device requests", removed, expired)
         return removed
 
     async def run(self) -> None:

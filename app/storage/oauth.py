@@ -393,6 +393,15 @@ class OAuthStore:
             )
         return result
 
+    async def prune_expired(self, before: datetime) -> int:
+        """Delete codes, OAuth tokens and device requests that expired before `before` (useless now)."""
+        removed = 0
+        async with self.engine.begin() as conn:
+            for table in (t.authorization_codes, t.oauth_tokens, t.device_authorizations):
+                result = await conn.execute(table.delete().where(table.c.expires_at < before))
+                removed += result.rowcount
+        return removed
+
     # -- device authorizations ----------------------------------------------------------------
 
     async def create_device_authorization(

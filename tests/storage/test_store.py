@@ -177,3 +177,27 @@ async def test_two_replicas_signing_in_the_same_person_at_once_make_one_user(
         await other_engine.dispose()
     assert len(set(ids)) == 1
     assert len(await store.list_users()) == 1
+
+
+async def test_codes_tokens_and_device_requests_long_expired_are_pruned(store: Store) -> None:
+    user = await _alice(store)
+    code = await store.create_authorization_code(
+        client_id="c",
+        user_id=user.id,
+        redirect_uri="http://127.0.0.1/cb",
+        redirect_uri_provided_explicitly=True,
+        code_challenge="x" * 43,
+        scopes=[],
+        resource=None,
+        ttl=timedelta(minutes=5),
+    )
+    record = await store.find_authorization_code(code)
+    assert record is not None
+    issued = await store.exchange_code(record, timedelta(hours=1), timedelta(days=1))
+    assert issued is not None
+    await store.create_device_authorization("BCDFGHJK", "Claude Desktop", timedelta(minutes=10), 5)
+    assert await store.prune_expired(datetime.now(UTC)) == 0  # nothing has expired yet
+    assert await store.find_token(issued.access_token) is not None
+    assert await store.prune_expired(datetime.now(UTC) + timedelta(days=2)) == 4  # code, 2 tokens, device
+    assert await store.find_token(issued.refresh_token) is None
+    assert await store.find_device_by_user_code("BCDFGHJK") is None
