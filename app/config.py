@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     def problems(self) -> list[str]:
         """What makes this configuration unfit for production, one actionable line per problem."""
         found: list[str] = []
+        if not self.is_local and not self.public_url.startswith("https://"):
+            found.append(
+                f"PUBLIC_URL is {self.public_url}: it must be https:// (OAuth requires it; Railway's domain is https)."
+            )
         if not self.encryption_keys:
             found.append(f"TOKEN_ENCRYPTION_KEY is missing or a placeholder: {GEN_KEY_HINT}.")
         if self.session_secret.strip().lower() in PLACEHOLDERS or len(self.session_secret) < 32:

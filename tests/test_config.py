@@ -70,3 +70,16 @@ def test_a_complete_configuration_has_no_problems() -> None:
         google_client_secret="a-real-looking-secret",
     )
     assert complete.problems() == []
+
+
+def test_a_public_http_url_is_refused_outside_localhost() -> None:
+    complete = {
+        "token_encryption_key": generate_key(),
+        "session_secret": generate_key(),
+        "google_client_id": "123.apps.googleusercontent.com",
+        "google_client_secret": "a-real-looking-secret",
+    }
+    assert settings(public_url="http://mcp.acme.example", **complete).problems() == [
+        "PUBLIC_URL is http://mcp.acme.example: it must be https:// (OAuth requires it; Railway's domain is https)."
+    ]
+    assert settings(public_url="http://localhost:9000", **complete).problems() == []
