@@ -8,8 +8,6 @@ expires (`CACHE_SECONDS`). Last-active times are collected in memory and written
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from datetime import datetime
@@ -17,6 +15,7 @@ from datetime import datetime
 from mcp.server.auth.provider import AccessToken
 
 from app.crypto import hash_token
+from app.periodic import repeat
 from app.services import Services
 from app.storage.clock import utcnow
 
@@ -112,13 +111,4 @@ class SwitchboardTokenVerifier:
 
     async def run_activity_flusher(self) -> None:
         """Write last-active times every 30 s until cancelled, then once more."""
-        try:
-            while True:
-                await asyncio.sleep(ACTIVITY_FLUSH_SECONDS)
-                try:
-                    await self.flush_activity()
-                except Exception:  # the database may be briefly away; the next round retries
-                    logger.warning("could not record last-active times", exc_info=True)
-        finally:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.flush_activity())
+        await repeat(ACTIVITY_FLUSH_SECONDS, self.flush_activity, self.flush_activity, "record last-active times")

@@ -1,11 +1,10 @@
 """Audit events are buffered in memory and written in batches, so a tool call costs no extra write."""
 
-import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+from app.periodic import repeat
 from app.storage.store import AuditEvent, Store
 
 logger = logging.getLogger(__name__)
@@ -42,18 +41,12 @@ class AuditBuffer:
             logger.info("pruned %d audit events and %d expired codes, tokens and device requests", removed, expired)
         return removed
 
+    async def _tick(self) -> None:
+        await self.flush()
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY:
+            self._pruned_at = time.monotonic()
+            await self.prune()
+
     async def run(self) -> None:
-        """Flush every few seconds until cancelled, then once more."""
-        try:
-            while True:
-                await asyncio.sleep(FLUSH_SECONDS)
-                try:
-                    await self.flush()
-                    if time.monotonic() - self._pruned_at > PRUNE_EVERY:
-                        self._pruned_at = time.monotonic()
-                        await self.prune()
-                except Exception:  # the database may be briefly away; keep the events for the next round
-                    logger.warning("could not write audit events", exc_info=True)
-        finally:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.flush())
+        """Flush every few seconds (pruning hourly) until cancelled, then once more."""
+        await repeat(FLUSH_SECONDS, self._tick, self.flush, "write audit events")
