@@ -18,10 +18,11 @@ from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.provider import SwitchboardAuthProvider, same_resource
 from app.config import Settings
+from app.serving import replaying
 
 TOKEN_BODY_LIMIT = 64 * 1024
 
@@ -74,16 +75,7 @@ class ResourceIndicatorGuard:
             )
             await response(scope, receive, send)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Settings) -> list[BaseRoute]:

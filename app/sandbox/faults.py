@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.sandbox.common import google_error
+from app.serving import replaying
 
 CONTROL_PREFIX = "/_sandbox"
 
@@ -187,14 +188,5 @@ class SandboxFaults:
             await fault_response(failure, path)(scope, receive, logged_send)
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            # The body was consumed for the log; hand it to the app once, then pass through.
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, logged_send)
+        # The body was consumed for the log; hand it to the app once, then pass through.
+        await self.app(scope, replaying(body, receive), logged_send)
