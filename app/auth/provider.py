@@ -139,7 +139,7 @@ class SwitchboardAuthProvider:
             return None
         if record.used_at is not None:
             revoked = await store.revoke_tokens_from_code(record.code_hash)
-            self.verifier.invalidate()
+            self.services.revoked()
             logger.warning("authorization code replayed by client %s; %d tokens revoked", client.client_id, revoked)
             return None
         return AuthorizationCode(
@@ -165,7 +165,7 @@ class SwitchboardAuthProvider:
         if issued is None:
             if record is not None:  # lost a race with another exchange of the same code: a replay
                 await store.revoke_tokens_from_code(record.code_hash)
-                self.verifier.invalidate()
+                self.services.revoked()
             raise TokenError("invalid_grant", "authorization code already used")
         return self._token_response(issued, authorization_code.scopes)
 
@@ -178,7 +178,7 @@ class SwitchboardAuthProvider:
             return None
         if record.rotated_at is not None:
             revoked = await store.revoke_family(record.family_id)
-            self.verifier.invalidate()
+            self.services.revoked()
             logger.warning("rotated refresh token reused by client %s; family of %d revoked", client.client_id, revoked)
             return None
         return RefreshToken(
@@ -197,7 +197,7 @@ class SwitchboardAuthProvider:
         record = await store.find_token(refresh_token.token)
         issued = await store.rotate_refresh_token(record, scopes, ACCESS_TTL) if record else None
         if issued is None:
-            self.verifier.invalidate()
+            self.services.revoked()
             raise TokenError("invalid_grant", "refresh token already used")
         return self._token_response(issued, scopes)
 
@@ -213,7 +213,7 @@ class SwitchboardAuthProvider:
         record = await self.services.get_store().find_token(token.token)
         if record is not None:
             await self.services.get_store().revoke_family(record.family_id)
-        self.verifier.invalidate()
+        self.services.revoked()
 
     # -- helpers ------------------------------------------------------------------------------
 
