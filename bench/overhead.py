@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx2
 
 from bench.fixtures import prepare
-from bench.processes import free_port, process
+from bench.processes import process
+from tests.support.process import free_port
 
 DURATION = "10s"
 CONNECTIONS = 16

@@ -1,7 +1,6 @@
 """Starting servers as separate processes for benchmarks (the load generator must not share their CPU)."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,12 +12,6 @@ from pathlib import Path
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> float:

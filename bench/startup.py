@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from app.crypto import generate_key
-from bench.processes import free_port, process
+from bench.processes import process
+from tests.support.process import free_port
 
 RUNS = 5
 

@@ -18,7 +18,8 @@ import httpx2
 from app.sandbox.seed import ALICE
 from app.sandbox.server import SandboxServer
 from bench.fixtures import prepare
-from bench.processes import free_port, process
+from bench.processes import process
+from tests.support.process import free_port
 
 LATENCY = 0.050
 HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}

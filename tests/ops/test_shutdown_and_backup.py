@@ -13,7 +13,7 @@ from app.sandbox.seed import ALICE
 from app.sandbox.server import SandboxServer
 from tests.conftest import make_settings
 from tests.support.oauth_client import Browser
-from tests.support.oauth_flow import Flow
+from tests.support.oauth_flow import Flow, mcp_request
 from tests.support.process import ROOT, free_port, start_server
 
 
@@ -39,24 +39,13 @@ async def test_sigterm_lets_an_in_flight_tool_call_finish_then_exits_cleanly(tmp
         try:
             token = await _token(server.url)
             sandbox.faults.add_latency("/gmail", 1.5)
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json, text/event-stream",
-                "MCP-Protocol-Version": "2025-06-18",
-            }
-            call = {
-                "jsonrpc": "2.0",
-                "id": 7,
-                "method": "tools/call",
-                "params": {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}},
-            }
-            async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
-                in_flight = asyncio.create_task(http.post(f"{server.url}/mcp", json=call))
-                async with asyncio.timeout(10):
-                    while not sandbox.faults.requests("/gmail/gmail/v1/users/me/messages"):  # noqa: ASYNC110
-                        await asyncio.sleep(0.05)  # until the call is waiting on Gmail
-                exit_code = await asyncio.to_thread(server.stop)
-                response = await asyncio.wait_for(in_flight, 10)
+            call = {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}}
+            in_flight = asyncio.create_task(mcp_request(f"{server.url}/mcp", token, "tools/call", call))
+            async with asyncio.timeout(10):
+                while not sandbox.faults.requests("/gmail/gmail/v1/users/me/messages"):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)  # until the call is waiting on Gmail
+            exit_code = await asyncio.to_thread(server.stop)
+            response = await asyncio.wait_for(in_flight, 10)
         finally:
             server.stop()
     assert response.status_code == 200

@@ -16,7 +16,7 @@ from app.storage.db import create_engine
 from app.storage.store import Store
 from tests.conftest import make_settings
 from tests.support.oauth_client import Browser
-from tests.support.oauth_flow import Flow, mcp_status
+from tests.support.oauth_flow import Flow, mcp_request, mcp_status
 from tests.support.process import free_port, start_server
 
 REVOCATION_DELAY = 5.0  # documented: other replicas may accept a revoked token for up to this long
@@ -125,21 +125,8 @@ async def test_two_replicas_share_sign_in_tokens_revocation_and_google_refreshes
 
 
 async def _search(replica: Replica, access: str) -> int:
-    async with httpx2.AsyncClient(timeout=30) as http:
-        response = await http.post(
-            replica.mcp_url,
-            headers={
-                "Authorization": f"Bearer {access}",
-                "Accept": "application/json, text/event-stream",
-                "MCP-Protocol-Version": "2025-06-18",
-            },
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "tools/call",
-                "params": {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}},
-            },
-        )
+    arguments = {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}}
+    response = await mcp_request(replica.mcp_url, access, "tools/call", arguments)
     if response.status_code != 200 or response.json()["result"]["isError"]:
         return 500
     return 200

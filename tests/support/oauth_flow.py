@@ -79,17 +79,21 @@ class Flow:
         return await self.token(grant_type="refresh_token", refresh_token=refresh_token, **extra)
 
 
-async def mcp_status(stack: Stack, access_token: str) -> int:
-    """HTTP status of an MCP tools/list with this bearer token (200 = accepted)."""
-    async with httpx2.AsyncClient(timeout=15) as http:
-        response = await http.post(
-            stack.mcp_url,
+async def mcp_request(mcp_url: str, access_token: str, method: str, params: dict[str, Any]) -> httpx2.Response:
+    """One self-contained MCP request (no session), as a stateless replica receives it."""
+    async with httpx2.AsyncClient(timeout=30) as http:
+        return await http.post(
+            mcp_url,
             headers={
                 "Authorization": f"Bearer {access_token}",
                 "Accept": "application/json, text/event-stream",
                 "Content-Type": "application/json",
                 "MCP-Protocol-Version": "2025-06-18",
             },
-            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
         )
-    return response.status_code
+
+
+async def mcp_status(stack: Stack, access_token: str) -> int:
+    """HTTP status of an MCP tools/list with this bearer token (200 = accepted)."""
+    return (await mcp_request(stack.mcp_url, access_token, "tools/list", {})).status_code
