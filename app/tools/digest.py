@@ -39,7 +39,6 @@ MAX_INBOX = 100
 MAX_THREADS = 25
 MAX_BODY_CHECKS = 8
 CALENDAR_DAYS = 7
-CONFLICT_DAYS = 3
 FATHOM_DAYS = 14
 
 
@@ -196,10 +195,7 @@ async def _calendar_items(calendar: CalendarClient, zone: ZoneInfo) -> list[Item
             )
         )
     attending = [e for e in events if (mine := e.me()) is None or mine.response_status != "declined"]
-    horizon = now + timedelta(days=CONFLICT_DAYS)
     for first, second in _overlaps(attending):
-        if first.start.date_time and first.start.date_time > horizon:
-            continue
         assert first.start.date_time and second.start.date_time  # noqa: S101
         items.append(
             Item(

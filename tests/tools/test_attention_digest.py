@@ -7,6 +7,7 @@ from app.sandbox.seed import ALICE, bulk_threads, waiting_threads
 from app.storage.db import create_engine
 from app.storage.store import Store
 from tests.support.mcp_session import mcp_session
+from tests.support.seeded_calendar import busy_events, double_bookings, last_listing_query
 from tests.support.stack import Stack
 
 ITEM = re.compile(r"^(\d+)\. \[(\w[\w ]*)\] (.*)$", re.M)
@@ -58,8 +59,12 @@ async def test_the_digest_includes_invitations_conflicts_and_my_open_action_item
     kinds = {kind for _n, kind, _t in ITEM.findall(text)}
     assert {"email", "invitation", "conflict", "action item"} <= kinds, text
     assert "still needs your answer" in text
-    assert "double-booked" in text
     assert "assigned to you in “" in text
+    # Every double booking over the week the header names, and nothing else, whatever the weekday.
+    expected = double_bookings(busy_events(stack.sandbox, ALICE, last_listing_query(stack.sandbox)))
+    shown = [title for _n, kind, title in ITEM.findall(text) if kind == "conflict"]
+    assert ("Initech pilot weekly check-in", "Hiring sync — Senior PM") in {(a.summary, b.summary) for a, b in expected}
+    assert sorted(shown) == sorted(f"{a.summary} overlaps {b.summary}" for a, b in expected), text
 
 
 async def test_a_missing_fathom_key_is_a_note_not_a_failure(stack: Stack) -> None:

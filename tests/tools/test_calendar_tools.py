@@ -14,6 +14,7 @@ from app.sandbox.seed import ALICE
 from app.sandbox.seed_people import BEN, CARMEN, DIETER
 from app.tools.format import day, when
 from tests.support.mcp_session import mcp_session
+from tests.support.seeded_calendar import busy_events, last_listing_query
 from tests.support.stack import Stack
 
 EVENTS = "/calendar/v3/calendars/primary/events"
@@ -62,11 +63,15 @@ async def test_the_coming_week_shows_times_with_alices_offsets_her_answers_and_d
     for stamp in stamps:  # every time is written with the offset Alice's zone has at that instant
         moment = datetime.fromisoformat(stamp)
         assert moment.utcoffset() == moment.astimezone(zone).utcoffset()
+    query, _ = _last(stack, "GET")
     invitation = re.search(r"- Initech pilot weekly check-in · .*\n  (.*)", text)
     assert invitation and "you: needsAction" in invitation.group(1)
-    assert "OVERLAPS 'Hiring sync — Senior PM'" in invitation.group(1)
+    busy = busy_events(stack.sandbox, ALICE, last_listing_query(stack.sandbox))
+    check_in = next(event for event in busy if event.summary == "Initech pilot weekly check-in")
+    clashing = [event.summary for event in busy if event != check_in and event.overlaps(check_in)]
+    assert "Hiring sync — Senior PM" in clashing  # the seed double-books Alice that morning, whatever the date
+    assert invitation.group(1).endswith(" · OVERLAPS " + ", ".join(repr(title) for title in clashing))
     assert "recurring · organizer you" in text
-    query, _ = _last(stack, "GET")
     assert query["singleEvents"] == ["true"] and query["orderBy"] == ["startTime"]
     assert query["timeZone"] == ["America/New_York"] and query["maxResults"] == ["50"]
     time_min, time_max = (datetime.fromisoformat(query[name][0]) for name in ("timeMin", "timeMax"))

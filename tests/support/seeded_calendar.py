@@ -1,0 +1,59 @@
+"""What the seeded calendar holds over a window, read from the sandbox itself.
+
+The seed lays meetings out on business days around the moment the sandbox starts, so which meetings
+share a morning depends on the weekday. Tests derive their expectations from here, never from a
+fixed picture of "this week".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import QueryParams
+
+from app.sandbox.calendar_queries import list_events
+from app.sandbox.server import SandboxServer
+
+EVENTS = "/calendar/v3/calendars/primary/events"
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A timed event the person is busy for (not free, not declined)."""
+
+    summary: str
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Busy) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+def last_listing_query(sandbox: SandboxServer) -> dict[str, str]:
+    """The query of the last events listing the product sent for the primary calendar."""
+    listed = [r for r in sandbox.faults.requests(EVENTS) if r.method == "GET" and r.path == EVENTS]
+    return dict(parse_qsl(listed[-1].query))
+
+
+def busy_events(sandbox: SandboxServer, email: str, query: dict[str, str]) -> list[Busy]:
+    """The events `email` is busy for in the sandbox's own answer to an events listing, in start order."""
+    world = sandbox.world
+    answer = list_events(world, world.calendars[email][email], QueryParams(query))
+    busy: list[Busy] = []
+    for event in json.loads(bytes(answer.body))["items"]:
+        mine = next((a for a in event.get("attendees", []) if a.get("self")), None)
+        if "dateTime" not in event["start"] or event.get("transparency") == "transparent":
+            continue
+        if mine is not None and mine.get("responseStatus") == "declined":
+            continue
+        start, end = (datetime.fromisoformat(event[edge]["dateTime"]) for edge in ("start", "end"))
+        busy.append(Busy(event["summary"], start, end))
+    return busy
+
+
+def double_bookings(busy: list[Busy]) -> list[tuple[Busy, Busy]]:
+    """Every overlapping pair, the earlier-listed event first."""
+    return [(a, b) for i, a in enumerate(busy) for b in busy[i + 1 :] if a.overlaps(b)]
