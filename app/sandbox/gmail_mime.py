@@ -10,8 +10,9 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
-from html.parser import HTMLParser
 from typing import Any
+
+from inscriptis import get_text
 
 from app.sandbox.gmail_query import MessageFacts
 
@@ -133,40 +134,9 @@ def _decoded_text(part: Message) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-class _TextExtractor(HTMLParser):
-    """Collects the visible text of an HTML document; entities come out unescaped."""
-
-    _HIDDEN = frozenset({"script", "style", "title", "head"})
-    _BLOCKS = frozenset({"br", "p", "div", "li", "tr", "table", "blockquote", "h1", "h2", "h3", "h4", "hr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._HIDDEN:
-            self.hidden += 1
-        elif tag in self._BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._HIDDEN:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in self._BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.chunks.append(data)
-
-
 def html_to_text(html: str) -> str:
-    """The visible text of an HTML body."""
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    return "".join(extractor.chunks)
+    """The visible text of an HTML body (scripts and styles left out, entities unescaped)."""
+    return get_text(html) if html.strip() else ""
 
 
 def snippet(message: EmailMessage) -> str:
