@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -103,9 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(**({"port": args.port} if args.port else {}))
     sandbox = None
     if args.sandbox:
-        from app.sandbox.server import SandboxServer
-
-        sandbox = SandboxServer(port=args.sandbox_port)
+        sandbox = _sandbox_server().SandboxServer(port=args.sandbox_port)
         sandbox.start()
         settings = sandbox_settings(settings, sandbox.settings_env())
         logging.getLogger(__name__).info(
@@ -144,10 +144,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from app.sandbox.server import run_sandbox
-
-    run_sandbox(args.host, args.port)
+    _sandbox_server().run_sandbox(args.host, args.port)
     return 0
+
+
+def _sandbox_server() -> ModuleType:
+    """The sandbox's server module; it lives in the source checkout and is not part of the installed package."""
+    try:
+        return importlib.import_module("sandbox.server")
+    except ModuleNotFoundError as error:
+        if error.name not in ("sandbox", "sandbox.server"):
+            raise
+        raise ConfigError(
+            "The sandbox (the local Google and Fathom stand-in) is not part of the installed package: "
+            "run `uv run switchboard serve --sandbox` from a checkout of the Switchboard repository."
+        ) from None
 
 
 def cmd_gen_key(_args: argparse.Namespace) -> int:

@@ -13,14 +13,14 @@ from pathlib import Path
 import httpx2
 
 from app.crypto import KeyRing, generate_key
-from app.sandbox.seed import ALICE
-from app.sandbox.server import SandboxServer
-from app.sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store, User
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
+from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
+from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from tests.support.google import connect_google
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx2
 
-from app.sandbox.seed import ALICE
-from app.sandbox.server import SandboxServer
 from bench.fixtures import prepare
 from bench.processes import process
+from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.support.process import free_port
 
 LATENCY = 0.050

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
 from app.main import create_app
-from app.serving import ThreadedServer
+from sandbox.serving import ThreadedServer
 from tests.conftest import TEST_POSTGRES_URL, make_settings
 from tests.support.tcp_proxy import TcpProxy
 

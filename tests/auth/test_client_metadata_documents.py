@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.auth.clients import ClientMetadataError, fetch_client_metadata
-from app.sandbox.seed import ALICE
-from app.serving import ThreadedServer
+from sandbox.seed import ALICE
+from sandbox.serving import ThreadedServer
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import REDIRECT, Flow, mcp_status
 from tests.support.stack import running_stack

@@ -12,7 +12,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 from pydantic import AnyUrl
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.oauth_client import Browser, MemoryTokenStorage, query_of
 from tests.support.stack import Stack, running_stack
 

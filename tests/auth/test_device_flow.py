@@ -16,7 +16,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.oauth_client import Browser
 from tests.support.stack import Stack, running_stack
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_status
 from tests.support.stack import Stack, running_stack

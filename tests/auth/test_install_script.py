@@ -21,10 +21,10 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
 from app.crypto import KeyRing
-from app.sandbox.seed import ALICE
 from app.storage.db import create_engine
 from app.storage.store import Store
 from app.web.install import MCP_REMOTE_VERSION, render_install_script
+from sandbox.seed import ALICE
 from tests.support.stack import Stack, running_stack
 
 SCRIPT_TIMEOUT = 60

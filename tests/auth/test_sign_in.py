@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx2
 
 from app.crypto import KeyRing, hash_token
-from app.sandbox.seed_people import ALICE, JORDAN, SAM
 from app.storage import tables as t
 from app.storage.db import create_engine
 from app.storage.store import Store
+from sandbox.seed.people import ALICE, JORDAN, SAM
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_status
 from tests.support.stack import Stack, running_stack

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx2
 
 from app.logs import configure_logging, redact
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
 from tests.support.oauth_client import Browser

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import httpx2
 
-from app.sandbox.seed import ALICE
-from app.sandbox.server import SandboxServer
+from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.conftest import make_settings
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_request

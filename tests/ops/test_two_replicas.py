@@ -10,10 +10,10 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app.crypto import KeyRing
-from app.sandbox.seed import ALICE
-from app.sandbox.server import SandboxServer
 from app.storage.db import create_engine
 from app.storage.store import Store
+from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.conftest import make_settings
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_request, mcp_status

@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from app.sandbox.gmail import create_gmail_app
-from app.sandbox.world import Label, Mailbox, Person, StoredMessage, World
+from sandbox.gmail.api import create_gmail_app
+from sandbox.world import Label, Mailbox, Person, StoredMessage, World
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

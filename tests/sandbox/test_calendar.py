@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from app.sandbox.calendar import create_calendar_app
-from app.sandbox.world import Calendar, Person, World
+from sandbox.calendar.api import create_calendar_app
+from sandbox.world import Calendar, Person, World
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 READONLY_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"

@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from app.sandbox.fathom import FathomLimits, create_fathom_app
-from app.sandbox.world import FathomRecording, Person, World
+from sandbox.fathom.api import FathomLimits, create_fathom_app
+from sandbox.world import FathomRecording, Person, World
 
 BASE = "/fathom/external/v1"
 T0 = datetime(2025, 3, 3, 15, tzinfo=UTC)

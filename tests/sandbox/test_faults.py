@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.sandbox.faults import FaultState, LoggedRequest, SandboxFaults
+from sandbox.faults import FaultState, LoggedRequest, SandboxFaults
 
 
 async def echo(request: Request) -> Response:

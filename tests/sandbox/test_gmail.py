@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.sandbox.world import World
+from sandbox.world import World
 from tests.sandbox.gmail_world import ALICE, API, BOB, METADATA, MODIFY, PDF, READONLY, GmailWorld, build
 
 URL = "/gmail" + API

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.sandbox.gmail import set_batch_part_limit
+from sandbox.gmail.api import set_batch_part_limit
 from tests.sandbox.gmail_world import ALICE, API, BOB, MODIFY, GmailWorld, build
 
 BATCH = "/gmail/batch/gmail/v1"

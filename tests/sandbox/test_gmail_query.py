@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.sandbox.gmail_query import (
+from sandbox.gmail.query import (
     All,
     AnyOf,
     MessageFacts,

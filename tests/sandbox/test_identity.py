@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from app.sandbox.identity import EMAIL_SCOPE, PROFILE_SCOPE, create_identity_app
-from app.sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Person, World
+from sandbox.identity.provider import EMAIL_SCOPE, PROFILE_SCOPE, create_identity_app
+from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Person, World
 
 ISSUER = "http://testserver/google"
 REDIRECT = "http://localhost:8080/auth/callback"

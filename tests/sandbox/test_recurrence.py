@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.sandbox.recurrence import RecurrenceError, occurrences, parse_recurrence
+from sandbox.calendar.recurrence import RecurrenceError, occurrences, parse_recurrence
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

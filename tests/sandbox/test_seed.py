@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.sandbox.seed import (
+from sandbox.seed import (
     ACCOUNT_EMAILS,
     ALICE,
     CONSUMER,
@@ -24,7 +24,7 @@ from app.sandbox.seed import (
     bulk_threads,
     waiting_threads,
 )
-from app.sandbox.world import StoredMessage, World
+from sandbox.world import StoredMessage, World
 
 ANCHOR = datetime(2025, 3, 5, 15, tzinfo=UTC)  # a Wednesday afternoon
 # A Saturday, a Monday just after midnight UTC, and the Sunday US clocks spring forward.

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 
-from app.sandbox.server import SandboxServer
-from app.sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Calendar, Mailbox, Person, World
+from sandbox.server import SandboxServer
+from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Calendar, Mailbox, Person, World
 
 REDIRECT = "http://localhost:8080/auth/callback"
 SCOPE = "openid email profile https://www.googleapis.com/auth/gmail.modify https://www.googleapis.com/auth/calendar"

@@ -6,10 +6,10 @@ import copy
 from datetime import datetime, timedelta
 
 from app.crypto import KeyRing
-from app.sandbox.fathom_meetings import visible
-from app.sandbox.world import FathomRecording, World
 from app.storage.db import create_engine
 from app.storage.store import Store
+from sandbox.fathom.meetings import visible
+from sandbox.world import FathomRecording, World
 from tests.support.stack import Stack
 
 _TIMES = ("created_at", "scheduled_start_time", "scheduled_end_time", "recording_start_time", "recording_end_time")

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 
 from app.config import DEFAULT_SCOPES
-from app.sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from app.storage.store import Store, User
 from app.upstream.google_auth import with_expiry
+from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 
 
 async def connect_google(store: Store, sandbox_url: str, email: str, scopes: str = DEFAULT_SCOPES) -> User:

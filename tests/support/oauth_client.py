@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx2
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 
 
 class MemoryTokenStorage:

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl
 
 from starlette.datastructures import QueryParams
 
-from app.sandbox.calendar_queries import list_events
-from app.sandbox.server import SandboxServer
+from sandbox.calendar.queries import list_events
+from sandbox.server import SandboxServer
 
 EVENTS = "/calendar/v3/calendars/primary/events"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from app.config import Settings
 from app.main import create_app
-from app.sandbox.server import SandboxServer
-from app.serving import ThreadedServer
+from sandbox.server import SandboxServer
+from sandbox.serving import ThreadedServer
 from tests.conftest import make_settings
 
 

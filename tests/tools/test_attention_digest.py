@@ -3,9 +3,9 @@
 import re
 
 from app.crypto import KeyRing
-from app.sandbox.seed import ALICE, bulk_threads, waiting_threads
 from app.storage.db import create_engine
 from app.storage.store import Store
+from sandbox.seed import ALICE, bulk_threads, waiting_threads
 from tests.support.mcp_session import mcp_session
 from tests.support.seeded_calendar import busy_events, double_bookings, last_listing_query
 from tests.support.stack import Stack

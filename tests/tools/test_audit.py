@@ -4,9 +4,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.sandbox.seed import ALICE
 from app.storage import tables as t
 from app.storage.db import create_engine
+from sandbox.seed import ALICE
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import running_stack
 

@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from app.sandbox.calendar_queries import free_busy
-from app.sandbox.seed import ALICE
-from app.sandbox.seed_people import BEN, CARMEN, DIETER
 from app.tools.format import day, when
+from sandbox.calendar.queries import free_busy
+from sandbox.seed import ALICE
+from sandbox.seed.people import BEN, CARMEN, DIETER
 from tests.support.mcp_session import mcp_session
 from tests.support.seeded_calendar import busy_events, last_listing_query
 from tests.support.stack import Stack

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack, running_stack
 

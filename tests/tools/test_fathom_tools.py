@@ -7,8 +7,8 @@ from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-from app.sandbox.seed import ALICE
 from app.tools.format import when
+from sandbox.seed import ALICE
 from tests.support.fathom import add_older_meetings, store_fathom_key, visible_recordings
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack

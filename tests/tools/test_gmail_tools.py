@@ -8,7 +8,7 @@ import email.policy
 import json
 import re
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack
 

@@ -9,7 +9,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import Session, mcp_session
 from tests.support.stack import running_stack

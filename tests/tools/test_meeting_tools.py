@@ -6,7 +6,7 @@ import email.policy
 import json
 import re
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack

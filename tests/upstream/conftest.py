@@ -8,15 +8,15 @@ from dataclasses import dataclass
 import httpx2
 import pytest
 
-from app.sandbox.seed import ALICE
-from app.sandbox.server import SandboxServer
-from app.sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from app.storage.store import Store, User
 from app.upstream.calendar import CalendarClient
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
 from app.upstream.retry import RetryPolicy
+from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
+from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from tests.support.google import connect_google
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, total_time=3.0)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.sandbox.server import SandboxServer
 from app.upstream.errors import NeedsReconnect, NotFound
 from app.upstream.fathom import FathomClient
 from app.upstream.retry import RetryPolicy
+from sandbox.server import SandboxServer
 from tests.upstream.conftest import FAST
 
 

@@ -6,9 +6,9 @@ import base64
 import email
 import email.policy
 
-from app.sandbox.gmail import set_batch_part_limit
 from app.upstream.gmail_compose import build_message, reply_context, reply_subject
 from app.upstream.gmail_models import message_content
+from sandbox.gmail.api import set_batch_part_limit
 from tests.upstream.conftest import Connected
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.sandbox.seed import ALICE
-from app.sandbox.server import SandboxServer
+from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.support.stack import Stack, running_stack
 from tests.web.support import CHROMIUM
 

@@ -8,8 +8,8 @@ from urllib.parse import quote
 import httpx2
 import pytest
 
-from app.sandbox.seed import ALICE
 from app.web.pages import FATHOM_REJECTED
+from sandbox.seed import ALICE
 from tests.support.mcp_session import sign_in as connect_claude
 from tests.support.oauth_flow import mcp_status
 from tests.support.stack import Stack

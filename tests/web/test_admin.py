@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.sandbox.seed import ALICE, BEN
-from app.sandbox.server import SandboxServer
 from app.storage import audit
+from sandbox.seed import ALICE, BEN
+from sandbox.server import SandboxServer
 from tests.support.mcp_session import mcp_session
 from tests.support.mcp_session import sign_in as connect_claude
 from tests.support.oauth_flow import mcp_status

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.sandbox.seed import ALICE
+from sandbox.seed import ALICE
 from tests.support.stack import Stack
 from tests.web.support import choose_account, chromium, csp_errors, new_page, screenshots
 

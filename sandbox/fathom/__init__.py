@@ -1,0 +1,1 @@
+"""The sandbox Fathom External API: meetings, summaries, transcripts, action items and teams."""

@@ -1,0 +1,1 @@
+"""The sandbox Gmail API v1: messages, threads, labels, drafts, sending, search and batch."""

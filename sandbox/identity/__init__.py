@@ -1,0 +1,1 @@
+"""The sandbox Google identity provider: OpenID discovery, the account chooser, tokens, revocation."""

@@ -1,0 +1,218 @@
+"""The combined sandbox server: identity, Gmail, Calendar and Fathom on one port, plus a control API.
+
+`SandboxServer` runs it with uvicorn on a background thread for in-process tests; `run_sandbox`
+serves it in the foreground for `switchboard sandbox`. Each run has its own event loop, and all
+world mutation by the sandbox apps happens there. Other processes change faults and tokens through
+`/_sandbox/...`; an in-process test may mutate `SandboxServer.faults` (and the world) directly,
+which is fine for the single list/dict steps involved (the GIL serialises them).
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any, Self
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from sandbox.calendar.api import create_calendar_app
+from sandbox.fathom.api import create_fathom_app
+from sandbox.faults import CONTROL_PREFIX, FaultState, SandboxFaults
+from sandbox.gmail.api import create_gmail_app
+from sandbox.identity.provider import create_identity_app
+from sandbox.serving import ThreadedServer
+from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, World
+
+logger = logging.getLogger(__name__)
+
+
+def _bad(message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=400)
+
+
+def _control_routes(world: World, faults: FaultState) -> list[Route]:
+    """The `/_sandbox` control API: fault injection, token expiry, revocation, request log, accounts."""
+
+    async def body_of(request: Request) -> dict[str, Any] | None:
+        try:
+            body = await request.json()
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    async def latency(request: Request) -> Response:
+        body = await body_of(request)
+        if body is None or not isinstance(body.get("seconds"), int | float):
+            return _bad("expected {prefix, seconds}")
+        faults.add_latency(str(body.get("prefix", "")), float(body["seconds"]))
+        return JSONResponse({"latency": faults.latency})
+
+    async def fail(request: Request) -> Response:
+        body = await body_of(request)
+        if body is None or not isinstance(body.get("count"), int) or not isinstance(body.get("status"), int):
+            return _bad("expected {prefix, count, status, reason?, retry_after?}")
+        reason, retry_after = body.get("reason"), body.get("retry_after")
+        faults.fail_next(
+            str(body.get("prefix", "")),
+            body["count"],
+            body["status"],
+            str(reason) if reason is not None else None,
+            str(retry_after) if retry_after is not None else None,
+        )
+        return JSONResponse({"pending": len(faults.failures)})
+
+    async def expire_tokens(request: Request) -> Response:
+        world.expire_all_access_tokens()
+        return JSONResponse({"expired": len(world.access_tokens)})
+
+    async def revoke(request: Request) -> Response:
+        body = await body_of(request)
+        email = body.get("email") if body is not None else None
+        if not isinstance(email, str):
+            return _bad("expected {email}")
+        if email not in world.people:
+            return JSONResponse({"error": f"no sandbox account {email}"}, status_code=404)
+        world.revoke_grants_of(email)
+        return JSONResponse({"revoked": email})
+
+    async def reset_faults(request: Request) -> Response:
+        faults.clear()
+        return JSONResponse({})
+
+    async def requests(request: Request) -> Response:
+        logged = faults.requests(request.query_params.get("prefix", ""))
+        return JSONResponse(
+            {
+                "requests": [
+                    {
+                        "method": entry.method,
+                        "path": entry.path,
+                        "query": entry.query,
+                        "headers": entry.headers,
+                        "body": entry.body.decode("utf-8", errors="replace"),
+                        "status": entry.status,
+                    }
+                    for entry in logged
+                ]
+            }
+        )
+
+    async def accounts(request: Request) -> Response:
+        people = [
+            {
+                "email": p.email,
+                "name": p.name,
+                "sub": p.sub,
+                "hd": p.hd,
+                "title": p.title,
+                "fathom_key": p.fathom_key,
+                "fathom_team": p.fathom_team,
+            }
+            for p in world.people.values()
+        ]
+        return JSONResponse({"client_id": SANDBOX_CLIENT_ID, "accounts": people})
+
+    return [
+        Route("/latency", latency, methods=["POST"]),
+        Route("/fail", fail, methods=["POST"]),
+        Route("/expire-tokens", expire_tokens, methods=["POST"]),
+        Route("/revoke", revoke, methods=["POST"]),
+        Route("/reset-faults", reset_faults, methods=["POST"]),
+        Route("/requests", requests),
+        Route("/accounts", accounts),
+    ]
+
+
+def create_sandbox_app(
+    world: World,
+    base_url: str,
+    faults: FaultState,
+    *,
+    gmail_app: Starlette | None = None,
+    fathom_app: Starlette | None = None,
+) -> Starlette:
+    """All sandbox services under one app, wrapped in fault injection and the request log."""
+    return Starlette(
+        routes=[
+            Mount("/google", create_identity_app(world, base_url + "/google")),
+            Mount("/gmail", gmail_app or create_gmail_app(world)),
+            Mount("/calendar/v3", create_calendar_app(world)),
+            Mount("/fathom/external/v1", fathom_app or create_fathom_app(world)),
+            Mount(CONTROL_PREFIX, routes=_control_routes(world, faults)),
+        ],
+        middleware=[Middleware(SandboxFaults, state=faults)],
+    )
+
+
+def settings_env(base_url: str) -> dict[str, str]:
+    """The upstream settings that point the app under test at a sandbox served at `base_url`."""
+    return {
+        "GOOGLE_DISCOVERY_URL": f"{base_url}/google/.well-known/openid-configuration",
+        "GMAIL_API_BASE": f"{base_url}/gmail",
+        "CALENDAR_API_BASE": f"{base_url}/calendar/v3",
+        "FATHOM_API_BASE": f"{base_url}/fathom/external/v1",
+        "GOOGLE_CLIENT_ID": SANDBOX_CLIENT_ID,
+        "GOOGLE_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+    }
+
+
+class SandboxServer:
+    """The sandbox served by uvicorn on a daemon thread; use as a context manager in tests."""
+
+    def __init__(self, world: World | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        if world is None:
+            from sandbox.seed import build_world  # lazy: seeding is only needed without a world
+
+            world = build_world()
+        self.world = world
+        self.faults = FaultState()
+        self._server = ThreadedServer(host=host, port=port)
+        self.gmail_app = create_gmail_app(world)
+        self.fathom_app = create_fathom_app(world)
+        self._server.app = create_sandbox_app(
+            world, self._server.base_url, self.faults, gmail_app=self.gmail_app, fathom_app=self.fathom_app
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The sandbox's external base URL, e.g. `http://127.0.0.1:54321`."""
+        return self._server.base_url
+
+    def settings_env(self) -> dict[str, str]:
+        """The upstream settings that point the app under test at this sandbox."""
+        return settings_env(self.base_url)
+
+    def start(self) -> None:
+        """Serve on a background thread; return once the server accepts connections."""
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def run_sandbox(host: str, port: int) -> None:
+    """Serve the seeded sandbox in the foreground until interrupted (`switchboard sandbox`)."""
+    from sandbox.seed import build_world
+
+    world = build_world()
+    server = ThreadedServer(host=host, port=port)
+    server.app = create_sandbox_app(world, server.base_url, FaultState())
+    logger.info("Sandbox serving at %s", server.base_url)
+    for name, value in settings_env(server.base_url).items():
+        logger.info("  %s=%s", name, value)
+    for person in world.people.values():
+        logger.info("  account %s (%s) fathom key: %s", person.email, person.name, person.fathom_key or "-")
+    server.serve_forever()

@@ -1,0 +1,188 @@
+"""The sandbox's in-memory state: people, mailboxes, calendars, Fathom meetings, OAuth grants.
+
+Every sandbox HTTP app (identity, Gmail, Calendar, Fathom) reads and writes one `World`.
+All access happens on the sandbox server's event loop, so no locking is needed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+SANDBOX_CLIENT_ID = "switchboard-sandbox.apps.googleusercontent.com"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public sandbox value, not a secret
+
+
+@dataclass
+class Person:
+    """A sandbox account: a Google identity, a mailbox, calendars and maybe a Fathom key."""
+
+    email: str
+    name: str
+    sub: str
+    time_zone: str
+    hd: str | None = None
+    email_verified: bool = True
+    fathom_key: str | None = None
+    fathom_team: str | None = None
+    title: str = ""
+
+
+@dataclass
+class StoredMessage:
+    """A Gmail message as Gmail keeps it: the RFC 2822 bytes plus labels and ids."""
+
+    id: str
+    thread_id: str
+    raw: bytes
+    label_ids: set[str]
+    internal_date_ms: int
+    history_id: int
+
+
+@dataclass
+class Label:
+    id: str
+    name: str
+    type: str = "user"  # "system" | "user"
+
+
+@dataclass
+class Draft:
+    id: str
+    message_id: str
+
+
+@dataclass
+class Mailbox:
+    owner: str
+    messages: dict[str, StoredMessage] = field(default_factory=dict)
+    labels: dict[str, Label] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    # attachment id -> (message id, part bytes)
+    attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+@dataclass
+class Calendar:
+    """One calendar in a person's calendar list; events are Calendar API event resources."""
+
+    id: str
+    summary: str
+    time_zone: str
+    access_role: str = "owner"
+    primary: bool = False
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # ids of deleted events, so a second DELETE answers 410 Gone
+    deleted: set[str] = field(default_factory=set)
+
+
+@dataclass
+class FathomRecording:
+    """A Fathom meeting resource (without the include_* parts) plus its heavy parts."""
+
+    meeting: dict[str, Any]
+    summary_markdown: str
+    transcript: list[dict[str, Any]]
+    action_items: list[dict[str, Any]]
+
+
+@dataclass
+class AuthCode:
+    code: str
+    client_id: str
+    redirect_uri: str
+    email: str
+    scopes: list[str]
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    expires_at: float
+
+
+@dataclass
+class GoogleGrant:
+    """One consent by one person to one OAuth client; refresh tokens hang off it."""
+
+    id: str
+    email: str
+    client_id: str
+    scopes: list[str]
+    refresh_token: str
+    revoked: bool = False
+
+
+@dataclass
+class GoogleAccessToken:
+    token: str
+    email: str
+    scopes: list[str]
+    expires_at: float
+    grant_id: str | None = None
+
+
+@dataclass
+class World:
+    """Everything the sandbox knows; built by `sandbox.seed.build_world`."""
+
+    anchor: datetime  # "now" at seeding time; seeded data is laid out around it
+    domain: str
+    people: dict[str, Person] = field(default_factory=dict)  # by email
+    mailboxes: dict[str, Mailbox] = field(default_factory=dict)  # by email
+    calendars: dict[str, dict[str, Calendar]] = field(default_factory=dict)  # email -> id -> cal
+    recordings: dict[int, FathomRecording] = field(default_factory=dict)  # by recording_id
+    fathom_teams: list[dict[str, Any]] = field(default_factory=list)
+    # identity state
+    clients: dict[str, str] = field(default_factory=lambda: {SANDBOX_CLIENT_ID: SANDBOX_CLIENT_SECRET})
+    codes: dict[str, AuthCode] = field(default_factory=dict)
+    grants: dict[str, GoogleGrant] = field(default_factory=dict)  # by id
+    access_tokens: dict[str, GoogleAccessToken] = field(default_factory=dict)
+    access_token_ttl: int = 3600
+    auto_approve_email: str | None = None  # set: the authorize page signs this person in at once
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def next_id(self, prefix: str = "") -> str:
+        """A fresh, unique, Gmail-looking hex id."""
+        return f"{prefix}{0x18C0000000000000 + next(self._ids) * 7919:x}"
+
+    def person_for_access_token(self, token: str) -> tuple[Person, GoogleAccessToken] | None:
+        """The person a Google access token belongs to, if it is live."""
+        live = self.access_tokens.get(token)
+        if live is None or live.expires_at <= time.time():
+            return None
+        if live.grant_id is not None and self.grants[live.grant_id].revoked:
+            return None
+        return self.people[live.email], live
+
+    def person_for_fathom_key(self, key: str) -> Person | None:
+        for person in self.people.values():
+            if person.fathom_key is not None and secrets.compare_digest(person.fathom_key, key):
+                return person
+        return None
+
+    def issue_access_token(self, email: str, scopes: list[str], grant_id: str | None) -> GoogleAccessToken:
+        token = GoogleAccessToken(
+            token="sandbox-at." + secrets.token_urlsafe(24),
+            email=email,
+            scopes=scopes,
+            expires_at=time.time() + self.access_token_ttl,
+            grant_id=grant_id,
+        )
+        self.access_tokens[token.token] = token
+        return token
+
+    def expire_all_access_tokens(self) -> None:
+        for token in self.access_tokens.values():
+            token.expires_at = 0
+
+    def revoke_grants_of(self, email: str) -> None:
+        for grant in self.grants.values():
+            if grant.email == email:
+                grant.revoked = True
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
