@@ -24,6 +24,7 @@ from app.auth.consent import ConsentPages
 from app.auth.device import DeviceFlow
 from app.auth.google_signin import GoogleSignIn
 from app.auth.provider import SwitchboardAuthProvider
+from app.auth.revocations import Revocations
 from app.auth.routes import authorization_server_routes, request_state_key
 from app.auth.verifier import SwitchboardTokenVerifier
 from app.browser import STATIC_DIR
@@ -68,7 +69,7 @@ def upstream_services(settings: Settings) -> dict[str, str]:
     }
 
 
-def build_mcp_server(services: Services, verifier: SwitchboardTokenVerifier) -> MCPServer:
+def build_mcp_server(services: Services, verifier: SwitchboardTokenVerifier, revocations: Revocations) -> MCPServer:
     """The MCP server with its tools, accepting only our bearer tokens bound to $PUBLIC_URL/mcp."""
     settings = services.settings
     mcp = MCPServer(
@@ -87,16 +88,17 @@ def build_mcp_server(services: Services, verifier: SwitchboardTokenVerifier) -> 
         ),
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
     )
-    register_tools(mcp, services)
+    register_tools(mcp, services, revocations)
     return mcp
 
 
 def create_app(settings: Settings) -> Starlette:
     """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool."""
     services = Services(settings=settings, keyring=KeyRing(settings.encryption_keys))
-    verifier = SwitchboardTokenVerifier(services)
-    provider = SwitchboardAuthProvider(services, verifier)
-    mcp = build_mcp_server(services, verifier)
+    revocations = Revocations(services.get_store)
+    verifier = SwitchboardTokenVerifier(services, revocations)
+    provider = SwitchboardAuthProvider(services, verifier, revocations)
+    mcp = build_mcp_server(services, verifier, revocations)
     mcp_app = mcp.streamable_http_app(
         streamable_http_path="/mcp",
         json_response=True,
@@ -133,8 +135,8 @@ def create_app(settings: Settings) -> Starlette:
         *ConsentPages(provider).routes(),
         *DeviceFlow(services).routes(),
         *install_routes(settings),
-        *AccountPages(services).routes(),
-        *AdminPages(services).routes(),
+        *AccountPages(services, revocations).routes(),
+        *AdminPages(services, revocations).routes(),
         HtmlNotFound(),
         Mount("/", app=mcp_app),
     ]
@@ -151,4 +153,5 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.services = services
+    app.state.revocations = revocations
     return app

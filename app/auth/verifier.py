@@ -14,6 +14,7 @@ from datetime import datetime
 
 from mcp.server.auth.provider import AccessToken
 
+from app.auth.revocations import Revocations
 from app.crypto import hash_token
 from app.periodic import repeat
 from app.services import Services
@@ -29,12 +30,12 @@ ACTIVITY_FLUSH_SECONDS = 30.0
 class SwitchboardTokenVerifier:
     """`TokenVerifier` for /mcp."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
         self._cache: dict[str, tuple[AccessToken, float]] = {}
         self._seen_users: dict[str, datetime] = {}
         self._seen_personal: dict[str, datetime] = {}
-        services.revocation_listeners.append(self.invalidate)
+        revocations.on_revoke(self.invalidate)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         key = hash_token(token)

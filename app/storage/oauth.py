@@ -310,8 +310,8 @@ class OAuthStore:
     ) -> IssuedTokens | None:
         """Replace a refresh token by a new pair in the same family.
 
-        None when the old one was already rotated or revoked: that is a replay, and the whole
-        family is revoked. The family keeps its original expiry (a sliding lifetime would let a
+        None when the old one was already rotated or revoked: that is a replay, and the caller
+        revokes the whole family. The family keeps its original expiry (a sliding lifetime would let a
         stolen token live forever).
         """
         now = utcnow()
@@ -338,7 +338,6 @@ class OAuthStore:
                     refresh_ttl=timedelta(0),
                     refresh_expires_at=old.expires_at,
                 )
-        await self.revoke_family(old.family_id)
         return None
 
     async def revoke_family(self, family_id: str) -> int:

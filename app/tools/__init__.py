@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
+from app.auth.revocations import Revocations
 from app.services import Services
 from app.tools.account import register_account_tools
 from app.tools.calendar import register_calendar_tools
@@ -20,9 +21,9 @@ INSTRUCTIONS = (
 )
 
 
-def register_tools(mcp: MCPServer, services: Services) -> None:
+def register_tools(mcp: MCPServer, services: Services, revocations: Revocations) -> None:
     tool = ToolRegistrar(mcp, services)
-    resolvers = Resolvers(services)
+    resolvers = Resolvers(services, revocations)
     register_account_tools(tool, resolvers)
     register_gmail_tools(tool, resolvers)
     register_calendar_tools(tool, resolvers)

@@ -22,6 +22,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
+from app.auth.revocations import Revocations
 from app.crypto import KeyRingError
 from app.services import Services
 from app.storage.store import AuditEvent, User
@@ -57,14 +58,14 @@ class Connections:
 class Resolvers:
     """Per-request resolvers (`Annotated[GmailClient, Resolve(resolvers.gmail)]`) for the signed-in user."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
         self.account_url = f"{services.settings.public_url}/account"
         self._zones: dict[str, tuple[ZoneInfo, float]] = {}
         # The token was just verified; the profile behind it changes rarely. Cleared on any revocation.
         self._users: dict[str, tuple[User, float]] = {}
         self._connections: dict[str, tuple[Connections, float]] = {}
-        services.revocation_listeners.append(self.forget)
+        revocations.on_revoke(self.forget)
 
     async def user(self) -> User:
         """The user named by this request's verified bearer token; nothing else selects a user."""

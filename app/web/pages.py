@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from app.auth.google_signin import missing_capabilities
+from app.auth.revocations import Revocations
 from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
 from app.services import Services
 from app.storage.clock import utcnow
@@ -94,9 +95,10 @@ def google_status(grant: GoogleGrant | None) -> GoogleStatus:
 class Pages:
     """What every page handler needs: the services and the signed-in person."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
         self.settings = services.settings
+        self.revocations = revocations
 
     async def current_user(self, request: Request) -> User | None:
         """The signed-in person; a revoked person's browser counts as signed out."""
@@ -224,8 +226,7 @@ class AccountPages(Pages):
             return checked
         user, fields = checked
         client_id = fields.get("client_id", "")
-        count = await self.services.get_store().revoke_client_for_user(user.id, client_id)
-        self.services.revoked()
+        count = await self.revocations.revoke_client_for_user(user.id, client_id)
         name = fields.get("client_name", "") or "The app"
         flash(request, f"{name} was disconnected." if count else "That app was already disconnected.")
         return RedirectResponse("/account", status_code=303)
@@ -235,8 +236,7 @@ class AccountPages(Pages):
         if isinstance(checked, Response):
             return checked
         user, fields = checked
-        revoked = await self.services.get_store().revoke_personal_token(user.id, fields.get("token_id", ""))
-        self.services.revoked()
+        revoked = await self.revocations.revoke_personal_token(user.id, fields.get("token_id", ""))
         flash(request, "The token was revoked." if revoked else "That token was already revoked.")
         return RedirectResponse("/account", status_code=303)
 
@@ -265,8 +265,7 @@ class AccountPages(Pages):
             return await self._account_page(request, user, status_code=400, disconnect_error=problem)
         store = self.services.get_store()
         google_confirmed = await self._revoke_at_google(await store.get_google_grant(user.id))
-        removed = await store.disconnect_user(user.id)
-        self.services.revoked()
+        removed = await self.revocations.disconnect_user(user.id)
         request.session.clear()
         logger.info("user %s disconnected everything", user.id)
         details = [
