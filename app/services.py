@@ -26,8 +26,8 @@ class Services:
     credentials: GoogleCredentials | None = None
     audit: AuditBuffer | None = None
     metrics: Metrics = field(default_factory=Metrics)
-    tool_limits: TokenBuckets | None = None
-    mail_limits: TokenBuckets | None = None
+    tool_limits: TokenBuckets = field(init=False)
+    mail_limits: TokenBuckets = field(init=False)
 
     def __post_init__(self) -> None:
         self.tool_limits = TokenBuckets(self.settings.tool_calls_per_minute, 60.0)

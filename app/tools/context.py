@@ -298,8 +298,6 @@ class ToolRegistrar:
         if sends_mail:
             checks.append(("emails sent or drafted", self.services.mail_limits, "hour"))
         for label, buckets, period in checks:
-            if buckets is None:
-                continue
             wait = buckets.take(key)
             if wait:
                 self.services.metrics.rate_limited.labels(bucket=label).inc()
