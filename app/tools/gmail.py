@@ -3,6 +3,8 @@
 import asyncio
 import html
 import time
+from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -106,6 +108,45 @@ def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
     return resolved
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to send or save as a draft, with the recipients and subject it ended up with."""
+
+    message: EmailMessage
+    to: list[str]
+    subject: str
+    thread_id: str | None
+
+
+async def _compose(
+    gmail: GmailClient,
+    user: User,
+    to: list[str],
+    subject: str,
+    body: str,
+    cc: list[str],
+    bcc: list[str],
+    reply_to_message_id: str | None,
+) -> Outgoing:
+    """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
+    reply: ReplyContext | None = None
+    if reply_to_message_id:
+        parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
+        reply = reply_context(parent)
+        if not to:
+            me = user.email.lower()
+            sender = [a.lower() for _n, a in addresses(parent.header("From"))]
+            reply_to = [a for _n, a in addresses(reply.reply_to)]
+            to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
+        subject = subject or reply_subject(reply.subject)
+    if not to and not cc and not bcc:
+        raise ToolError("Give at least one recipient in to, cc or bcc (or reply_to_message_id to answer a message).")
+    if not subject.strip() and reply is None:
+        raise ToolError("Give a subject.")
+    message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc, reply=reply)
+    return Outgoing(message, to, subject, reply.thread_id if reply else None)
+
+
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     label_names = LabelNames()
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
@@ -167,34 +208,6 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 break
         return budget.render()
 
-    async def _compose(
-        gmail: GmailClient,
-        user: User,
-        to: list[str],
-        subject: str,
-        body: str,
-        cc: list[str],
-        bcc: list[str],
-        reply_to_message_id: str | None,
-    ) -> tuple[ReplyContext | None, list[str], str]:
-        reply: ReplyContext | None = None
-        if reply_to_message_id:
-            parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
-            reply = reply_context(parent)
-            if not to:
-                me = user.email.lower()
-                sender = [a.lower() for _n, a in addresses(parent.header("From"))]
-                reply_to = [a for _n, a in addresses(reply.reply_to)]
-                to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
-            subject = subject or reply_subject(reply.subject)
-        if not to and not cc and not bcc:
-            raise ToolError(
-                "Give at least one recipient in to, cc or bcc (or reply_to_message_id to answer a message)."
-            )
-        if not subject.strip() and reply is None:
-            raise ToolError("Give a subject.")
-        return reply, to, subject
-
     @tool(read_only=False, sends_mail=True)
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
@@ -209,12 +222,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         ] = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        reply, to, subject = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
-        message = build_message(
-            sender=user.email, to=to, subject=subject, body=body, cc=cc or [], bcc=bcc or [], reply=reply
-        )
-        sent = await gmail.send_message(message, thread_id=reply.thread_id if reply else None)
-        return f"Sent to {', '.join(to)} — subject {subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
+        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        sent = await gmail.send_message(out.message, thread_id=out.thread_id)
+        return f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
 
     @tool(read_only=False, sends_mail=True)
     async def gmail_draft(
@@ -228,13 +238,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         reply_to_message_id: str | None = None,
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
-        reply, to, subject = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
-        message = build_message(
-            sender=user.email, to=to, subject=subject, body=body, cc=cc or [], bcc=bcc or [], reply=reply
-        )
-        draft = await gmail.create_draft(message, thread_id=reply.thread_id if reply else None)
+        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
         return (
-            f"Draft saved (not sent) to {', '.join(to)} — subject {subject!r}. draft_id={draft.id} "
+            f"Draft saved (not sent) to {', '.join(out.to)} — subject {out.subject!r}. draft_id={draft.id} "
             f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
         )
 
