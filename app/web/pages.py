@@ -2,7 +2,7 @@
 
 Every change is a POST with the session's CSRF token; a stale or forged form gets a 403 page. The
 Fathom key is checked with Fathom before it is stored, and only its last four characters are ever
-shown. Browser navigations to unknown paths get a friendly 404 page (`HtmlNotFound`).
+shown.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
 
 from app.auth.google_signin import missing_capabilities
 from app.auth.revocations import Revocations
@@ -287,54 +285,3 @@ class AccountPages(Pages):
             action_url="/",
             action_label="Back to the start page",
         )
-
-
-# Protocol paths whose answers must stay exactly what the MCP and OAuth code returns.
-PROTOCOL_PREFIXES = ("/mcp", "/.well-known/", "/token", "/register", "/authorize", "/revoke", "/device/")
-
-
-def _claimed(routes: list[BaseRoute], scope: Scope, me: BaseRoute) -> bool:
-    """Whether any other route (looking inside the root mount) would answer, even with a 405."""
-    for route in routes:
-        if route is me:
-            continue
-        if isinstance(route, Mount) and route.path == "":
-            if _claimed(route.routes, scope, me):
-                return True
-            continue
-        if route.matches(scope)[0] is not Match.NONE:
-            return True
-    return False
-
-
-class HtmlNotFound(BaseRoute):
-    """A friendly 404 page for browser navigations to paths nothing else serves.
-
-    The MCP app is mounted at "/" and answers every unknown path itself, so an exception handler
-    never sees them; this route sits just before that mount and claims only GET/HEAD requests that
-    accept HTML, outside the protocol paths, that no other route (nor the MCP app's) would match.
-    """
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            return Match.NONE, {}
-        path: str = scope["path"]
-        if path.startswith(PROTOCOL_PREFIXES) or "text/html" not in Headers(scope=scope).get("accept", ""):
-            return Match.NONE, {}
-        if _claimed(list(getattr(scope.get("app"), "routes", [])), scope, self):
-            return Match.NONE, {}
-        return Match.FULL, {}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = message_page(
-            Request(scope, receive),
-            "Page not found",
-            "There is nothing at this address. It may have moved, or the link may be mistyped.",
-            status_code=404,
-            action_url="/",
-            action_label="Go to the start page",
-        )
-        await response(scope, receive, send)
