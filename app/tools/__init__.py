@@ -8,11 +8,12 @@ from app.auth.revocations import Revocations
 from app.services import Services
 from app.tools.account import register_account_tools
 from app.tools.calendar import register_calendar_tools
-from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.digest import register_digest_tool
 from app.tools.fathom import register_fathom_tools
 from app.tools.gmail import register_gmail_tools
 from app.tools.meetings import register_meeting_tools
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 
 INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "

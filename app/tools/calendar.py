@@ -12,9 +12,10 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.format import Budget, day, person, when
 from app.tools.free_time import free_slots, parse_working_hours, round_up, spread
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 from app.tools.times import is_date, parse_day, parse_when, parse_zone
 from app.upstream.calendar import CalendarClient, Event
 from app.upstream.errors import NotFound

@@ -2,20 +2,22 @@
 
 import asyncio
 import html
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.context import Resolvers, ToolRegistrar
+from app.tools.caches import cached, per_person
 from app.tools.format import Budget, clamp_budget, human_size, person, when
 from app.tools.mail_text import header_lines, readable_body
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
 from app.upstream.gmail_models import GmailMessage, Label, addresses, b64url_decode, message_content
@@ -72,18 +74,13 @@ class LabelNames:
     TTL = 300.0
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[dict[str, str], float]] = {}
+        self._cache: TTLCache[str, dict[str, str]] = per_person(self.TTL)
 
     async def get(self, gmail: GmailClient) -> dict[str, str]:
-        key = gmail.api.user_id
-        cached = self._cache.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        names = {label.id: label.name for label in await gmail.list_labels()}
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key] = (names, time.monotonic() + self.TTL)
-        return names
+        async def load() -> dict[str, str]:
+            return {label.id: label.name for label in await gmail.list_labels()}
+
+        return await cached(self._cache, gmail.api.user_id, load)
 
     async def for_messages(self, gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
         if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
