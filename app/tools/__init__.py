@@ -23,11 +23,11 @@ INSTRUCTIONS = (
 
 
 def register_tools(mcp: MCPServer, services: Services, revocations: Revocations) -> None:
-    tool = ToolRegistrar(mcp, services)
     resolvers = Resolvers(services, revocations)
+    tool = ToolRegistrar(mcp, services, resolvers)
     register_account_tools(tool, resolvers)
     register_gmail_tools(tool, resolvers)
-    register_calendar_tools(tool, resolvers)
+    register_calendar_tools(tool)
     register_digest_tool(tool, resolvers)
     register_meeting_tools(tool, resolvers)
     register_fathom_tools(tool, resolvers)

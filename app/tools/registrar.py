@@ -29,6 +29,7 @@ from app.services import Services
 from app.storage.store import AuditEvent
 from app.tools.errors import as_tool_error
 from app.tools.outcomes import outcome_of
+from app.tools.resolvers import Resolvers
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,9 +67,10 @@ def reporting(tool: Callable[P, Awaitable[R]], account_url: str) -> Callable[P, 
 class ToolRegistrar:
     """`@tool(read_only=…)` registers a tool; the middleware it installs limits and records every call."""
 
-    def __init__(self, mcp: MCPServer, services: Services) -> None:
+    def __init__(self, mcp: MCPServer, services: Services, resolvers: Resolvers) -> None:
         self.mcp = mcp
         self.services = services
+        self.resolvers = resolvers
         self.account_url = f"{services.settings.public_url}/account"
         self.mail_tools: set[str] = set()
         self.log = logging.getLogger("switchboard.tool")
@@ -108,7 +110,8 @@ class ToolRegistrar:
         started = time.perf_counter()
         outcome = "error"
         try:
-            result = await call_next(ctx)
+            with self.resolvers.serving():
+                result = await call_next(ctx)
             failed = result.get("isError") if isinstance(result, dict) else getattr(result, "is_error", False)
             # No outcome from the body: it never ran (arguments or a resolver refused) or it succeeded.
             outcome = call.outcome or ("invalid_or_refused" if failed else "ok")

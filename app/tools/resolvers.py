@@ -1,21 +1,26 @@
 """Who is calling and their upstream clients, resolved per tool call only from the verified token.
 
-Tools declare what they need as `Annotated[GmailClient, Resolve(resolvers.gmail)]`; no tool takes
-a user id. Profiles and connection status are cached for a few seconds (cleared on any
-revocation), time zones for a few minutes.
+Tools declare what they need as `Annotated[GmailClient, Resolve(resolvers.gmail)]`, or, defined at
+module level, with the aliases below (`calendar: Calendar`), which ask the `Resolvers` serving the
+current call; no tool takes a user id. Profiles and connection status are cached for a few seconds
+(cleared on any revocation), time zones for a few minutes.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachetools import TTLCache
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.elicitation import AcceptedElicitation
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
 
 from app.auth.revocations import Revocations
 from app.services import Services
@@ -57,6 +62,15 @@ class Resolvers:
         self._users: TTLCache[str, User] = per_person(USER_TTL)
         self._connections: TTLCache[str, Connections] = per_person(USER_TTL)
         revocations.on_revoke(self.forget)
+
+    @contextmanager
+    def serving(self) -> Generator[None]:
+        """Make these the resolvers behind the module-level aliases for the call run inside."""
+        reset = _serving.set(self)
+        try:
+            yield
+        finally:
+            _serving.reset(reset)
 
     async def user(self) -> User:
         """The user named by this request's verified bearer token; nothing else selects a user."""
@@ -135,3 +149,24 @@ class Resolvers:
             return ZoneInfo("UTC")
 
         return await cached(self._zones, user.id, load)
+
+
+# The Resolvers of the server running the current tool call (set by the tool-call middleware).
+_serving: ContextVar[Resolvers] = ContextVar("resolvers")
+
+
+async def current_user() -> User:
+    return await _serving.get().user()
+
+
+async def calendar_client() -> CalendarClient:
+    return await _serving.get().calendar()
+
+
+async def time_zone() -> ZoneInfo:
+    return await _serving.get().time_zone()
+
+
+CurrentUser = Annotated[User, Resolve(current_user)]
+Calendar = Annotated[CalendarClient, Resolve(calendar_client)]
+TimeZone = Annotated[ZoneInfo, Resolve(time_zone)]
