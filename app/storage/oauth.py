@@ -2,7 +2,9 @@
 
 Every token and code is stored only as its SHA-256 hash. State changes that guard against replay
 (spending a code, rotating a refresh token, polling a device code) are single conditional UPDATEs,
-so two replicas racing on the same value cannot both win.
+so two replicas racing on the same value cannot both win. Longer than the usual module because
+the clients, codes, token families and device sign-ins share those guarantees and their records,
+and reading them side by side is how one checks them.
 """
 
 from __future__ import annotations
