@@ -1,4 +1,5 @@
-"""Browser plumbing shared by sign-in and the pages: templates, the session's user, CSRF, security headers."""
+"""Browser plumbing shared by sign-in and the pages: templates, the session's user, CSRF, security headers,
+and the 404 page."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from app.storage.store import Store, User
 
@@ -124,3 +126,23 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def message_page(request: Request, title: str, message: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
     """A simple page that says one thing (errors, refusals, confirmations)."""
     return render(request, "message.html", status_code=status_code, title=title, message=message, **extra)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Starlette's 404: a friendly page for a browser's navigation, the plain answer for everything else.
+
+    Paths under `/.well-known/` are for programs probing for metadata, whatever they say they accept.
+    """
+    navigation = request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+    if navigation and not request.url.path.startswith("/.well-known/"):
+        return message_page(
+            request,
+            "Page not found",
+            "There is nothing at this address. It may have moved, or the link may be mistyped.",
+            status_code=404,
+            action_url="/",
+            action_label="Go to the start page",
+        )
+    if isinstance(exc, HTTPException):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse("Not Found", status_code=404)

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from app.auth.revocations import Revocations
 from app.config import Settings
 from app.crypto import KeyRing, generate_key
 from app.logs import configure_logging
@@ -221,7 +222,7 @@ def cmd_users_revoke(args: argparse.Namespace) -> int:
 
     async def revoke(store: Store) -> int | None:
         user = await store.get_user_by_email(args.email)
-        return None if user is None else await store.revoke_user(user.id)
+        return None if user is None else await Revocations(lambda: store).revoke_user(user.id)
 
     count = _run(lambda: _with_store(settings, revoke))
     if count is None:

@@ -10,10 +10,12 @@ from importlib.metadata import version
 from urllib.parse import urlsplit
 
 import httpx2
+from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -24,9 +26,10 @@ from app.auth.consent import ConsentPages
 from app.auth.device import DeviceFlow
 from app.auth.google_signin import GoogleSignIn
 from app.auth.provider import SwitchboardAuthProvider
+from app.auth.revocations import Revocations
 from app.auth.routes import authorization_server_routes, request_state_key
 from app.auth.verifier import SwitchboardTokenVerifier
-from app.browser import STATIC_DIR
+from app.browser import STATIC_DIR, not_found
 from app.config import Settings
 from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
@@ -38,7 +41,7 @@ from app.tools import INSTRUCTIONS, register_tools
 from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
-from app.web.pages import AccountPages, HtmlNotFound
+from app.web.pages import AccountPages
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,17 @@ def upstream_services(settings: Settings) -> dict[str, str]:
     }
 
 
-def build_mcp_server(services: Services, verifier: SwitchboardTokenVerifier) -> MCPServer:
+def auth_settings(settings: Settings) -> AuthSettings:
+    """Our bearer tokens, issued here and bound to $PUBLIC_URL/mcp."""
+    # URLs as plain strings: a parsed URL would gain a trailing slash and break issuer comparison.
+    return AuthSettings.model_validate(
+        {"issuer_url": settings.public_url, "resource_server_url": settings.mcp_url, "validate_token_resource": True}
+    )
+
+
+def build_mcp_server(
+    services: Services, verifier: SwitchboardTokenVerifier, revocations: Revocations, auth: AuthSettings
+) -> MCPServer:
     """The MCP server with its tools, accepting only our bearer tokens bound to $PUBLIC_URL/mcp."""
     settings = services.settings
     mcp = MCPServer(
@@ -77,26 +90,21 @@ def build_mcp_server(services: Services, verifier: SwitchboardTokenVerifier) -> 
         instructions=INSTRUCTIONS,
         version=VERSION,
         token_verifier=verifier,
-        # URLs as plain strings: a parsed URL would gain a trailing slash and break issuer comparison.
-        auth=AuthSettings.model_validate(
-            {
-                "issuer_url": settings.public_url,
-                "resource_server_url": settings.mcp_url,
-                "validate_token_resource": True,
-            }
-        ),
+        auth=auth,
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
     )
-    register_tools(mcp, services)
+    register_tools(mcp, services, revocations)
     return mcp
 
 
 def create_app(settings: Settings) -> Starlette:
     """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool."""
     services = Services(settings=settings, keyring=KeyRing(settings.encryption_keys))
-    verifier = SwitchboardTokenVerifier(services)
-    provider = SwitchboardAuthProvider(services, verifier)
-    mcp = build_mcp_server(services, verifier)
+    revocations = Revocations(services.get_store)
+    verifier = SwitchboardTokenVerifier(services, revocations)
+    provider = SwitchboardAuthProvider(services, verifier, revocations)
+    auth = auth_settings(settings)
+    mcp = build_mcp_server(services, verifier, revocations, auth)
     mcp_app = mcp.streamable_http_app(
         streamable_http_path="/mcp",
         json_response=True,
@@ -124,8 +132,15 @@ def create_app(settings: Settings) -> Starlette:
             await engine.dispose()
 
     routes = [
-        # The hot path first: MCP calls skip matching every page and OAuth route.
+        # The hot path first: MCP calls skip matching every page and OAuth route. Exactly /mcp:
+        # a redirect to another path would not be followed by Claude.
         Route("/mcp", endpoint=mcp_app, methods=["GET", "POST", "DELETE"]),
+        # RFC 9728 metadata at /.well-known/oauth-protected-resource/mcp, where the 401 points.
+        *create_protected_resource_routes(
+            resource_url=AnyHttpUrl(settings.mcp_url),
+            authorization_servers=[auth.issuer_url],
+            scopes_supported=auth.required_scopes,
+        ),
         *ops_routes(services, VERSION),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *authorization_server_routes(provider, settings),
@@ -133,10 +148,8 @@ def create_app(settings: Settings) -> Starlette:
         *ConsentPages(provider).routes(),
         *DeviceFlow(services).routes(),
         *install_routes(settings),
-        *AccountPages(services).routes(),
-        *AdminPages(services).routes(),
-        HtmlNotFound(),
-        Mount("/", app=mcp_app),
+        *AccountPages(services, revocations).routes(),
+        *AdminPages(services, revocations).routes(),
     ]
     middleware = [
         Middleware(RequestLogMiddleware),
@@ -149,6 +162,7 @@ def create_app(settings: Settings) -> Starlette:
             https_only=not settings.is_local,
         ),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found})
     app.state.services = services
+    app.state.revocations = revocations
     return app

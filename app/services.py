@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx2
@@ -26,10 +25,9 @@ class Services:
     http: httpx2.AsyncClient | None = None
     credentials: GoogleCredentials | None = None
     audit: AuditBuffer | None = None
-    revocation_listeners: list[Callable[[], None]] = field(default_factory=list)
     metrics: Metrics = field(default_factory=Metrics)
-    tool_limits: TokenBuckets | None = None
-    mail_limits: TokenBuckets | None = None
+    tool_limits: TokenBuckets = field(init=False)
+    mail_limits: TokenBuckets = field(init=False)
 
     def __post_init__(self) -> None:
         self.tool_limits = TokenBuckets(self.settings.tool_calls_per_minute, 60.0)
@@ -46,11 +44,6 @@ class Services:
             store, oauth, f"{settings.public_url}/account", on_refresh=self.metrics.record_refresh
         )
         self.audit = AuditBuffer(store, settings.audit_retention_days)
-
-    def revoked(self) -> None:
-        """Call after revoking tokens: this replica forgets cached verifications at once."""
-        for listener in self.revocation_listeners:
-            listener()
 
     def get_store(self) -> Store:
         if self.store is None:

@@ -1,10 +1,15 @@
-"""Google sign-in (Authlib): who the person is, whether they may use this server, and their grant."""
+"""Google sign-in (Authlib): who the person is, whether they may use this server, and their grant.
+
+Authlib reads Google's endpoints from the process's one discovery cache (`GoogleOAuthConfig`) and
+sends through the one pooled HTTP client, so sign-in shares its connections and upstream metrics.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
 
+import httpx2
 from authlib.integrations.base_client.errors import OAuthError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -44,6 +49,17 @@ def refusal_reason(settings: Settings, claims: dict[str, Any]) -> str | None:
     return f"{email} is not allowed to use this Switchboard (it is for {allowed}). Sign in with your work account."
 
 
+class PooledTransport(httpx2.AsyncBaseTransport):
+    """Hands each request to a pooled client: Authlib's short-lived clients then open no pool of their own."""
+
+    def __init__(self, client: httpx2.AsyncClient) -> None:
+        self.client = client
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        # Streamed, so closing the outer response returns the connection to the pool.
+        return await self.client.send(request, stream=True)
+
+
 def missing_capabilities(granted: list[str]) -> list[str]:
     """What will not work because the person unticked scopes on Google's consent screen."""
     missing: list[str] = []
@@ -63,8 +79,8 @@ class GoogleSignIn:
         self.services = services
         self._google: StarletteOAuth2App | None = None
 
-    def google(self) -> StarletteOAuth2App:
-        """The Authlib client, built on first use (Authlib is not needed until someone signs in)."""
+    async def google(self) -> StarletteOAuth2App:
+        """The Authlib client (built on first use: Authlib is not needed until someone signs in)."""
         client = self._google
         if client is None:
             from authlib.integrations.starlette_client import OAuth  # a sixth of a second at start-up
@@ -75,13 +91,19 @@ class GoogleSignIn:
                 "google",
                 client_id=settings.google_client_id,
                 client_secret=settings.google_client_secret,
-                server_metadata_url=settings.google_discovery_url,
-                client_kwargs={"scope": settings.google_oauth_scopes, "code_challenge_method": "S256", "timeout": 15},
+                client_kwargs={
+                    "scope": settings.google_oauth_scopes,
+                    "code_challenge_method": "S256",
+                    "timeout": 15,
+                    "transport": PooledTransport(self.services.get_http()),
+                },
             )
             registered: StarletteOAuth2App | None = oauth.create_client("google")
             if registered is None:
                 raise RuntimeError("the Google OAuth client did not register")
             client = self._google = registered
+        # No `server_metadata_url`: Authlib uses the endpoints it is given, from the one cached document.
+        client.server_metadata.update(await self.services.get_credentials().oauth.metadata())
         return client
 
     def routes(self) -> list[Route]:
@@ -93,7 +115,7 @@ class GoogleSignIn:
 
     async def login(self, request: Request) -> Response:
         request.session["next"] = safe_next(request.query_params.get("next"))
-        return await self.google().authorize_redirect(
+        return await (await self.google()).authorize_redirect(
             request,
             self.services.settings.google_redirect_uri,
             access_type="offline",
@@ -102,7 +124,6 @@ class GoogleSignIn:
         )
 
     async def callback(self, request: Request) -> Response:
-        google = self.google()
         if request.query_params.get("error") == "access_denied":
             return message_page(
                 request,
@@ -112,7 +133,7 @@ class GoogleSignIn:
                 action_label="Try again",
             )
         try:
-            token = await google.authorize_access_token(request)
+            token = await (await self.google()).authorize_access_token(request)
         except OAuthError as exc:
             logger.info("google sign-in failed: %s", exc.error)
             return message_page(

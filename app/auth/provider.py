@@ -32,6 +32,7 @@ from app.auth.clients import (
     is_metadata_document_id,
     redirect_uri_allowed,
 )
+from app.auth.revocations import Revocations
 from app.auth.verifier import SwitchboardTokenVerifier
 from app.services import Services
 from app.storage.clock import utcnow
@@ -52,8 +53,9 @@ def same_resource(a: str, b: str) -> bool:
 class SwitchboardAuthProvider:
     """`OAuthAuthorizationServerProvider` for MCP clients (Claude, mcp-remote, any client)."""
 
-    def __init__(self, services: Services, verifier: SwitchboardTokenVerifier) -> None:
+    def __init__(self, services: Services, verifier: SwitchboardTokenVerifier, revocations: Revocations) -> None:
         self.services = services
+        self.revocations = revocations
         self.settings = services.settings
         self.verifier = verifier
         self.pending = URLSafeTimedSerializer(self.settings.session_secret, salt="switchboard-authorize")
@@ -138,8 +140,7 @@ class SwitchboardAuthProvider:
         if record is None:
             return None
         if record.used_at is not None:
-            revoked = await store.revoke_tokens_from_code(record.code_hash)
-            self.services.revoked()
+            revoked = await self.revocations.revoke_tokens_from_code(record.code_hash)
             logger.warning("authorization code replayed by client %s; %d tokens revoked", client.client_id, revoked)
             return None
         return AuthorizationCode(
@@ -164,8 +165,7 @@ class SwitchboardAuthProvider:
             issued = await store.exchange_code(record, ACCESS_TTL, self._refresh_ttl())
         if issued is None:
             if record is not None:  # lost a race with another exchange of the same code: a replay
-                await store.revoke_tokens_from_code(record.code_hash)
-                self.services.revoked()
+                await self.revocations.revoke_tokens_from_code(record.code_hash)
             raise TokenError("invalid_grant", "authorization code already used")
         return self._token_response(issued, authorization_code.scopes)
 
@@ -177,8 +177,7 @@ class SwitchboardAuthProvider:
         if record is None or record.kind != "refresh" or record.revoked_at is not None:
             return None
         if record.rotated_at is not None:
-            revoked = await store.revoke_family(record.family_id)
-            self.services.revoked()
+            revoked = await self.revocations.revoke_family(record.family_id)
             logger.warning("rotated refresh token reused by client %s; family of %d revoked", client.client_id, revoked)
             return None
         return RefreshToken(
@@ -197,7 +196,8 @@ class SwitchboardAuthProvider:
         record = await store.find_token(refresh_token.token)
         issued = await store.rotate_refresh_token(record, scopes, ACCESS_TTL) if record else None
         if issued is None:
-            self.services.revoked()
+            if record is not None:  # already rotated or revoked: a replay, so the whole family dies
+                await self.revocations.revoke_family(record.family_id)
             raise TokenError("invalid_grant", "refresh token already used")
         return self._token_response(issued, scopes)
 
@@ -212,8 +212,7 @@ class SwitchboardAuthProvider:
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
         record = await self.services.get_store().find_token(token.token)
         if record is not None:
-            await self.services.get_store().revoke_family(record.family_id)
-        self.services.revoked()
+            await self.revocations.revoke_family(record.family_id)
 
     # -- helpers ------------------------------------------------------------------------------
 

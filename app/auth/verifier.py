@@ -12,8 +12,10 @@ import logging
 import time
 from datetime import datetime
 
+from cachetools import TTLCache
 from mcp.server.auth.provider import AccessToken
 
+from app.auth.revocations import Revocations
 from app.crypto import hash_token
 from app.periodic import repeat
 from app.services import Services
@@ -29,28 +31,21 @@ ACTIVITY_FLUSH_SECONDS = 30.0
 class SwitchboardTokenVerifier:
     """`TokenVerifier` for /mcp."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
-        self._cache: dict[str, tuple[AccessToken, float]] = {}
+        self._cache: TTLCache[str, AccessToken] = TTLCache(maxsize=CACHE_MAX, ttl=CACHE_SECONDS)
         self._seen_users: dict[str, datetime] = {}
         self._seen_personal: dict[str, datetime] = {}
-        services.revocation_listeners.append(self.invalidate)
+        revocations.on_revoke(self.invalidate)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         key = hash_token(token)
-        cached = self._cache.get(key)
-        now = time.monotonic()
-        if cached is not None and cached[1] > now:
-            verified = cached[0]
-        else:
-            found = await self._lookup(token)
-            if found is None:
-                self._cache.pop(key, None)
+        verified = self._cache.get(key)
+        if verified is None:
+            verified = await self._lookup(token)
+            if verified is None:
                 return None
-            verified = found
-            if len(self._cache) >= CACHE_MAX:
-                self._cache.clear()
-            self._cache[key] = (verified, now + CACHE_SECONDS)
+            self._cache[key] = verified
         if verified.expires_at is not None and verified.expires_at <= time.time():
             return None
         if verified.subject:

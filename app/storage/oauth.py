@@ -2,7 +2,9 @@
 
 Every token and code is stored only as its SHA-256 hash. State changes that guard against replay
 (spending a code, rotating a refresh token, polling a device code) are single conditional UPDATEs,
-so two replicas racing on the same value cannot both win.
+so two replicas racing on the same value cannot both win. Longer than the usual module because
+the clients, codes, token families and device sign-ins share those guarantees and their records,
+and reading them side by side is how one checks them.
 """
 
 from __future__ import annotations
@@ -310,8 +312,8 @@ class OAuthStore:
     ) -> IssuedTokens | None:
         """Replace a refresh token by a new pair in the same family.
 
-        None when the old one was already rotated or revoked: that is a replay, and the whole
-        family is revoked. The family keeps its original expiry (a sliding lifetime would let a
+        None when the old one was already rotated or revoked: that is a replay, and the caller
+        revokes the whole family. The family keeps its original expiry (a sliding lifetime would let a
         stolen token live forever).
         """
         now = utcnow()
@@ -338,7 +340,6 @@ class OAuthStore:
                     refresh_ttl=timedelta(0),
                     refresh_expires_at=old.expires_at,
                 )
-        await self.revoke_family(old.family_id)
         return None
 
     async def revoke_family(self, family_id: str) -> int:

@@ -1,4 +1,9 @@
-"""The Store: the only code that writes SQL. Encrypts secrets on the way in, decrypts on the way out."""
+"""The Store: the only code that writes SQL. Encrypts secrets on the way in, decrypts on the way out.
+
+Longer than the usual module because it is one class's surface: users, personal tokens, Google
+grants, Fathom keys and key rotation, each a few short queries; the OAuth and admin queries are
+already mixins of their own (`oauth`, `admin`).
+"""
 
 from __future__ import annotations
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
+from app.auth.revocations import Revocations
 from app.services import Services
 from app.tools.account import register_account_tools
 from app.tools.calendar import register_calendar_tools
-from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.digest import register_digest_tool
 from app.tools.fathom import register_fathom_tools
 from app.tools.gmail import register_gmail_tools
 from app.tools.meetings import register_meeting_tools
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 
 INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "
@@ -20,12 +22,12 @@ INSTRUCTIONS = (
 )
 
 
-def register_tools(mcp: MCPServer, services: Services) -> None:
-    tool = ToolRegistrar(mcp, services)
-    resolvers = Resolvers(services)
+def register_tools(mcp: MCPServer, services: Services, revocations: Revocations) -> None:
+    resolvers = Resolvers(services, revocations)
+    tool = ToolRegistrar(mcp, services, resolvers)
     register_account_tools(tool, resolvers)
     register_gmail_tools(tool, resolvers)
-    register_calendar_tools(tool, resolvers)
+    register_calendar_tools(tool)
     register_digest_tool(tool, resolvers)
     register_meeting_tools(tool, resolvers)
     register_fathom_tools(tool, resolvers)

@@ -6,7 +6,8 @@ from mcp.server.mcpserver.resolve import Resolve
 
 from app.auth.google_signin import missing_capabilities
 from app.storage.store import User
-from app.tools.context import Resolvers, ToolRegistrar
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 
 
 def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:

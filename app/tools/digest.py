@@ -14,8 +14,9 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.format import Budget, when
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 from app.tools.signals import (
     METADATA_HEADERS,
     addressing,

@@ -11,8 +11,9 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.format import Budget, person, when
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 from app.tools.times import parse_when
 from app.upstream.errors import NotFound
 from app.upstream.fathom import ActionItem, FathomClient, Meeting, MeetingPage, TranscriptLine

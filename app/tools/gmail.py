@@ -2,18 +2,22 @@
 
 import asyncio
 import html
-import time
+from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.context import Resolvers, ToolRegistrar
+from app.tools.caches import cached, per_person
 from app.tools.format import Budget, clamp_budget, human_size, person, when
 from app.tools.mail_text import header_lines, readable_body
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
 from app.upstream.gmail_models import GmailMessage, Label, addresses, b64url_decode, message_content
@@ -70,18 +74,13 @@ class LabelNames:
     TTL = 300.0
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[dict[str, str], float]] = {}
+        self._cache: TTLCache[str, dict[str, str]] = per_person(self.TTL)
 
     async def get(self, gmail: GmailClient) -> dict[str, str]:
-        key = gmail.api.user_id
-        cached = self._cache.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        names = {label.id: label.name for label in await gmail.list_labels()}
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key] = (names, time.monotonic() + self.TTL)
-        return names
+        async def load() -> dict[str, str]:
+            return {label.id: label.name for label in await gmail.list_labels()}
+
+        return await cached(self._cache, gmail.api.user_id, load)
 
     async def for_messages(self, gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
         if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
@@ -104,6 +103,45 @@ def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
             known = ", ".join(sorted(label.name for label in labels if label.type == "user")[:20])
             raise ToolError(f"There is no label {name!r}. Your labels: {known or 'none'}.")
     return resolved
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to send or save as a draft, with the recipients and subject it ended up with."""
+
+    message: EmailMessage
+    to: list[str]
+    subject: str
+    thread_id: str | None
+
+
+async def _compose(
+    gmail: GmailClient,
+    user: User,
+    to: list[str],
+    subject: str,
+    body: str,
+    cc: list[str],
+    bcc: list[str],
+    reply_to_message_id: str | None,
+) -> Outgoing:
+    """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
+    reply: ReplyContext | None = None
+    if reply_to_message_id:
+        parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
+        reply = reply_context(parent)
+        if not to:
+            me = user.email.lower()
+            sender = [a.lower() for _n, a in addresses(parent.header("From"))]
+            reply_to = [a for _n, a in addresses(reply.reply_to)]
+            to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
+        subject = subject or reply_subject(reply.subject)
+    if not to and not cc and not bcc:
+        raise ToolError("Give at least one recipient in to, cc or bcc (or reply_to_message_id to answer a message).")
+    if not subject.strip() and reply is None:
+        raise ToolError("Give a subject.")
+    message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc, reply=reply)
+    return Outgoing(message, to, subject, reply.thread_id if reply else None)
 
 
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
@@ -167,34 +205,6 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 break
         return budget.render()
 
-    async def _compose(
-        gmail: GmailClient,
-        user: User,
-        to: list[str],
-        subject: str,
-        body: str,
-        cc: list[str],
-        bcc: list[str],
-        reply_to_message_id: str | None,
-    ) -> tuple[ReplyContext | None, list[str], str]:
-        reply: ReplyContext | None = None
-        if reply_to_message_id:
-            parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
-            reply = reply_context(parent)
-            if not to:
-                me = user.email.lower()
-                sender = [a.lower() for _n, a in addresses(parent.header("From"))]
-                reply_to = [a for _n, a in addresses(reply.reply_to)]
-                to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
-            subject = subject or reply_subject(reply.subject)
-        if not to and not cc and not bcc:
-            raise ToolError(
-                "Give at least one recipient in to, cc or bcc (or reply_to_message_id to answer a message)."
-            )
-        if not subject.strip() and reply is None:
-            raise ToolError("Give a subject.")
-        return reply, to, subject
-
     @tool(read_only=False, sends_mail=True)
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
@@ -209,12 +219,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         ] = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        reply, to, subject = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
-        message = build_message(
-            sender=user.email, to=to, subject=subject, body=body, cc=cc or [], bcc=bcc or [], reply=reply
-        )
-        sent = await gmail.send_message(message, thread_id=reply.thread_id if reply else None)
-        return f"Sent to {', '.join(to)} — subject {subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
+        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        sent = await gmail.send_message(out.message, thread_id=out.thread_id)
+        return f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
 
     @tool(read_only=False, sends_mail=True)
     async def gmail_draft(
@@ -228,13 +235,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         reply_to_message_id: str | None = None,
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
-        reply, to, subject = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
-        message = build_message(
-            sender=user.email, to=to, subject=subject, body=body, cc=cc or [], bcc=bcc or [], reply=reply
-        )
-        draft = await gmail.create_draft(message, thread_id=reply.thread_id if reply else None)
+        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
         return (
-            f"Draft saved (not sent) to {', '.join(to)} — subject {subject!r}. draft_id={draft.id} "
+            f"Draft saved (not sent) to {', '.join(out.to)} — subject {out.subject!r}. draft_id={draft.id} "
             f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
         )
 

@@ -13,8 +13,9 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.context import Resolvers, ToolRegistrar
 from app.tools.format import Budget, person, when
+from app.tools.registrar import ToolRegistrar
+from app.tools.resolvers import Resolvers
 from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
 from app.upstream.calendar import CalendarClient, Event
 from app.upstream.errors import UpstreamError

@@ -24,9 +24,9 @@ class RetryPolicy:
     total_time: float = 25.0  # never keep a person waiting longer than this for one call
 
     def backoff(self, attempt: int) -> float:
-        """Full-jitter exponential backoff for the given (1-based) failed attempt."""
+        """Full-jitter exponential backoff (anywhere up to the capped exponential) for a 1-based attempt."""
         cap = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return random.uniform(cap / 2, cap)  # noqa: S311 - jitter, not security
+        return random.uniform(0.0, cap)  # noqa: S311 - jitter, not security
 
 
 DEFAULT_POLICY = RetryPolicy()

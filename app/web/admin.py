@@ -197,8 +197,7 @@ class AdminPages(Pages):
         target = await store.get_user(fields.get("user_id", ""))
         if target is None:
             return message_page(request, "No such person", "That person is not a user of this Switchboard.", 404)
-        count = await store.revoke_user(target.id)
-        self.services.revoked()
+        count = await self.revocations.revoke_user(target.id)
         logger.info("admin %s revoked user %s (%d tokens)", admin.id, target.id, count)
         flash(request, f"Revoked {plural(count, 'token')} of {target.email}; they must sign in again.")
         return RedirectResponse("/admin", status_code=303)

@@ -2,7 +2,7 @@
 
 Every change is a POST with the session's CSRF token; a stale or forged form gets a 403 page. The
 Fathom key is checked with Fathom before it is stored, and only its last four characters are ever
-shown. Browser navigations to unknown paths get a friendly 404 page (`HtmlNotFound`).
+shown.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
 
 from app.auth.google_signin import missing_capabilities
+from app.auth.revocations import Revocations
 from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
 from app.services import Services
 from app.storage.clock import utcnow
@@ -94,9 +93,10 @@ def google_status(grant: GoogleGrant | None) -> GoogleStatus:
 class Pages:
     """What every page handler needs: the services and the signed-in person."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
         self.settings = services.settings
+        self.revocations = revocations
 
     async def current_user(self, request: Request) -> User | None:
         """The signed-in person; a revoked person's browser counts as signed out."""
@@ -224,8 +224,7 @@ class AccountPages(Pages):
             return checked
         user, fields = checked
         client_id = fields.get("client_id", "")
-        count = await self.services.get_store().revoke_client_for_user(user.id, client_id)
-        self.services.revoked()
+        count = await self.revocations.revoke_client_for_user(user.id, client_id)
         name = fields.get("client_name", "") or "The app"
         flash(request, f"{name} was disconnected." if count else "That app was already disconnected.")
         return RedirectResponse("/account", status_code=303)
@@ -235,8 +234,7 @@ class AccountPages(Pages):
         if isinstance(checked, Response):
             return checked
         user, fields = checked
-        revoked = await self.services.get_store().revoke_personal_token(user.id, fields.get("token_id", ""))
-        self.services.revoked()
+        revoked = await self.revocations.revoke_personal_token(user.id, fields.get("token_id", ""))
         flash(request, "The token was revoked." if revoked else "That token was already revoked.")
         return RedirectResponse("/account", status_code=303)
 
@@ -265,8 +263,7 @@ class AccountPages(Pages):
             return await self._account_page(request, user, status_code=400, disconnect_error=problem)
         store = self.services.get_store()
         google_confirmed = await self._revoke_at_google(await store.get_google_grant(user.id))
-        removed = await store.disconnect_user(user.id)
-        self.services.revoked()
+        removed = await self.revocations.disconnect_user(user.id)
         request.session.clear()
         logger.info("user %s disconnected everything", user.id)
         details = [
@@ -288,54 +285,3 @@ class AccountPages(Pages):
             action_url="/",
             action_label="Back to the start page",
         )
-
-
-# Protocol paths whose answers must stay exactly what the MCP and OAuth code returns.
-PROTOCOL_PREFIXES = ("/mcp", "/.well-known/", "/token", "/register", "/authorize", "/revoke", "/device/")
-
-
-def _claimed(routes: list[BaseRoute], scope: Scope, me: BaseRoute) -> bool:
-    """Whether any other route (looking inside the root mount) would answer, even with a 405."""
-    for route in routes:
-        if route is me:
-            continue
-        if isinstance(route, Mount) and route.path == "":
-            if _claimed(route.routes, scope, me):
-                return True
-            continue
-        if route.matches(scope)[0] is not Match.NONE:
-            return True
-    return False
-
-
-class HtmlNotFound(BaseRoute):
-    """A friendly 404 page for browser navigations to paths nothing else serves.
-
-    The MCP app is mounted at "/" and answers every unknown path itself, so an exception handler
-    never sees them; this route sits just before that mount and claims only GET/HEAD requests that
-    accept HTML, outside the protocol paths, that no other route (nor the MCP app's) would match.
-    """
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            return Match.NONE, {}
-        path: str = scope["path"]
-        if path.startswith(PROTOCOL_PREFIXES) or "text/html" not in Headers(scope=scope).get("accept", ""):
-            return Match.NONE, {}
-        if _claimed(list(getattr(scope.get("app"), "routes", [])), scope, self):
-            return Match.NONE, {}
-        return Match.FULL, {}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = message_page(
-            Request(scope, receive),
-            "Page not found",
-            "There is nothing at this address. It may have moved, or the link may be mistyped.",
-            status_code=404,
-            action_url="/",
-            action_label="Go to the start page",
-        )
-        await response(scope, receive, send)

@@ -156,7 +156,7 @@ async def test_a_revoked_persons_browser_session_cannot_mint_new_tokens(flow: Fl
         await store.revoke_user(user.id)
     finally:
         await engine.dispose()
-    flow.stack.server.app.state.services.revoked()  # type: ignore[union-attr]  # as /admin/revoke does
+    flow.stack.server.app.state.revocations.forget()  # type: ignore[union-attr]  # as a revocation elsewhere does
 
     consent = await browser.http.get(flow.authorize_url())
     assert consent.status_code == 302

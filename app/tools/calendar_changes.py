@@ -1,0 +1,201 @@
+"""Calendar tools that change events: create, update, delete, and answering invitations."""
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from app.tools.calendar_edits import (
+    all_day_span,
+    guest_entry,
+    meet_request,
+    new_times,
+    recurrence_lines,
+    timed_span,
+    unique_addresses,
+)
+from app.tools.calendar_format import event_span, event_title, organizer_text, zone_note
+from app.tools.resolvers import Calendar, TimeZone
+from app.tools.times import is_date, parse_day, parse_when, parse_zone
+from app.upstream.errors import NotFound
+from app.upstream.gmail_compose import parse_address
+
+NOTIFIED = {"all": "guests notified", "externalOnly": "only external guests notified", "none": "nobody notified"}
+
+Updates = Literal["all", "externalOnly", "none"]
+
+
+async def calendar_create_event(
+    calendar: Calendar,
+    zone: TimeZone,
+    summary: str,
+    start: Annotated[str, Field(description='e.g. "2026-12-01T09:00"; a date if all_day')],
+    end: Annotated[str | None, Field(description="all_day: the last day, inclusive")] = None,
+    time_zone: str | None = None,
+    attendees: list[str] | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    add_meet_link: bool = False,
+    recurrence: Annotated[list[str] | None, Field(description='e.g. ["RRULE:FREQ=WEEKLY;BYDAY=MO"]')] = None,
+    all_day: bool = False,
+    send_updates: Updates = "all",
+) -> str:
+    """Create an event on your primary calendar. Times without offset are in time_zone (default yours)."""
+    if not summary.strip():
+        raise ToolError("Give the event a summary (its title).")
+    if not start:
+        raise ToolError('Give a start, e.g. "2026-12-01T09:00" (or "2026-12-01" with all_day).')
+    event_zone = parse_zone(time_zone) if time_zone else zone
+    if all_day:
+        first = parse_day(start)
+        body: dict[str, Any] = all_day_span(first, (parse_day(end) if end else first) + timedelta(days=1))
+    elif end is None:
+        raise ToolError('Give an end, e.g. "2026-12-01T10:00", or set all_day for whole days.')
+    elif is_date(start) or is_date(end):
+        raise ToolError('Give times like "2026-12-01T09:00" for a timed event, or set all_day=true for dates.')
+    else:
+        body = timed_span(parse_when(start, event_zone), parse_when(end, event_zone), event_zone.key)
+    body["summary"] = summary
+    if description:
+        body["description"] = description
+    if location:
+        body["location"] = location
+    if attendees:
+        body["attendees"] = [guest_entry(value) for value in unique_addresses(attendees)]
+    if recurrence:
+        body["recurrence"] = recurrence_lines(recurrence)
+    if add_meet_link:
+        body["conferenceData"] = meet_request()
+    event = await calendar.insert_event(body, send_updates=send_updates)
+    lines = [f"Created {event_title(event)!r}: {event_span(event, zone)}{zone_note(event, zone)} · event_id={event.id}"]
+    if event.recurrence:
+        lines.append("Repeats: " + "; ".join(event.recurrence))
+    if event.attendees:
+        guests = ", ".join(a.email for a in event.attendees if not a.self_)
+        lines.append(f"Guests: {guests} ({NOTIFIED[send_updates]})")
+    if add_meet_link:
+        lines.append(f"Meet: {event.meet_link}" if event.meet_link else "Meet: link still being created")
+    lines.append(f"Link: {event.html_link or '-'}")
+    return "\n".join(lines)
+
+
+async def calendar_update_event(
+    calendar: Calendar,
+    zone: TimeZone,
+    event_id: str,
+    summary: str | None = None,
+    start: Annotated[str | None, Field(description="Alone: moves the event, keeping its length")] = None,
+    end: Annotated[str | None, Field(description="All-day: the last day, inclusive")] = None,
+    time_zone: str | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    attendees: Annotated[list[str] | None, Field(description="Replaces the whole guest list")] = None,
+    add_attendees: list[str] | None = None,
+    remove_attendees: list[str] | None = None,
+    add_meet_link: bool = False,
+    calendar_id: str = "primary",
+    send_updates: Updates = "all",
+) -> str:
+    """Change an event; only the fields given change, and other guests are kept as they are."""
+    current = await calendar.get_event(event_id, calendar_id)
+    if current.status == "cancelled":
+        raise ToolError(f"Event {event_id} has been deleted; there is nothing to update.")
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, value in (("summary", summary), ("description", description), ("location", location)):
+        if value is not None:
+            changes[name] = value
+    if start or end:
+        changes |= new_times(current, start, end, time_zone, zone)
+    elif time_zone:
+        raise ToolError("time_zone only applies together with a new start or end.")
+    if attendees is not None and (add_attendees or remove_attendees):
+        raise ToolError("Give either attendees (the whole new list) or add_attendees/remove_attendees, not both.")
+    existing = {a.email.lower(): a for a in current.attendees}
+    if attendees is not None:
+        wanted = [guest_entry(value) for value in unique_addresses(attendees)]
+        changes["attendees"] = [
+            existing[g["email"].lower()].wire() if g["email"].lower() in existing else g for g in wanted
+        ]
+    elif add_attendees or remove_attendees:
+        gone = {parse_address(value).addr_spec.lower() for value in remove_attendees or []}
+        if absent := sorted(gone - existing.keys()):
+            notes.append(f"not on the event, so not removed: {', '.join(absent)}")
+        kept = [a.wire() for a in current.attendees if a.email.lower() not in gone]
+        added = [
+            g for g in map(guest_entry, unique_addresses(add_attendees or [])) if g["email"].lower() not in existing
+        ]
+        changes["attendees"] = kept + added
+    if add_meet_link and current.meet_link:
+        notes.append(f"it already has a Meet link: {current.meet_link}")
+    elif add_meet_link:
+        changes["conferenceData"] = meet_request()
+    if not changes:
+        raise ToolError("Nothing to change: give at least one field to update." + "".join(f" ({n})" for n in notes))
+    event = await calendar.patch_event(event_id, changes, calendar_id, send_updates=send_updates)
+    notified = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
+    lines = [
+        f"Updated {event_title(event)!r} ({', '.join(changes)}{notified}): "
+        f"{event_span(event, zone)}{zone_note(event, zone)} · event_id={event.id}"
+    ]
+    if event.recurrence:
+        lines.append("Changed the whole series: " + "; ".join(event.recurrence))
+    if "attendees" in changes:
+        lines.append("Guests now: " + (", ".join(a.email for a in event.attendees) or "none"))
+    if event.meet_link and "conferenceData" in changes:
+        lines.append(f"Meet: {event.meet_link}")
+    lines += [f"Note: {note}" for note in notes]
+    return "\n".join(lines)
+
+
+async def calendar_delete_event(
+    calendar: Calendar,
+    zone: TimeZone,
+    event_id: str,
+    calendar_id: str = "primary",
+    send_updates: Updates = "all",
+) -> str:
+    """Delete an event (a series' own id deletes every occurrence)."""
+    event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
+    if event.status == "cancelled":
+        raise ToolError(f"Event {event_id} ({event_title(event)!r}) has already been deleted; nothing to do.")
+    try:
+        await calendar.delete_event(event_id, calendar_id, send_updates=send_updates)
+    except NotFound as error:
+        if "already been deleted" not in str(error):
+            raise
+        raise ToolError(f"Event {event_id} has already been deleted; nothing to do.") from error
+    scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
+    guests = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
+    return f"Deleted {event_title(event)!r}{scope}: {event_span(event, zone)}{guests}."
+
+
+async def calendar_respond(
+    calendar: Calendar,
+    zone: TimeZone,
+    event_id: str,
+    response: Literal["accepted", "declined", "tentative"],
+    comment: Annotated[str | None, Field(description="Note to the organizer")] = None,
+    calendar_id: str = "primary",
+) -> str:
+    """Answer an invitation; only your own response changes."""
+    event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
+    me = event.me()
+    if me is None:
+        whose = "you organize it and are" if event.organizer and event.organizer.self_ else "you are"
+        raise ToolError(f"{event_title(event)!r} has no invitation to answer: {whose} not on its guest list.")
+    attendees: list[dict[str, Any]] = []
+    for attendee in event.attendees:
+        entry = attendee.wire()
+        if attendee is me:
+            entry["responseStatus"] = response
+            if comment is not None:
+                entry["comment"] = comment
+        attendees.append(entry)
+    await calendar.patch_event(event_id, {"attendees": attendees}, calendar_id)
+    scope = " (this occurrence only)" if event.recurring_event_id else " (every occurrence)" if event.recurrence else ""
+    return (
+        f"Responded {response} to {event_title(event)!r}{scope}: {event_span(event, zone)}. "
+        f"Organizer {organizer_text(event)} is notified."
+    )

@@ -1,0 +1,157 @@
+"""Registering tools, and the middleware around every tools/call.
+
+Each tool is registered with honest annotations (with READ_ONLY set, tools that change data are
+left out) and wrapped once: a failure becomes an actionable ToolError, and the kind of outcome is
+written into the `ToolCall` the middleware opened for this call. The middleware sees every
+tools/call, also those refused before a tool body runs (bad arguments, a missing key): it applies
+the per-user rate limits, then counts, logs and audits the call (user, tool, outcome kind,
+duration; never arguments or results).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+
+from app.services import Services
+from app.storage.store import AuditEvent
+from app.tools.errors import as_tool_error
+from app.tools.outcomes import outcome_of
+from app.tools.resolvers import Resolvers
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class ToolCall:
+    """One tools/call in flight: the middleware opens it, the tool's wrapper says how the body ended."""
+
+    outcome: str | None = None
+
+
+# The call the middleware is running; a tool body reports into it (also from a child task).
+_current_call: ContextVar[ToolCall | None] = ContextVar("tool_call", default=None)
+
+
+def reporting(tool: Callable[P, Awaitable[R]], account_url: str) -> Callable[P, Awaitable[R]]:
+    """`tool`, failing only with actionable ToolErrors and reporting its outcome to the current call."""
+
+    @functools.wraps(tool)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await tool(*args, **kwargs)
+        except BaseException as error:
+            call = _current_call.get()
+            if call is not None:
+                call.outcome = outcome_of(error)
+            if isinstance(error, ToolError) or not isinstance(error, Exception):
+                raise
+            raise as_tool_error(error, tool.__name__, account_url) from error
+
+    return wrapper
+
+
+class ToolRegistrar:
+    """`@tool(read_only=…)` registers a tool; the middleware it installs limits and records every call."""
+
+    def __init__(self, mcp: MCPServer, services: Services, resolvers: Resolvers) -> None:
+        self.mcp = mcp
+        self.services = services
+        self.resolvers = resolvers
+        self.account_url = f"{services.settings.public_url}/account"
+        self.mail_tools: set[str] = set()
+        self.log = logging.getLogger("switchboard.tool")
+        mcp.middleware.append(self.around_tool_call)
+
+    def __call__(
+        self, *, read_only: bool, destructive: bool = False, idempotent: bool = False, sends_mail: bool = False
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            if not read_only and self.services.settings.read_only:
+                return fn
+            annotations = ToolAnnotations(
+                read_only_hint=read_only,
+                destructive_hint=destructive,
+                idempotent_hint=idempotent,
+                open_world_hint=True,
+            )
+            if sends_mail:
+                self.mail_tools.add(fn.__name__)
+            self.mcp.tool(annotations=annotations, structured_output=False)(reporting(fn, self.account_url))
+            return fn
+
+        return register
+
+    async def around_tool_call(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call" or not isinstance(ctx.params, Mapping):
+            return await call_next(ctx)
+        name = str(ctx.params.get("name", ""))[:100]
+        token = get_access_token()
+        user_id = token.subject if token else None
+        refusal = self._check_limits(user_id, name in self.mail_tools)
+        if refusal:
+            self._record(name, user_id, "rate_limited", 0.0)
+            return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
+        call = ToolCall()
+        reset = _current_call.set(call)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            with self.resolvers.serving():
+                result = await call_next(ctx)
+            failed = result.get("isError") if isinstance(result, dict) else getattr(result, "is_error", False)
+            # No outcome from the body: it never ran (arguments or a resolver refused) or it succeeded.
+            outcome = call.outcome or ("invalid_or_refused" if failed else "ok")
+            return result
+        except Exception:
+            outcome = "invalid_request"
+            raise
+        finally:
+            _current_call.reset(reset)
+            self._record(name, user_id, outcome, time.perf_counter() - started)
+
+    def _record(self, name: str, user_id: str | None, outcome: str, seconds: float) -> None:
+        self.services.metrics.record_tool(name, outcome, seconds)
+        self.log.info(
+            "tool %s %s",
+            name,
+            outcome,
+            extra={"tool": name, "outcome": outcome, "duration_ms": round(seconds * 1000, 1), "user_id": user_id},
+        )
+        self.services.get_audit().add(
+            AuditEvent(
+                user_id=user_id,
+                tool=name,
+                outcome=outcome,
+                duration_ms=int(seconds * 1000),
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    def _check_limits(self, user_id: str | None, sends_mail: bool) -> str | None:
+        key = user_id or "anonymous"
+        checks = [("tool calls", self.services.tool_limits, "minute")]
+        if sends_mail:
+            checks.append(("emails sent or drafted", self.services.mail_limits, "hour"))
+        for label, buckets, period in checks:
+            wait = buckets.take(key)
+            if wait:
+                self.services.metrics.rate_limited.labels(bucket=label).inc()
+                return (
+                    f"Rate limit: at most {buckets.capacity} {label} per {period} for each person. "
+                    f"Try again in {int(wait)} s."
+                )
+        return None

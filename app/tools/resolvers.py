@@ -1,0 +1,172 @@
+"""Who is calling and their upstream clients, resolved per tool call only from the verified token.
+
+Tools declare what they need as `Annotated[GmailClient, Resolve(resolvers.gmail)]`, or, defined at
+module level, with the aliases below (`calendar: Calendar`), which ask the `Resolvers` serving the
+current call; no tool takes a user id. Profiles and connection status are cached for a few seconds
+(cleared on any revocation), time zones for a few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cachetools import TTLCache
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.elicitation import AcceptedElicitation
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
+
+from app.auth.revocations import Revocations
+from app.services import Services
+from app.storage.store import User
+from app.tools.caches import cached, per_person
+from app.upstream.calendar import CalendarClient
+from app.upstream.errors import UpstreamError
+from app.upstream.fathom import FathomClient
+from app.upstream.gmail import GmailClient
+from app.upstream.google_api import GoogleApi
+
+logger = logging.getLogger(__name__)
+
+# The SDK wraps every resolved value in `AcceptedElicitation[Any]`; pydantic caches that parametrised
+# class only while something references it, so without this it is rebuilt on every tool call.
+_RESOLVED_VALUE_MODEL = AcceptedElicitation[Any]
+
+GMAIL_READ = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail.")
+CALENDAR_ANY = ("https://www.googleapis.com/auth/calendar",)
+ZONE_TTL = 600.0
+USER_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class Connections:
+    google_status: str | None
+    scopes: list[str]
+    fathom_last4: str | None
+
+
+class Resolvers:
+    """Per-request resolvers (`Annotated[GmailClient, Resolve(resolvers.gmail)]`) for the signed-in user."""
+
+    def __init__(self, services: Services, revocations: Revocations) -> None:
+        self.services = services
+        self.account_url = f"{services.settings.public_url}/account"
+        self._zones: TTLCache[str, ZoneInfo] = per_person(ZONE_TTL)
+        # The token was just verified; the profile behind it changes rarely. Cleared on any revocation.
+        self._users: TTLCache[str, User] = per_person(USER_TTL)
+        self._connections: TTLCache[str, Connections] = per_person(USER_TTL)
+        revocations.on_revoke(self.forget)
+
+    @contextmanager
+    def serving(self) -> Generator[None]:
+        """Make these the resolvers behind the module-level aliases for the call run inside."""
+        reset = _serving.set(self)
+        try:
+            yield
+        finally:
+            _serving.reset(reset)
+
+    async def user(self) -> User:
+        """The user named by this request's verified bearer token; nothing else selects a user."""
+        token = get_access_token()
+        if token is None or not token.subject:
+            raise ToolError("Not signed in: reconnect Switchboard in Claude.")
+        subject = token.subject
+
+        async def load() -> User:
+            user = await self.services.get_store().get_user(subject)
+            if user is None:
+                raise ToolError(f"Your Switchboard account no longer exists; sign in again at {self.account_url}")
+            return user
+
+        return await cached(self._users, subject, load)
+
+    async def connections(self, user: User) -> Connections:
+        """Google grant status and scopes and the Fathom key's last 4, cached for a few seconds.
+
+        Only a hint for messages and checks before calling out: the credentials layer reads the
+        grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
+        """
+
+        async def load() -> Connections:
+            status, scopes, last4 = await self.services.get_store().connections(user.id)
+            return Connections(google_status=status, scopes=scopes, fathom_last4=last4)
+
+        return await cached(self._connections, user.id, load)
+
+    def forget(self) -> None:
+        self._users.clear()
+        self._connections.clear()
+
+    async def _google(self, base_url: str, service: str, scope_prefixes: tuple[str, ...]) -> GoogleApi:
+        user = await self.user()
+        grant = await self.connections(user)
+        if grant.google_status is None:
+            raise ToolError(f"Google is not connected for {user.email}. Connect it at {self.account_url}")
+        if grant.google_status != "active":
+            raise ToolError(
+                f"Google access for {user.email} has expired or was revoked. Reconnect at {self.account_url}"
+            )
+        if not any(scope.startswith(scope_prefixes) for scope in grant.scopes):
+            raise ToolError(
+                f"You have not given Switchboard permission to use {service}. "
+                f"Grant it at {self.account_url} (sign in again and tick every box)."
+            )
+        return GoogleApi(self.services.get_http(), self.services.get_credentials(), user.id, base_url, service)
+
+    async def gmail(self) -> GmailClient:
+        return GmailClient(await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ))
+
+    async def calendar(self) -> CalendarClient:
+        settings = self.services.settings
+        return CalendarClient(await self._google(settings.calendar_api_base, "Google Calendar", CALENDAR_ANY))
+
+    async def fathom(self) -> FathomClient:
+        user = await self.user()
+        key = await self.services.get_store().get_fathom_key(user.id)
+        if key is None:
+            raise ToolError(f"Fathom is not connected. Add your Fathom API key at {self.account_url}")
+        return FathomClient(self.services.get_http(), key, self.services.settings.fathom_api_base)
+
+    async def time_zone(self) -> ZoneInfo:
+        """The user's primary-calendar time zone (cached a few minutes); UTC when unknown."""
+        user = await self.user()
+
+        async def load() -> ZoneInfo:
+            try:
+                calendars = await (await self.calendar()).list_calendars()
+                primary = next((c for c in calendars if c.primary), None)
+                if primary and primary.time_zone:
+                    return ZoneInfo(primary.time_zone)
+            except (ToolError, UpstreamError, ZoneInfoNotFoundError):
+                logger.info("time zone unknown for user %s; using UTC", user.id)
+            return ZoneInfo("UTC")
+
+        return await cached(self._zones, user.id, load)
+
+
+# The Resolvers of the server running the current tool call (set by the tool-call middleware).
+_serving: ContextVar[Resolvers] = ContextVar("resolvers")
+
+
+async def current_user() -> User:
+    return await _serving.get().user()
+
+
+async def calendar_client() -> CalendarClient:
+    return await _serving.get().calendar()
+
+
+async def time_zone() -> ZoneInfo:
+    return await _serving.get().time_zone()
+
+
+CurrentUser = Annotated[User, Resolve(current_user)]
+Calendar = Annotated[CalendarClient, Resolve(calendar_client)]
+TimeZone = Annotated[ZoneInfo, Resolve(time_zone)]
