@@ -74,8 +74,9 @@ async def test_the_coming_week_shows_times_with_alices_offsets_her_answers_and_d
     assert "recurring · organizer you" in text
     assert query["singleEvents"] == ["true"] and query["orderBy"] == ["startTime"]
     assert query["timeZone"] == ["America/New_York"] and query["maxResults"] == ["50"]
-    time_min, time_max = (datetime.fromisoformat(query[name][0]) for name in ("timeMin", "timeMax"))
-    assert time_max - time_min == timedelta(days=7)
+    # The week ends at the same time on Alice's clock seven days later (a DST change makes that 167 or 169 h).
+    time_min, time_max = (datetime.fromisoformat(query[name][0]).astimezone(zone) for name in ("timeMin", "timeMax"))
+    assert time_max.replace(tzinfo=None) - time_min.replace(tzinfo=None) == timedelta(days=7)
 
 
 async def test_a_seeded_all_day_event_is_listed_with_its_inclusive_last_day(stack: Stack) -> None:
