@@ -14,13 +14,14 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when the lock file changes.
+# Dependencies first: this layer is rebuilt only when the lock file changes. Only the runtime ones:
+# no test tools, no sandbox (the local Google stand-in stays in the source checkout).
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-default-groups --no-install-project
 
 # Then the application itself.
 COPY app ./app
-RUN uv sync --frozen --no-dev
+RUN uv sync --frozen --no-default-groups
 
 RUN useradd --system --uid 10001 --home-dir /app switchboard \
     && mkdir -p /data && chown switchboard /data

@@ -1,0 +1,51 @@
+"""What ships: the product package alone, with the sandbox beside it and never inside it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imported_modules(package: str) -> dict[str, set[str]]:
+    """Top-level names each module of `package` imports, by file."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_the_sandbox_imports_nothing_from_the_product() -> None:
+    offenders = [path for path, names in _imported_modules("sandbox").items() if "app" in names]
+    assert offenders == []
+
+
+def test_the_product_never_imports_the_sandbox_or_the_tests() -> None:
+    offenders = [path for path, names in _imported_modules("app").items() if names & {"sandbox", "tests", "bench"}]
+    assert offenders == []
+
+
+def test_the_wheel_holds_the_product_package_only(tmp_path: Path) -> None:
+    subprocess.run(["uv", "build", "--wheel", "--out-dir", str(tmp_path), "--quiet"], cwd=ROOT, check=True, timeout=120)
+    (wheel,) = tmp_path.glob("switchboard-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert "app" in tops and "sandbox" not in tops and "tests" not in tops
+    assert {top for top in tops if top != "app"} == {next(t for t in tops if t.endswith(".dist-info"))}
+
+
+def test_the_container_copies_the_product_and_installs_no_test_or_sandbox_dependencies() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copies = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ") and "--from" not in line]
+    assert "app" in copies and not any(source.startswith(("sandbox", "tests", ".")) for source in copies)
+    syncs = [line for line in dockerfile.splitlines() if "uv sync" in line]
+    assert syncs and all("--no-default-groups" in line for line in syncs)
+    assert "sandbox" in (ROOT / ".dockerignore").read_text().split()
