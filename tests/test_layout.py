@@ -34,12 +34,24 @@ def test_the_product_never_imports_the_sandbox_or_the_tests() -> None:
     assert offenders == []
 
 
-def test_the_wheel_holds_the_product_package_only(tmp_path: Path) -> None:
-    subprocess.run(["uv", "build", "--wheel", "--out-dir", str(tmp_path), "--quiet"], cwd=ROOT, check=True, timeout=120)
+def test_the_wheel_holds_the_product_package_only_and_says_where_the_sandbox_is(tmp_path: Path) -> None:
+    build = ["uv", "build", "--wheel", "--out-dir", str(tmp_path), "--quiet"]
+    subprocess.run(build, cwd=ROOT, check=True, timeout=120)
     (wheel,) = tmp_path.glob("switchboard-*.whl")
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert "app" in tops and "sandbox" not in tops and "tests" not in tops
     assert {top for top in tops if top != "app"} == {next(t for t in tops if t.endswith(".dist-info"))}
+
+    # Installed from the wheel, outside the checkout, the sandbox commands explain themselves.
+    venv = tmp_path / "venv"
+    subprocess.run(["uv", "venv", "--quiet", str(venv)], check=True, timeout=60)
+    install = ["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)]
+    subprocess.run(install, check=True, timeout=300)
+    switchboard = str(venv / "bin" / "switchboard")
+    for command in (["sandbox"], ["serve", "--sandbox"]):
+        ran = subprocess.run([switchboard, *command], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert ran.returncode != 0 and "Traceback" not in ran.stderr, ran.stderr
+        assert "not part of the installed package" in ran.stderr and "from a checkout" in ran.stderr
 
 
 def test_the_container_copies_the_product_and_installs_no_test_or_sandbox_dependencies() -> None:
