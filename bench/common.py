@@ -18,10 +18,10 @@ from app.storage.store import Store, User
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
+from bench.fixtures import connect_google
 from sandbox.seed import ALICE
 from sandbox.server import SandboxServer
 from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from tests.support.google import connect_google
 
 
 @dataclass

@@ -5,10 +5,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from app.config import DEFAULT_SCOPES
 from app.crypto import KeyRing, generate_key
 from app.storage.db import create_engine, migrate
-from app.storage.store import Store
-from tests.support.google import connect_google
+from app.storage.store import Store, User
+from app.upstream.google_auth import with_expiry
+from sandbox.identity.consent import google_tokens
+
+
+async def connect_google(store: Store, sandbox_url: str, email: str) -> User:
+    """Store a sandbox person's Google grant as sign-in would."""
+    body = with_expiry(await google_tokens(sandbox_url, email, DEFAULT_SCOPES))
+    user = await store.upsert_user(google_sub=f"sub-{email}", email=email, name=email, domain=email.split("@")[1])
+    await store.save_google_grant(user.id, body, body["scope"].split())
+    return user
 
 
 @dataclass

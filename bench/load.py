@@ -23,7 +23,7 @@ from app.storage.db import create_engine
 from app.storage.store import Store
 from bench.fixtures import prepare
 from bench.processes import cpu_seconds, process, rss_mb
-from tests.support.process import free_port
+from sandbox.serving import free_port
 
 LATENCY = 0.030
 HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}

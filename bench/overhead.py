@@ -20,7 +20,7 @@ import httpx2
 
 from bench.fixtures import prepare
 from bench.processes import process
-from tests.support.process import free_port
+from sandbox.serving import free_port
 
 DURATION = "10s"
 CONNECTIONS = 16

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.crypto import generate_key
 from bench.processes import process
-from tests.support.process import free_port
+from sandbox.serving import free_port
 
 RUNS = 5
 

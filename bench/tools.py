@@ -19,7 +19,7 @@ from bench.fixtures import prepare
 from bench.processes import process
 from sandbox.seed import ALICE
 from sandbox.server import SandboxServer
-from tests.support.process import free_port
+from sandbox.serving import free_port
 
 LATENCY = 0.050
 HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}

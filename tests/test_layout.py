@@ -61,3 +61,8 @@ def test_the_container_copies_the_product_and_installs_no_test_or_sandbox_depend
     syncs = [line for line in dockerfile.splitlines() if "uv sync" in line]
     assert syncs and all("--no-default-groups" in line for line in syncs)
     assert "sandbox" in (ROOT / ".dockerignore").read_text().split()
+
+
+def test_the_benchmarks_import_nothing_from_the_tests() -> None:
+    offenders = [path for path, names in _imported_modules("bench").items() if "tests" in names]
+    assert offenders == []
