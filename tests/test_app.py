@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.config import Settings
 from app.main import create_app
 from app.serving import ThreadedServer
-from tests.conftest import TEST_POSTGRES_URL, make_settings
+from tests.conftest import TEST_POSTGRES_URL
+from tests.support.settings import make_settings
 from tests.support.tcp_proxy import TcpProxy
 
 

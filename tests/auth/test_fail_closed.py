@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -11,13 +10,7 @@ import pytest
 from app.sandbox.seed import ALICE
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_status
-from tests.support.stack import Stack, running_stack
-
-
-@pytest.fixture
-def stack(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with running_stack(tmp_path) as running:
-        yield running
+from tests.support.stack import Stack
 
 
 @pytest.fixture

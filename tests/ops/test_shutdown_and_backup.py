@@ -11,10 +11,10 @@ import httpx2
 
 from app.sandbox.seed import ALICE
 from app.sandbox.server import SandboxServer
-from tests.conftest import make_settings
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_request
 from tests.support.process import ROOT, free_port, start_server
+from tests.support.settings import make_settings
 
 
 async def _token(server_url: str) -> str:

@@ -14,10 +14,10 @@ from app.sandbox.seed import ALICE
 from app.sandbox.server import SandboxServer
 from app.storage.db import create_engine
 from app.storage.store import Store
-from tests.conftest import make_settings
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_request, mcp_status
 from tests.support.process import free_port, start_server
+from tests.support.settings import make_settings
 
 REVOCATION_DELAY = 5.0  # documented: other replicas may accept a revoked token for up to this long
 
