@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,8 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
+from app.crypto import KeyRing
 from app.main import create_app
+from app.sandbox.seed import ALICE
 from app.serving import ThreadedServer
+from app.storage.db import create_engine, migrate
+from app.storage.store import Store
 from tests.conftest import TEST_POSTGRES_URL
 from tests.support.settings import make_settings
 from tests.support.tcp_proxy import TcpProxy
@@ -30,41 +35,50 @@ async def test_health_reports_healthy_with_version_and_database(settings: Settin
     assert body["timestamp"].endswith("+00:00")
 
 
-async def test_mcp_is_served_at_exactly_slash_mcp_without_a_redirect(settings: Settings) -> None:
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+async def personal_token(settings: Settings, email: str = ALICE) -> str:
+    """A valid bearer token for `email`, written straight into the server's database."""
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        store = Store(engine, KeyRing(settings.encryption_keys))
+        user = await store.upsert_user(google_sub="sub-alice", email=email, name="Alice", domain="acme.example")
+        _record, token = await store.create_personal_token(user.id, "test", timedelta(days=1))
+    finally:
+        await engine.dispose()
+    return token
+
+
+async def test_mcp_is_served_at_exactly_slash_mcp_and_refuses_a_request_without_a_token(settings: Settings) -> None:
     with ThreadedServer(create_app(settings)) as server:
         async with httpx2.AsyncClient(base_url=server.base_url) as client:
-            response = await client.post(
-                "/mcp",
-                headers={"accept": "application/json, text/event-stream", "content-type": "application/json"},
-                json={
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {
-                        "protocolVersion": "2025-06-18",
-                        "capabilities": {},
-                        "clientInfo": {"name": "t", "version": "1"},
-                    },
-                },
-            )
-    assert response.status_code in (200, 401)
+            response = await client.post("/mcp", headers=MCP_HEADERS, json=INITIALIZE)
+    assert response.status_code == 401
     assert "location" not in response.headers
+    assert (
+        f'resource_metadata="{settings.public_url}/.well-known/oauth-protected-resource/mcp"'
+        in (response.headers["www-authenticate"])
+    )
 
 
-async def test_mcp_refuses_a_host_header_that_is_not_ours(tmp_path: Path) -> None:
+async def test_mcp_refuses_a_host_header_that_is_not_ours_even_with_a_valid_token(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, public_url="https://team-mcp.example.com")
+    token = await personal_token(settings)
+    headers = MCP_HEADERS | {"authorization": f"Bearer {token}"}
     with ThreadedServer(create_app(settings)) as server:
         async with httpx2.AsyncClient(base_url=server.base_url) as client:
-            response = await client.post(
-                "/mcp",
-                headers={
-                    "host": "evil.example",
-                    "content-type": "application/json",
-                    "accept": "application/json",
-                },
-                content=b"{}",
-            )
-    assert response.status_code in (401, 421)
+            ours = await client.post("/mcp", headers=headers | {"host": "team-mcp.example.com"}, json=INITIALIZE)
+            foreign = await client.post("/mcp", headers=headers | {"host": "evil.example"}, json=INITIALIZE)
+    assert ours.status_code == 200, ours.text
+    assert foreign.status_code == 421, foreign.text
 
 
 @pytest.mark.postgres

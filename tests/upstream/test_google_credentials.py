@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+import sqlalchemy as sa
 
+from app.storage import tables as t
 from app.upstream.errors import NeedsReconnect, RateLimited, UpstreamUnavailable
 from app.upstream.gmail import GmailClient
 from tests.upstream.conftest import Connected
@@ -39,11 +42,20 @@ async def test_an_expiring_token_is_refreshed_before_use_and_persisted_encrypted
     stale = dict(grant.token, expires_at=0)
     await alice.store.save_google_grant(alice.user.id, stale, grant.scopes)
 
+    refreshes_before = _token_requests(alice)
+
     token = await alice.credentials.access_token(alice.user.id)
 
     assert token != grant.token["access_token"]
-    stored = await alice.store.get_google_grant(alice.user.id)
-    assert stored is not None and stored.token["access_token"] == token
+    assert _token_requests(alice) - refreshes_before == 1
+    async with alice.store.engine.connect() as conn:
+        query = sa.select(t.google_grants.c.token_ciphertext).where(t.google_grants.c.user_id == alice.user.id)
+        ciphertext = (await conn.execute(query)).scalar_one()
+    assert token not in ciphertext
+    assert grant.token["refresh_token"] not in ciphertext
+    stored = json.loads(alice.store.keyring.decrypt(ciphertext))
+    assert stored["access_token"] == token
+    assert stored["refresh_token"] == grant.token["refresh_token"]
 
 
 async def test_invalid_grant_on_refresh_flags_the_grant_and_says_where_to_reconnect(alice: Connected) -> None:
