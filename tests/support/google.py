@@ -36,7 +36,7 @@ async def connect_google(store: Store, sandbox_url: str, email: str, scopes: str
                 "sandbox_login": email,
             },
         )
-        assert response.status_code in (302, 303), response.text
+        assert response.status_code == 302, response.text
         code = parse_qs(urlsplit(response.headers["location"]).query)["code"][0]
         token = await client.post(
             "/google/token",
