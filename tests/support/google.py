@@ -10,13 +10,18 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 
 from app.config import DEFAULT_SCOPES
-from app.sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from app.sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Person
 from app.storage.store import Store, User
 from app.upstream.google_auth import with_expiry
 
 
-async def connect_google(store: Store, sandbox_url: str, email: str, scopes: str = DEFAULT_SCOPES) -> User:
-    """Run the authorization-code flow against the sandbox Google and store the grant."""
+async def connect_google(
+    store: Store, sandbox_url: str, email: str, scopes: str = DEFAULT_SCOPES, person: Person | None = None
+) -> User:
+    """Run the authorization-code flow against the sandbox Google and store the grant.
+
+    With the sandbox `person`, the user is stored as signing in would store them (their Google sub and name).
+    """
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     redirect_uri = "http://localhost/auth/callback"
@@ -51,8 +56,13 @@ async def connect_google(store: Store, sandbox_url: str, email: str, scopes: str
         )
         assert token.status_code == 200, token.text
     body = with_expiry(token.json())
-    user = await store.upsert_user(
-        google_sub=f"sub-{email}", email=email, name=email.split("@")[0], domain=email.split("@")[1]
-    )
+    if person is None:
+        user = await store.upsert_user(
+            google_sub=f"sub-{email}", email=email, name=email.split("@")[0], domain=email.split("@")[1]
+        )
+    else:
+        user = await store.upsert_user(
+            google_sub=person.sub, email=email, name=person.name, domain=person.hd or email.rpartition("@")[2]
+        )
     await store.save_google_grant(user.id, body, body["scope"].split())
     return user
