@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,10 +89,11 @@ async def test_health_turns_503_when_the_database_goes_away_and_recovers(tmp_pat
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     proxy.start()
     proxied = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}")
+    schema = f"health_{uuid.uuid4().hex[:12]}"  # test runs in parallel must not share it
     schema_engine = create_async_engine(url)
     async with schema_engine.begin() as conn:
-        await conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS health_test"))
-    settings = make_settings(tmp_path, database_url=proxied + "?options=-csearch_path%3Dhealth_test")
+        await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    settings = make_settings(tmp_path, database_url=f"{proxied}?options=-csearch_path%3D{schema}")
     try:
         with ThreadedServer(create_app(settings)) as server:
             async with httpx2.AsyncClient(base_url=server.base_url, timeout=10) as client:
@@ -107,5 +109,5 @@ async def test_health_turns_503_when_the_database_goes_away_and_recovers(tmp_pat
     finally:
         proxy.close()
         async with schema_engine.begin() as conn:
-            await conn.execute(sa.text("DROP SCHEMA health_test CASCADE"))
+            await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         await schema_engine.dispose()
