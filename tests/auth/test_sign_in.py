@@ -68,12 +68,7 @@ async def test_unticked_google_scopes_are_named_with_a_way_to_grant_them(stack: 
 
 async def test_an_expired_access_token_and_an_expired_personal_token_are_refused(stack: Stack) -> None:
     async with httpx2.AsyncClient(timeout=15) as http:
-        flow = Flow(stack, http)
-        await flow.register()
-        browser = Browser(ALICE)
-        reached = await flow.authorize(browser)
-        await browser.aclose()
-        tokens = (await flow.exchange(reached["code"])).json()
+        tokens = await Flow(stack, http).sign_in(ALICE)
     engine = create_engine(stack.settings.database_url)
     try:
         store = Store(engine, KeyRing(stack.settings.encryption_keys))

@@ -11,7 +11,6 @@ import httpx2
 
 from app.sandbox.seed import ALICE
 from app.sandbox.server import SandboxServer
-from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_request
 from tests.support.process import ROOT, free_port, start_server
 from tests.support.settings import make_settings
@@ -20,14 +19,8 @@ from tests.support.settings import make_settings
 async def _token(server_url: str) -> str:
     target = SimpleNamespace(url=server_url, mcp_url=f"{server_url}/mcp")
     async with httpx2.AsyncClient(timeout=15) as http:
-        flow = Flow(target, http)  # type: ignore[arg-type]
-        await flow.register()
-        browser = Browser(ALICE)
-        try:
-            reached = await flow.authorize(browser)
-        finally:
-            await browser.aclose()
-        return str((await flow.exchange(reached["code"])).json()["access_token"])
+        tokens = await Flow(target, http).sign_in(ALICE)  # type: ignore[arg-type]
+    return str(tokens["access_token"])
 
 
 async def test_sigterm_lets_an_in_flight_tool_call_finish_then_exits_cleanly(

@@ -15,7 +15,6 @@ from app.sandbox.seed import ALICE
 from app.sandbox.server import SandboxServer
 from app.storage.db import create_engine
 from app.storage.store import Store
-from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_request, mcp_status
 from tests.support.process import free_port, start_server
 from tests.support.settings import make_settings
@@ -66,14 +65,7 @@ async def test_two_replicas_share_sign_in_tokens_revocation_and_google_refreshes
         a, b = Replica(servers[0].url), Replica(servers[1].url)
         async with httpx2.AsyncClient(timeout=20) as http:
             flow = Flow(a, http)  # type: ignore[arg-type]  # the OAuth flow on replica A only
-            await flow.register()
-            browser = Browser(ALICE)
-            try:
-                reached = await flow.authorize(browser)
-            finally:
-                await browser.aclose()
-            tokens = (await flow.exchange(reached["code"])).json()
-            access = tokens["access_token"]
+            access = (await flow.sign_in(ALICE))["access_token"]
 
             # Tool calls alternate between the replicas.
             balancer = Alternating(ports)

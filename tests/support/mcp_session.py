@@ -16,7 +16,6 @@ from app.crypto import KeyRing
 from app.storage.db import create_engine
 from app.storage.store import Store
 from tests.support.google import connect_google
-from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow
 from tests.support.stack import Stack
 
@@ -46,18 +45,8 @@ class Session:
 async def sign_in(stack: Stack, email: str, scopes: str | None = None) -> str:
     """An access token for `email` through DCR, Google sign-in and consent."""
     async with httpx2.AsyncClient(timeout=15) as http:
-        flow = Flow(stack, http)
-        await flow.register()
-        browser = Browser(email)
-        if scopes:
-            browser.extra_google_params = f"&sandbox_scopes={scopes}"
-        try:
-            reached = await flow.authorize(browser)
-        finally:
-            await browser.aclose()
-        response = await flow.exchange(reached["code"])
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+        tokens = await Flow(stack, http).sign_in(email, f"&sandbox_scopes={scopes}" if scopes else "")
+    return str(tokens["access_token"])
 
 
 async def signed_in(stack: Stack, email: str, scopes: str | None = None) -> str:
