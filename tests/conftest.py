@@ -1,10 +1,10 @@
-"""Shared fixtures: settings on a temporary SQLite file, and stores on SQLite and PostgreSQL."""
+"""Shared fixtures: settings on a temporary SQLite file, stores on SQLite and PostgreSQL, the sandbox and the stack."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,10 @@ from app.config import Settings
 from app.crypto import KeyRing, generate_key
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
+from sandbox.server import SandboxServer
+from tests.support.sandbox import SharedSandbox
+from tests.support.settings import make_settings
+from tests.support.stack import Stack, running_stack
 
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -27,19 +31,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'switchboard.db'}",
-        "token_encryption_key": generate_key(),
-        "session_secret": generate_key(),
-        "google_client_id": "test-client.apps.googleusercontent.com",
-        "google_client_secret": "test-google-secret",
-        "public_url": "http://localhost:8080",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]  # pydantic-settings init kwargs
 
 
 @pytest.fixture
@@ -76,3 +67,28 @@ async def store(database_url: tuple[str, str | None]) -> AsyncIterator[Store]:
         yield Store(engine, KeyRing([generate_key()]))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_sandbox() -> Iterator[SharedSandbox]:
+    with SharedSandbox() as shared:
+        yield shared
+
+
+@pytest.fixture
+def sandbox(shared_sandbox: SharedSandbox) -> SandboxServer:
+    """The sandbox upstreams on loopback, just as seeded (one server for the whole run, reset per test)."""
+    return shared_sandbox.fresh()
+
+
+@pytest.fixture
+def stack_settings() -> dict[str, object]:
+    """Settings the `stack` fixture starts Switchboard with, beyond pointing it at the sandbox."""
+    return {}
+
+
+@pytest.fixture
+def stack(tmp_path: Path, sandbox: SandboxServer, stack_settings: dict[str, object]) -> Iterator[Stack]:
+    """Switchboard on a free loopback port with its own SQLite database, on the sandbox upstreams."""
+    with running_stack(tmp_path, sandbox, **stack_settings) as running:
+        yield running

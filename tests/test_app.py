@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,9 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
+from app.crypto import KeyRing
 from app.main import create_app
+from app.storage.db import create_engine, migrate
+from app.storage.store import Store
+from sandbox.seed import ALICE
 from sandbox.serving import ThreadedServer
-from tests.conftest import TEST_POSTGRES_URL, make_settings
+from tests.conftest import TEST_POSTGRES_URL
+from tests.support.settings import make_settings
 from tests.support.tcp_proxy import TcpProxy
 
 
@@ -29,41 +36,50 @@ async def test_health_reports_healthy_with_version_and_database(settings: Settin
     assert body["timestamp"].endswith("+00:00")
 
 
-async def test_mcp_is_served_at_exactly_slash_mcp_without_a_redirect(settings: Settings) -> None:
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+async def personal_token(settings: Settings, email: str = ALICE) -> str:
+    """A valid bearer token for `email`, written straight into the server's database."""
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        store = Store(engine, KeyRing(settings.encryption_keys))
+        user = await store.upsert_user(google_sub="sub-alice", email=email, name="Alice", domain="acme.example")
+        _record, token = await store.create_personal_token(user.id, "test", timedelta(days=1))
+    finally:
+        await engine.dispose()
+    return token
+
+
+async def test_mcp_is_served_at_exactly_slash_mcp_and_refuses_a_request_without_a_token(settings: Settings) -> None:
     with ThreadedServer(create_app(settings)) as server:
         async with httpx2.AsyncClient(base_url=server.base_url) as client:
-            response = await client.post(
-                "/mcp",
-                headers={"accept": "application/json, text/event-stream", "content-type": "application/json"},
-                json={
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {
-                        "protocolVersion": "2025-06-18",
-                        "capabilities": {},
-                        "clientInfo": {"name": "t", "version": "1"},
-                    },
-                },
-            )
-    assert response.status_code in (200, 401)
+            response = await client.post("/mcp", headers=MCP_HEADERS, json=INITIALIZE)
+    assert response.status_code == 401
     assert "location" not in response.headers
+    assert (
+        f'resource_metadata="{settings.public_url}/.well-known/oauth-protected-resource/mcp"'
+        in (response.headers["www-authenticate"])
+    )
 
 
-async def test_mcp_refuses_a_host_header_that_is_not_ours(tmp_path: Path) -> None:
+async def test_mcp_refuses_a_host_header_that_is_not_ours_even_with_a_valid_token(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, public_url="https://team-mcp.example.com")
+    token = await personal_token(settings)
+    headers = MCP_HEADERS | {"authorization": f"Bearer {token}"}
     with ThreadedServer(create_app(settings)) as server:
         async with httpx2.AsyncClient(base_url=server.base_url) as client:
-            response = await client.post(
-                "/mcp",
-                headers={
-                    "host": "evil.example",
-                    "content-type": "application/json",
-                    "accept": "application/json",
-                },
-                content=b"{}",
-            )
-    assert response.status_code in (401, 421)
+            ours = await client.post("/mcp", headers=headers | {"host": "team-mcp.example.com"}, json=INITIALIZE)
+            foreign = await client.post("/mcp", headers=headers | {"host": "evil.example"}, json=INITIALIZE)
+    assert ours.status_code == 200, ours.text
+    assert foreign.status_code == 421, foreign.text
 
 
 @pytest.mark.postgres
@@ -73,10 +89,11 @@ async def test_health_turns_503_when_the_database_goes_away_and_recovers(tmp_pat
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     proxy.start()
     proxied = url.replace(parts.netloc, f"{parts.username}@127.0.0.1:{proxy.port}")
+    schema = f"health_{uuid.uuid4().hex[:12]}"  # test runs in parallel must not share it
     schema_engine = create_async_engine(url)
     async with schema_engine.begin() as conn:
-        await conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS health_test"))
-    settings = make_settings(tmp_path, database_url=proxied + "?options=-csearch_path%3Dhealth_test")
+        await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    settings = make_settings(tmp_path, database_url=f"{proxied}?options=-csearch_path%3D{schema}")
     try:
         with ThreadedServer(create_app(settings)) as server:
             async with httpx2.AsyncClient(base_url=server.base_url, timeout=10) as client:
@@ -92,5 +109,5 @@ async def test_health_turns_503_when_the_database_goes_away_and_recovers(tmp_pat
     finally:
         proxy.close()
         async with schema_engine.begin() as conn:
-            await conn.execute(sa.text("DROP SCHEMA health_test CASCADE"))
+            await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         await schema_engine.dispose()

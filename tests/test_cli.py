@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from app.cli import main
 from app.crypto import generate_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +67,12 @@ def test_rotate_keys_prints_counts_and_users_commands_work(tmp_path: Path) -> No
     assert missing.returncode == 1 and "no user with email nobody@acme.example" in missing.stderr
 
 
-def test_every_command_has_help(tmp_path: Path) -> None:
-    for command in (["serve"], ["sandbox"], ["gen-key"], ["rotate-keys"], ["migrate"], ["users", "revoke"]):
-        result = run([*command, "--help"], {}, tmp_path)
-        assert result.returncode == 0
-        assert "usage: switchboard" in result.stdout
+COMMANDS = [["serve"], ["sandbox"], ["gen-key"], ["rotate-keys"], ["migrate"], ["users", "list"], ["users", "revoke"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: switchboard {' '.join(command)}")

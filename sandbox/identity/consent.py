@@ -39,7 +39,7 @@ async def google_tokens(sandbox_url: str, email: str, scopes: str) -> dict[str, 
                 "sandbox_login": email,
             },
         )
-        if authorized.status_code not in (302, 303):
+        if authorized.status_code != 302:
             raise ConsentError(f"authorize answered {authorized.status_code}: {authorized.text[:300]}")
         code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
         token = await client.post(

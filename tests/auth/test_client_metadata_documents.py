@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from app.auth.clients import ClientMetadataError, fetch_client_metadata
 from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from sandbox.serving import ThreadedServer
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import REDIRECT, Flow, mcp_status
@@ -39,8 +40,13 @@ def metadata_server(overrides: dict[str, object] | None = None) -> ThreadedServe
     return server
 
 
-async def test_a_client_identified_by_its_metadata_url_connects_without_registering(tmp_path: Path) -> None:
-    with metadata_server() as documents, running_stack(tmp_path, unsafe_allow_loopback_client_metadata=True) as stack:
+async def test_a_client_identified_by_its_metadata_url_connects_without_registering(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with (
+        metadata_server() as documents,
+        running_stack(tmp_path, sandbox, unsafe_allow_loopback_client_metadata=True) as stack,
+    ):
         async with httpx2.AsyncClient(timeout=15) as http:
             flow = Flow(stack, http, client_id=f"{documents.base_url}/oauth/client.json")
             browser = Browser(ALICE)
@@ -55,10 +61,12 @@ async def test_a_client_identified_by_its_metadata_url_connects_without_register
         assert "Metadata Client wants to use your Gmail" in consent.text
 
 
-async def test_a_metadata_document_whose_client_id_is_not_its_url_is_refused(tmp_path: Path) -> None:
+async def test_a_metadata_document_whose_client_id_is_not_its_url_is_refused(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
     with (
         metadata_server({"client_id": "https://elsewhere.example/client.json"}) as documents,
-        running_stack(tmp_path, unsafe_allow_loopback_client_metadata=True) as stack,
+        running_stack(tmp_path, sandbox, unsafe_allow_loopback_client_metadata=True) as stack,
     ):
         async with httpx2.AsyncClient(timeout=15) as http:
             flow = Flow(stack, http, client_id=f"{documents.base_url}/oauth/client.json")
@@ -86,8 +94,10 @@ async def test_metadata_urls_that_point_inside_or_are_not_https_are_refused_befo
             await fetch_client_metadata(http, client_id)
 
 
-async def test_an_authorize_request_naming_an_internal_metadata_url_is_refused(tmp_path: Path) -> None:
-    with running_stack(tmp_path) as stack:
+async def test_an_authorize_request_naming_an_internal_metadata_url_is_refused(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with running_stack(tmp_path, sandbox) as stack:
         async with httpx2.AsyncClient(timeout=15) as http:
             flow = Flow(stack, http, client_id="https://169.254.169.254/latest/meta-data/client")
             response = await http.get(flow.authorize_url())

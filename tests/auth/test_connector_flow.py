@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx2
-import pytest
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
@@ -14,15 +11,9 @@ from pydantic import AnyUrl
 
 from sandbox.seed import ALICE
 from tests.support.oauth_client import Browser, MemoryTokenStorage, query_of
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack
 
 REDIRECT = "http://127.0.0.1:33418/callback"
-
-
-@pytest.fixture
-def stack(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with running_stack(tmp_path) as running:
-        yield running
 
 
 def oauth_provider(stack: Stack, browser: Browser, storage: MemoryTokenStorage) -> OAuthClientProvider:

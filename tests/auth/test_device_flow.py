@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,12 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
 from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.support.oauth_client import Browser
 from tests.support.stack import Stack, running_stack
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CODE_SHAPE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    with running_stack(tmp_path) as running:
-        yield running
 
 
 async def start_device(stack: Stack, **form: str) -> dict[str, Any]:
@@ -197,10 +191,10 @@ def test_user_codes_are_read_in_any_case_with_or_without_the_dash() -> None:
 
 
 async def test_one_address_cannot_use_up_device_sign_ins_for_everyone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(device, "PER_ADDRESS", 2)
-    with running_stack(tmp_path) as own:
+    monkeypatch.setattr(device, "PER_ADDRESS", 2)  # read when the app is built
+    with running_stack(tmp_path, sandbox) as own:
         async with httpx2.AsyncClient(base_url=own.url, timeout=10) as http:
             statuses = [(await http.post("/device/code")).status_code for _ in range(3)]
             refused = await http.post("/device/code")

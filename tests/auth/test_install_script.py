@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from app.storage.db import create_engine
 from app.storage.store import Store
 from app.web.install import MCP_REMOTE_VERSION, render_install_script
 from sandbox.seed import ALICE
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack
 
 SCRIPT_TIMEOUT = 60
 
@@ -52,11 +51,9 @@ with httpx2.Client(timeout=15) as http:
 """
 
 
-@pytest.fixture
-def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+@pytest.fixture(autouse=True)
+def short_poll_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(device, "POLL_INTERVAL", 1)  # the script honours it; keep runs short
-    with running_stack(tmp_path / "server") as running:
-        yield running
 
 
 def write_opener(tmp_path: Path, decision: str) -> Path:

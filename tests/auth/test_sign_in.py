@@ -12,6 +12,7 @@ from app.storage import tables as t
 from app.storage.db import create_engine
 from app.storage.store import Store
 from sandbox.seed.people import ALICE, JORDAN, SAM
+from sandbox.server import SandboxServer
 from tests.support.oauth_client import Browser
 from tests.support.oauth_flow import Flow, mcp_status
 from tests.support.stack import Stack, running_stack
@@ -33,15 +34,16 @@ async def _sign_in(stack: Stack, email: str, extra: str = "") -> httpx2.Response
         await browser.aclose()
 
 
-async def test_an_unverified_email_is_refused_with_the_reason(tmp_path: Path) -> None:
-    with running_stack(tmp_path) as stack:
-        page = await _sign_in(stack, JORDAN)
+async def test_an_unverified_email_is_refused_with_the_reason(stack: Stack) -> None:
+    page = await _sign_in(stack, JORDAN)
     assert page.status_code == 403
     assert "has not verified the address jordan@contractor.example" in page.text
 
 
-async def test_a_domain_outside_the_allow_list_is_refused_with_the_reason(tmp_path: Path) -> None:
-    with running_stack(tmp_path, allowed_email_domains=["acme.example"]) as stack:
+async def test_a_domain_outside_the_allow_list_is_refused_with_the_reason(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with running_stack(tmp_path, sandbox, allowed_email_domains=["acme.example"]) as stack:
         refused = await _sign_in(stack, SAM)
         allowed = await _sign_in(stack, ALICE)
     assert refused.status_code == 403
@@ -49,15 +51,14 @@ async def test_a_domain_outside_the_allow_list_is_refused_with_the_reason(tmp_pa
     assert allowed.status_code == 200 and allowed.json()["status"] == "healthy"
 
 
-async def test_an_individually_allowed_email_may_sign_in(tmp_path: Path) -> None:
-    with running_stack(tmp_path, allowed_email_domains=["acme.example"], allowed_emails=[SAM]) as stack:
+async def test_an_individually_allowed_email_may_sign_in(tmp_path: Path, sandbox: SandboxServer) -> None:
+    with running_stack(tmp_path, sandbox, allowed_email_domains=["acme.example"], allowed_emails=[SAM]) as stack:
         page = await _sign_in(stack, SAM)
     assert page.status_code == 200
 
 
-async def test_unticked_google_scopes_are_named_with_a_way_to_grant_them(tmp_path: Path) -> None:
-    with running_stack(tmp_path) as stack:
-        page = await _sign_in(stack, ALICE, "&sandbox_scopes=openid%20email%20profile")
+async def test_unticked_google_scopes_are_named_with_a_way_to_grant_them(stack: Stack) -> None:
+    page = await _sign_in(stack, ALICE, "&sandbox_scopes=openid%20email%20profile")
     assert page.status_code == 200
     assert "Some permissions were not granted" in page.text
     assert "Gmail (search, read, send, drafts, labels)" in page.text
@@ -65,28 +66,22 @@ async def test_unticked_google_scopes_are_named_with_a_way_to_grant_them(tmp_pat
     assert "/auth/login?next=" in page.text
 
 
-async def test_an_expired_access_token_and_an_expired_personal_token_are_refused(tmp_path: Path) -> None:
-    with running_stack(tmp_path) as stack:
-        async with httpx2.AsyncClient(timeout=15) as http:
-            flow = Flow(stack, http)
-            await flow.register()
-            browser = Browser(ALICE)
-            reached = await flow.authorize(browser)
-            await browser.aclose()
-            tokens = (await flow.exchange(reached["code"])).json()
-        engine = create_engine(stack.settings.database_url)
-        try:
-            store = Store(engine, KeyRing(stack.settings.encryption_keys))
-            async with engine.begin() as conn:
-                await conn.execute(
-                    t.oauth_tokens.update()
-                    .where(t.oauth_tokens.c.token_hash == hash_token(tokens["access_token"]))
-                    .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-                )
-            user = await store.get_user_by_email(ALICE)
-            assert user is not None
-            _expired, personal = await store.create_personal_token(user.id, "old", timedelta(seconds=-1))
-        finally:
-            await engine.dispose()
-        assert await mcp_status(stack, tokens["access_token"]) == 401
-        assert await mcp_status(stack, personal) == 401
+async def test_an_expired_access_token_and_an_expired_personal_token_are_refused(stack: Stack) -> None:
+    async with httpx2.AsyncClient(timeout=15) as http:
+        tokens = await Flow(stack, http).sign_in(ALICE)
+    engine = create_engine(stack.settings.database_url)
+    try:
+        store = Store(engine, KeyRing(stack.settings.encryption_keys))
+        async with engine.begin() as conn:
+            await conn.execute(
+                t.oauth_tokens.update()
+                .where(t.oauth_tokens.c.token_hash == hash_token(tokens["access_token"]))
+                .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        user = await store.get_user_by_email(ALICE)
+        assert user is not None
+        _expired, personal = await store.create_personal_token(user.id, "old", timedelta(seconds=-1))
+    finally:
+        await engine.dispose()
+    assert await mcp_status(stack, tokens["access_token"]) == 401
+    assert await mcp_status(stack, personal) == 401

@@ -11,6 +11,7 @@ import httpx2
 
 from app.logs import configure_logging, redact
 from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
 from tests.support.oauth_client import Browser
@@ -62,9 +63,9 @@ def test_redaction_scrubs_every_credential_shape() -> None:
     assert "abcdefghijkl" not in redact("Authorization: Bearer abcdefghijkl")
 
 
-async def test_no_token_code_key_or_mail_body_ever_reaches_the_logs(tmp_path: Path) -> None:
+async def test_no_token_code_key_or_mail_body_ever_reaches_the_logs(tmp_path: Path, sandbox: SandboxServer) -> None:
     secrets: list[str] = []
-    with captured_logs() as logs, running_stack(tmp_path) as stack:
+    with captured_logs() as logs, running_stack(tmp_path, sandbox) as stack:
         async with httpx2.AsyncClient(timeout=15) as http:
             flow = Flow(stack, http)
             await flow.register()
@@ -94,8 +95,10 @@ async def test_no_token_code_key_or_mail_body_ever_reaches_the_logs(tmp_path: Pa
     assert leaked == []
 
 
-async def test_metrics_need_the_token_and_count_tool_calls_and_upstream_requests(tmp_path: Path) -> None:
-    with running_stack(tmp_path, metrics_token="m-token-123") as stack:
+async def test_metrics_need_the_token_and_count_tool_calls_and_upstream_requests(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with running_stack(tmp_path, sandbox, metrics_token="m-token-123") as stack:
         async with mcp_session(stack, ALICE) as alice:
             await alice.ok("whoami")
             await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
@@ -111,8 +114,10 @@ async def test_metrics_need_the_token_and_count_tool_calls_and_upstream_requests
     assert "switchboard_active_users 1.0" in body
 
 
-async def test_rate_limits_refuse_with_when_to_retry_and_mail_has_its_own_bucket(tmp_path: Path) -> None:
-    with running_stack(tmp_path, tool_calls_per_minute=4, mail_sends_per_hour=1) as stack:
+async def test_rate_limits_refuse_with_when_to_retry_and_mail_has_its_own_bucket(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with running_stack(tmp_path, sandbox, tool_calls_per_minute=4, mail_sends_per_hour=1) as stack:
         async with mcp_session(stack, ALICE) as alice:
             await alice.ok("gmail_draft", {"to": [ALICE], "subject": "one", "body": "x"})
             second = await alice.error("gmail_draft", {"to": [ALICE], "subject": "two", "body": "x"})

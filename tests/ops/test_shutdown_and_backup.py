@@ -11,47 +11,42 @@ import httpx2
 
 from sandbox.seed import ALICE
 from sandbox.server import SandboxServer
-from tests.conftest import make_settings
-from tests.support.oauth_client import Browser
+from sandbox.serving import free_port
 from tests.support.oauth_flow import Flow, mcp_request
-from tests.support.process import ROOT, free_port, start_server
+from tests.support.process import ROOT, start_server
+from tests.support.settings import make_settings
 
 
 async def _token(server_url: str) -> str:
     target = SimpleNamespace(url=server_url, mcp_url=f"{server_url}/mcp")
     async with httpx2.AsyncClient(timeout=15) as http:
-        flow = Flow(target, http)  # type: ignore[arg-type]
-        await flow.register()
-        browser = Browser(ALICE)
-        try:
-            reached = await flow.authorize(browser)
-        finally:
-            await browser.aclose()
-        return str((await flow.exchange(reached["code"])).json()["access_token"])
+        tokens = await Flow(target, http).sign_in(ALICE)  # type: ignore[arg-type]
+    return str(tokens["access_token"])
 
 
-async def test_sigterm_lets_an_in_flight_tool_call_finish_then_exits_cleanly(tmp_path: Path) -> None:
+async def test_sigterm_lets_an_in_flight_tool_call_finish_then_exits_cleanly(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
     port = free_port()
-    with SandboxServer() as sandbox:
-        upstream = {k.lower(): v for k, v in sandbox.settings_env().items()}
-        settings = make_settings(tmp_path, public_url=f"http://127.0.0.1:{port}", **upstream)
-        server = start_server(settings, port, tmp_path / "server.log")
-        try:
-            token = await _token(server.url)
-            sandbox.faults.add_latency("/gmail", 1.5)
-            call = {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}}
-            in_flight = asyncio.create_task(mcp_request(f"{server.url}/mcp", token, "tools/call", call))
-            async with asyncio.timeout(10):
-                while not sandbox.faults.requests("/gmail/gmail/v1/users/me/messages"):  # noqa: ASYNC110
-                    await asyncio.sleep(0.05)  # until the call is waiting on Gmail
-            exit_code = await asyncio.to_thread(server.stop)
-            response = await asyncio.wait_for(in_flight, 10)
-        finally:
-            server.stop()
+    upstream = {k.lower(): v for k, v in sandbox.settings_env().items()}
+    settings = make_settings(tmp_path, public_url=f"http://127.0.0.1:{port}", **upstream)
+    server = start_server(settings, port, tmp_path / "server.log")
+    try:
+        token = await _token(server.url)
+        sandbox.faults.add_latency("/gmail", 1.5)
+        call = {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}}
+        in_flight = asyncio.create_task(mcp_request(f"{server.url}/mcp", token, "tools/call", call))
+        async with asyncio.timeout(10):
+            while not sandbox.faults.requests("/gmail/gmail/v1/users/me/messages"):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # until the call is waiting on Gmail
+        exit_code = await asyncio.to_thread(server.stop)
+        response = await asyncio.wait_for(in_flight, 10)
+    finally:
+        server.stop()
     assert response.status_code == 200
     result = response.json()["result"]
     assert result["isError"] is False and "message(s) for 'in:inbox'" in result["content"][0]["text"]
-    assert exit_code in (0, -15)  # uvicorn re-raises SIGTERM after its graceful shutdown
+    assert exit_code == -15  # uvicorn re-raises SIGTERM after its graceful shutdown
     log = (tmp_path / "server.log").read_text()
     assert "Application shutdown complete." in log
     assert "Traceback" not in log

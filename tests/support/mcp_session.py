@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import unquote
 
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support.oauth_client import Browser
+from app.crypto import KeyRing
+from app.storage.db import create_engine
+from app.storage.store import Store
+from tests.support.google import connect_google
 from tests.support.oauth_flow import Flow
 from tests.support.stack import Stack
 
@@ -40,23 +45,33 @@ class Session:
 async def sign_in(stack: Stack, email: str, scopes: str | None = None) -> str:
     """An access token for `email` through DCR, Google sign-in and consent."""
     async with httpx2.AsyncClient(timeout=15) as http:
-        flow = Flow(stack, http)
-        await flow.register()
-        browser = Browser(email)
-        if scopes:
-            browser.extra_google_params = f"&sandbox_scopes={scopes}"
-        try:
-            reached = await flow.authorize(browser)
-        finally:
-            await browser.aclose()
-        response = await flow.exchange(reached["code"])
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
+        tokens = await Flow(stack, http).sign_in(email, f"&sandbox_scopes={scopes}" if scopes else "")
+    return str(tokens["access_token"])
+
+
+async def signed_in(stack: Stack, email: str, scopes: str | None = None) -> str:
+    """A bearer token for `email`, who has connected Google with `scopes` (URL-encoded, as for `sign_in`).
+
+    What signing in leaves behind (the person, their Google grant from the sandbox, a token of theirs),
+    written through the store: tests of tools need someone signed in, not the sign-in itself, which
+    the auth tests drive for real with `sign_in`.
+    """
+    engine = create_engine(stack.settings.database_url)
+    try:
+        store = Store(engine, KeyRing(stack.settings.encryption_keys))
+        granted = unquote(scopes) if scopes else stack.settings.google_oauth_scopes
+        person = stack.sandbox.world.people[email]
+        user = await connect_google(store, stack.sandbox.base_url, email, granted, person)
+        _record, token = await store.create_personal_token(user.id, "Claude (test)", timedelta(days=1))
+    finally:
+        await engine.dispose()
+    return token
 
 
 @asynccontextmanager
 async def mcp_session(stack: Stack, email: str, scopes: str | None = None) -> AsyncIterator[Session]:
-    token = await sign_in(stack, email, scopes)
+    """An MCP client session as `email`, who is signed in with Google `scopes` (default: all)."""
+    token = await signed_in(stack, email, scopes)
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
         async with Client(streamable_http_client(stack.mcp_url, http_client=http)) as client:
             yield Session(client, token)

@@ -64,6 +64,19 @@ class Flow:
         """Walk the browser through sign-in and consent; returns the redirect's query."""
         return query_of(await browser.walk(self.authorize_url(**params), params.get("redirect_uri", REDIRECT)))
 
+    async def sign_in(self, email: str, extra_google_params: str = "") -> dict[str, Any]:
+        """Register, walk `email` through Google sign-in and consent, and exchange the code: the token response."""
+        await self.register()
+        browser = Browser(email)
+        browser.extra_google_params = extra_google_params
+        try:
+            reached = await self.authorize(browser)
+        finally:
+            await browser.aclose()
+        response = await self.exchange(reached["code"])
+        assert response.status_code == 200, response.text
+        return response.json()
+
     async def token(self, **form: str) -> httpx2.Response:
         data: dict[str, Any] = {"client_id": self.client_id, **form}
         if self.client_secret:

@@ -11,7 +11,7 @@ from app.config import Settings
 from app.main import create_app
 from sandbox.server import SandboxServer
 from sandbox.serving import ThreadedServer
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 @dataclass

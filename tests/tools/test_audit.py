@@ -7,12 +7,13 @@ import sqlalchemy as sa
 from app.storage import tables as t
 from app.storage.db import create_engine
 from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import running_stack
 
 
-async def test_tool_calls_are_audited_with_outcome_kinds_and_no_content(tmp_path: Path) -> None:
-    with running_stack(tmp_path) as stack:
+async def test_tool_calls_are_audited_with_outcome_kinds_and_no_content(tmp_path: Path, sandbox: SandboxServer) -> None:
+    with running_stack(tmp_path, sandbox) as stack:
         async with mcp_session(stack, ALICE) as alice:
             await alice.ok("whoami")
             await alice.ok("gmail_search", {"query": "from:priya secret-words-here"})

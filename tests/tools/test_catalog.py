@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from sandbox.seed import ALICE
+from sandbox.server import SandboxServer
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack, running_stack
 
@@ -61,8 +62,8 @@ async def test_the_full_catalog_is_listed_within_20000_characters_with_honest_an
     assert tools["gmail_search"].annotations and tools["gmail_search"].annotations.idempotent_hint
 
 
-async def test_read_only_mode_hides_every_tool_that_changes_data(tmp_path: Path) -> None:
-    with running_stack(tmp_path, read_only=True) as stack:
+async def test_read_only_mode_hides_every_tool_that_changes_data(tmp_path: Path, sandbox: SandboxServer) -> None:
+    with running_stack(tmp_path, sandbox, read_only=True) as stack:
         async with mcp_session(stack, ALICE) as alice:
             names = {tool.name for tool in (await alice.client.list_tools()).tools}
             text, is_error = await alice.call("gmail_send", {"to": [ALICE], "subject": "x", "body": "y"})

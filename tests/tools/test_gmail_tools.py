@@ -7,6 +7,8 @@ import email
 import email.policy
 import json
 import re
+from collections import Counter
+from datetime import datetime
 
 from sandbox.seed import ALICE
 from tests.support.mcp_session import mcp_session
@@ -60,12 +62,22 @@ async def test_an_attachment_that_is_text_is_returned_as_text_within_budget(stac
 
 
 async def test_reading_a_thread_lists_messages_oldest_first(stack: Stack) -> None:
+    mailbox = stack.sandbox.world.mailboxes[ALICE]
+    threads = Counter(m.thread_id for m in mailbox.messages.values())
+    thread_id, count = threads.most_common(1)[0]
+    assert count >= 3
+    oldest_first = sorted(
+        (m for m in mailbox.messages.values() if m.thread_id == thread_id), key=lambda m: (m.internal_date_ms, m.id)
+    )
     async with mcp_session(stack, ALICE) as alice:
-        hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 20})
-        thread_id = IDS.findall(hits)[0][1]
-        text = await alice.ok("gmail_read_thread", {"thread_id": thread_id})
-        assert text.startswith(f"Thread {thread_id}:")
-        assert "--- message 1 of" in text
+        text = await alice.ok("gmail_read_thread", {"thread_id": thread_id, "max_chars": 50_000})
+    assert text.startswith(f"Thread {thread_id}: {count} message(s), oldest first")
+    assert re.findall(r"--- message (\d+) of (\d+) ---", text) == [(str(i), str(count)) for i in range(1, count + 1)]
+    assert [m for m, _t in IDS.findall(text)] == [m.id for m in oldest_first]
+    dates = [datetime.fromisoformat(d) for d in re.findall(r"^Date: (\S+)", text, re.M)]
+    assert len(dates) == count
+    assert dates == sorted(dates)
+    assert dates[0] < dates[-1]
 
 
 async def test_a_small_budget_truncates_with_a_notice(stack: Stack) -> None:
@@ -117,7 +129,7 @@ async def test_a_draft_is_saved_and_never_sent(stack: Stack) -> None:
 async def test_an_invalid_recipient_is_refused_before_anything_is_sent(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.error("gmail_send", {"to": ["not an address"], "subject": "x", "body": "y"})
-        assert "not a valid email address" in text or "not one email address" in text
+        assert "'not an address' is not a valid email address" in text
         assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
 
 

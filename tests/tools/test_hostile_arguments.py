@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import Session, mcp_session
+from tests.support.sandbox import SharedSandbox
 from tests.support.stack import running_stack
 
 HOSTILE_TEXT = [
@@ -70,9 +71,11 @@ def arguments_for(input_schema: dict[str, Any]) -> st.SearchStrategy[dict[str, A
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[BlockingPortal, Session, list[Any]]]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, shared_sandbox: SharedSandbox
+) -> Iterator[tuple[BlockingPortal, Session, list[Any]]]:
     path: Path = tmp_path_factory.mktemp("hostile")
-    with running_stack(path) as stack, start_blocking_portal() as portal:
+    with running_stack(path, shared_sandbox.fresh()) as stack, start_blocking_portal() as portal:
         with portal.wrap_async_context_manager(mcp_session(stack, ALICE)) as session:
             portal.call(store_fathom_key, stack, ALICE)
             tools = portal.call(session.client.list_tools).tools

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx2
@@ -20,12 +20,6 @@ from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from tests.support.google import connect_google
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, total_time=3.0)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
 
 
 @dataclass

@@ -1,16 +1,13 @@
-"""One sandbox per test module (Switchboard itself is fresh for every test, with its own database)."""
+"""Web pages: Alice administers the stack; the browser tests need Chromium."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sandbox.seed import ALICE
-from sandbox.server import SandboxServer
-from tests.support.stack import Stack, running_stack
 from tests.web.support import CHROMIUM
 
 
@@ -26,15 +23,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 @pytest.fixture
-def stack(tmp_path: Path, sandbox: SandboxServer) -> Iterator[Stack]:
-    """Switchboard on the module's sandbox, with Alice as the admin; the sandbox's request log starts empty."""
-    sandbox.faults.clear()
-    with running_stack(tmp_path, sandbox=sandbox, admin_emails=[ALICE]) as running:
-        yield running
+def stack_settings() -> dict[str, object]:
+    """Alice is the admin of every stack the web tests start."""
+    return {"admin_emails": [ALICE]}

@@ -9,7 +9,7 @@ import pytest
 
 from app.main import create_app
 from sandbox.seed import ALICE
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 from tests.support.stack import Stack
 from tests.web.support import chromium, csrf_of, database, new_page, sign_in, user_named
 
