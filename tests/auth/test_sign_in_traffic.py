@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from sandbox.seed import ALICE
-from tests.support.mcp_session import mcp_session
+from tests.support.mcp_session import sign_in
 from tests.support.stack import running_stack
 
 DISCOVERY_PATH = "/google/.well-known/openid-configuration"
@@ -16,8 +18,7 @@ DISCOVERY_PATH = "/google/.well-known/openid-configuration"
 
 async def test_sign_in_requests_to_google_show_in_the_upstream_metrics(tmp_path: Path) -> None:
     with running_stack(tmp_path, metrics_token="m-token-123") as stack:
-        async with mcp_session(stack, ALICE):
-            pass
+        await sign_in(stack, ALICE)
         async with httpx2.AsyncClient(base_url=stack.url) as http:
             metrics = await http.get("/metrics", headers={"Authorization": "Bearer m-token-123"})
     counted = re.search(
@@ -29,9 +30,12 @@ async def test_sign_in_requests_to_google_show_in_the_upstream_metrics(tmp_path:
 
 async def test_sign_in_and_token_refresh_share_one_fetch_of_the_discovery_document(tmp_path: Path) -> None:
     with running_stack(tmp_path) as stack:
-        async with mcp_session(stack, ALICE) as alice:
-            stack.sandbox.world.expire_all_access_tokens()
-            await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+        token = await sign_in(stack, ALICE)  # the real sign-in: Switchboard fetches discovery and exchanges the code
+        stack.sandbox.world.expire_all_access_tokens()
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
+            async with Client(streamable_http_client(stack.mcp_url, http_client=http)) as client:
+                result = await client.call_tool("gmail_search", {"query": "in:inbox", "max_results": 1})
+        assert not result.is_error
         fetched = stack.sandbox.faults.requests(DISCOVERY_PATH)
         grants = [entry.body for entry in stack.sandbox.faults.requests("/google/token")]
     assert any(b"grant_type=authorization_code" in body for body in grants)
