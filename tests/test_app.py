@@ -58,7 +58,9 @@ async def personal_token(settings: Settings, email: str = ALICE) -> str:
     return token
 
 
-async def test_mcp_is_served_at_exactly_slash_mcp_and_refuses_a_request_without_a_token(settings: Settings) -> None:
+async def test_mcp_at_exactly_slash_mcp_answers_a_request_without_a_token_with_401_not_a_redirect(
+    settings: Settings,
+) -> None:
     with ThreadedServer(create_app(settings)) as server:
         async with httpx2.AsyncClient(base_url=server.base_url) as client:
             response = await client.post("/mcp", headers=MCP_HEADERS, json=INITIALIZE)

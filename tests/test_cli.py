@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,15 +10,13 @@ import pytest
 
 from app.cli import main
 from app.crypto import generate_key
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.process import ROOT, child_env
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "HOME": str(cwd)}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
-        env=base | env | {"PYTHONPATH": str(ROOT)},
+        env=child_env(HOME=str(cwd), PYTHONPATH=str(ROOT)) | env,
         cwd=cwd,
         capture_output=True,
         text=True,

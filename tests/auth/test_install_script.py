@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -24,6 +23,7 @@ from app.storage.db import create_engine
 from app.storage.store import Store
 from app.web.install import MCP_REMOTE_VERSION, render_install_script
 from sandbox.seed import ALICE
+from tests.support.process import child_env
 from tests.support.stack import Stack
 
 SCRIPT_TIMEOUT = 60
@@ -98,7 +98,7 @@ def installer_env(tmp_path: Path, decision: str = "approve", **extra: str) -> di
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     opener = write_opener(tmp_path, decision)
-    return {"HOME": str(home), "PATH": os.environ["PATH"], "SWITCHBOARD_OPENER": str(opener)} | extra
+    return child_env(HOME=str(home), SWITCHBOARD_OPENER=str(opener)) | extra
 
 
 def switchboard_entry(config: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,15 @@ import httpx2
 from app.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Carried into children whose environment is otherwise built from scratch: a run under faketime
+# must reach the servers it starts, or their clocks disagree with the test's.
+CLOCK_ENV = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "TZ")
+
+
+def child_env(**values: str) -> dict[str, str]:
+    """A minimal environment for a child process: PATH, the clock settings in force, and `values`."""
+    inherited = {name: os.environ[name] for name in CLOCK_ENV if name in os.environ}
+    return {"PATH": os.environ["PATH"], **inherited, **values}
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -41,7 +50,7 @@ class ServerProcess:
 
 
 def start_server(settings: Settings, port: int, log: Path) -> ServerProcess:
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "PYTHONPATH": str(ROOT)}
+    env = child_env(HOME=os.environ.get("HOME", "/tmp"), PYTHONPATH=str(ROOT))
     env |= settings_env(settings) | {"PORT": str(port), "LOG_FORMAT": "json"}
     handle = log.open("wb")
     process = subprocess.Popen(
