@@ -80,6 +80,23 @@ async def test_reading_a_thread_lists_messages_oldest_first(stack: Stack) -> Non
     assert dates[0] < dates[-1]
 
 
+async def test_reading_a_thread_drops_the_quoted_history_of_its_replies(stack: Stack) -> None:
+    attribution = re.compile(r"^On .*wrote:\s*$", re.M)
+    reply, new_part = next(
+        (stored, body.split("\n--\n")[0].split("\nOn ")[0].strip())
+        for stored in stack.sandbox.world.mailboxes[ALICE].messages.values()
+        if (plain := email.message_from_bytes(stored.raw, policy=email.policy.default).get_body(("plain",)))
+        and attribution.search(body := str(plain.get_content()).replace("\r\n", "\n"))
+        and "\n>" in body
+    )
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("gmail_read_thread", {"thread_id": reply.thread_id, "max_chars": 50_000})
+    assert "[quoted history/signature trimmed]" in text
+    assert new_part.splitlines()[0] in text
+    assert not attribution.search(text)
+    assert not [line for line in text.splitlines() if line.startswith(">")]
+
+
 async def test_a_small_budget_truncates_with_a_notice(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
