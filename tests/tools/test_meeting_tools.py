@@ -74,4 +74,4 @@ async def test_follow_up_for_an_unknown_recording_says_so(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         await store_fathom_key(stack, ALICE)
         text = await alice.error("meeting_follow_up", {"recording_id": 123})
-    assert "Fathom could not find recording 123" in text or "is not among your recent Fathom meetings" in text
+    assert text.endswith("Fathom could not find recording 123: check the id."), text
