@@ -23,14 +23,18 @@ RUN uv sync --frozen --no-default-groups --no-install-project
 COPY app ./app
 RUN uv sync --frozen --no-default-groups
 
-RUN useradd --system --uid 10001 --home-dir /app switchboard \
-    && mkdir -p /data && chown switchboard /data
-USER switchboard
-VOLUME ["/data"]
+# The server runs as this user. The container starts as root only so the entrypoint can hand a
+# root-owned volume at /data (how Railway mounts volumes) to it, then drops privileges with setpriv.
+# No VOLUME instruction: Railway refuses it; persistence is a Railway Volume mounted at /data.
+RUN groupadd --system --gid 10001 switchboard \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /app switchboard \
+    && mkdir -p /data && chown switchboard:switchboard /data
+COPY docker/entrypoint.sh /usr/local/bin/switchboard-entrypoint
 EXPOSE 8080
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8080\")}/health', timeout=4)"
 
-# Shell form so $PORT (set by Railway) is honoured.
-CMD switchboard serve --host 0.0.0.0 --port ${PORT:-8080}
+# Exec form: the server is PID 1's direct replacement and gets SIGTERM; it reads $PORT itself.
+ENTRYPOINT ["switchboard-entrypoint"]
+CMD ["switchboard", "serve", "--host", "0.0.0.0"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import zipfile
 from pathlib import Path
+
+from app.cli import GRACEFUL_SHUTDOWN_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,3 +69,21 @@ def test_the_container_copies_the_product_and_installs_no_test_or_sandbox_depend
 def test_the_benchmarks_import_nothing_from_the_tests() -> None:
     offenders = [path for path, names in _imported_modules("bench").items() if "tests" in names]
     assert offenders == []
+
+
+def test_the_image_declares_no_volume_and_execs_the_server_so_sigterm_reaches_it() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    instructions = [line.split(maxsplit=1) for line in lines if line.strip() and not line[0].isspace()]
+    names = [parts[0] for parts in instructions if not parts[0].startswith("#")]
+    assert "VOLUME" not in names  # Railway refuses it; persistence is a Railway Volume at /data
+    entrypoint = next(parts[1] for parts in instructions if parts[0] == "ENTRYPOINT")
+    command = next(parts[1] for parts in instructions if parts[0] == "CMD")
+    assert json.loads(entrypoint) == ["switchboard-entrypoint"] and json.loads(command)[:2] == ["switchboard", "serve"]
+    script = (ROOT / "docker" / "entrypoint.sh").read_text()
+    assert 'exec setpriv --reuid="$APP_USER"' in script and 'exec "$@"' in script
+
+
+def test_railway_drains_for_at_least_the_servers_graceful_shutdown() -> None:
+    deploy = json.loads((ROOT / "railway.json").read_text())["deploy"]
+    assert type(deploy["drainingSeconds"]) is int  # Railway's parser refuses a string
+    assert deploy["drainingSeconds"] >= GRACEFUL_SHUTDOWN_SECONDS
