@@ -171,7 +171,8 @@ def check_graceful_stop(container: str, url: str, token: str, sandbox: SandboxSe
     ok("the server logged its graceful shutdown")
     if answer.get("status") != 200 or '"isError":true' in str(answer.get("body", "")).replace(" ", ""):
         fail(f"the tool call in flight during docker stop did not complete: {answer}")
-    ok("a tool call in flight during docker stop got its answer")
+    calls = len(sandbox.faults.requests("/gmail"))
+    ok(f"a tool call in flight during docker stop got its answer ({calls} Gmail requests at {GMAIL_LATENCY} s each)")
 
 
 if __name__ == "__main__":
