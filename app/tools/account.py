@@ -36,5 +36,5 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         else:
             lines.append("Fathom: not connected.")
             todo.append(f"Optional: add a Fathom API key at {account_url} for meeting tools")
-        lines.append("Needs attention: " + ("; ".join(todo) if todo else "nothing."))
+        lines.append("Connections needing attention: " + ("; ".join(todo) if todo else "none."))
         return "\n".join(lines)

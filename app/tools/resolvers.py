@@ -135,20 +135,22 @@ class Resolvers:
         return FathomClient(self.services.get_http(), key, self.services.settings.fathom_api_base)
 
     async def time_zone(self) -> ZoneInfo:
-        """The user's primary-calendar time zone (cached a few minutes); UTC when unknown."""
+        """The user's primary-calendar time zone (cached a few minutes); UTC, never cached, when unknown."""
         user = await self.user()
-
-        async def load() -> ZoneInfo:
-            try:
-                calendars = await (await self.calendar()).list_calendars()
-                primary = next((c for c in calendars if c.primary), None)
-                if primary and primary.time_zone:
-                    return ZoneInfo(primary.time_zone)
-            except (ToolError, UpstreamError, ZoneInfoNotFoundError):
-                logger.info("time zone unknown for user %s; using UTC", user.id)
-            return ZoneInfo("UTC")
-
-        return await cached(self._zones, user.id, load)
+        known = self._zones.get(user.id)
+        if known is not None:
+            return known
+        try:
+            calendars = await (await self.calendar()).list_calendars()
+            primary = next((c for c in calendars if c.primary), None)
+            if primary and primary.time_zone:
+                self._zones[user.id] = zone = ZoneInfo(primary.time_zone)
+                return zone
+        except (ToolError, UpstreamError, ZoneInfoNotFoundError):
+            pass
+        # A fallback is not an answer: the next call asks Google again instead of repeating the guess.
+        logger.info("time zone unknown for user %s; using UTC for this call", user.id)
+        return ZoneInfo("UTC")
 
 
 # The Resolvers of the server running the current tool call (set by the tool-call middleware).
