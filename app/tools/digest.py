@@ -14,7 +14,7 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, when
+from app.tools.format import Budget, day, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import (
@@ -157,19 +157,44 @@ async def _look_for_questions_in_bodies(gmail: GmailClient, items: list[tuple[It
             item.reasons.insert(1, f"asks you something: {_quote(question)}")
 
 
-def _overlaps(events: list[Event]) -> list[tuple[Event, Event]]:
+def _clashes(events: list[Event]) -> list[list[Event]]:
+    """Groups of timed, busy events that overlap one another in a chain (a three-way clash is one group)."""
     timed = sorted(
         (e for e in events if e.start.date_time and e.end.date_time and e.transparency != "transparent"),
         key=lambda e: e.start.date_time or datetime.min,
     )
-    pairs: list[tuple[Event, Event]] = []
-    for index, first in enumerate(timed):
-        for second in timed[index + 1 :]:
-            assert first.end.date_time and second.start.date_time  # noqa: S101 - filtered above
-            if second.start.date_time >= first.end.date_time:
-                break
-            pairs.append((first, second))
-    return pairs
+    groups: list[list[Event]] = []
+    reach: datetime | None = None  # the latest end in the current group
+    for event in timed:
+        assert event.start.date_time and event.end.date_time  # noqa: S101 - filtered above
+        if groups and reach is not None and event.start.date_time < reach:
+            groups[-1].append(event)
+            reach = max(reach, event.end.date_time)
+        else:
+            groups.append([event])
+            reach = event.end.date_time
+    return [group for group in groups if len(group) > 1]
+
+
+def _clash_item(group: list[Event], zone: ZoneInfo) -> Item:
+    spans = []
+    for event in group:
+        assert event.start.date_time and event.end.date_time  # noqa: S101 - timed events only
+        start, end = event.start.date_time.astimezone(zone), event.end.date_time.astimezone(zone)
+        spans.append(f"{event.summary or '(untitled)'} {start:%H:%M}–{end:%H:%M}")
+    first = group[0].start.date_time
+    assert first  # noqa: S101
+    titles = [event.summary or "(untitled)" for event in group]
+    return Item(
+        score=6.0,
+        kind="conflict",
+        title=", ".join(titles[:-1]) + f" and {titles[-1]} overlap",
+        reasons=[
+            f"double-booked {day(first.astimezone(zone).date())}: " + "; ".join(spans),
+            "decline or move one of them",
+        ],
+        detail=["event_ids=" + ",".join(event.id for event in group)],
+    )
 
 
 async def _calendar_items(calendar: CalendarClient, zone: ZoneInfo) -> list[Item]:
@@ -196,20 +221,7 @@ async def _calendar_items(calendar: CalendarClient, zone: ZoneInfo) -> list[Item
             )
         )
     attending = [e for e in events if (mine := e.me()) is None or mine.response_status != "declined"]
-    for first, second in _overlaps(attending):
-        assert first.start.date_time and second.start.date_time  # noqa: S101
-        items.append(
-            Item(
-                score=6.0,
-                kind="conflict",
-                title=f"{first.summary} overlaps {second.summary}",
-                reasons=[
-                    f"double-booked: {when(first.start.date_time, zone)} and {when(second.start.date_time, zone)}",
-                    "decline or move one of them",
-                ],
-                detail=[f"event_ids={first.id},{second.id}"],
-            )
-        )
+    items.extend(_clash_item(group, zone) for group in _clashes(attending))
     return items
 
 

@@ -24,6 +24,7 @@ EVENTS = "/calendar/v3/calendars/primary/events"
 class Busy:
     """A timed event the person is busy for (not free, not declined)."""
 
+    event_id: str
     summary: str
     start: datetime
     end: datetime
@@ -50,10 +51,21 @@ def busy_events(sandbox: SandboxServer, email: str, query: dict[str, str]) -> li
         if mine is not None and mine.get("responseStatus") == "declined":
             continue
         start, end = (datetime.fromisoformat(event[edge]["dateTime"]) for edge in ("start", "end"))
-        busy.append(Busy(event["summary"], start, end))
+        busy.append(Busy(event["id"], event["summary"], start, end))
     return busy
 
 
 def double_bookings(busy: list[Busy]) -> list[tuple[Busy, Busy]]:
     """Every overlapping pair, the earlier-listed event first."""
     return [(a, b) for i, a in enumerate(busy) for b in busy[i + 1 :] if a.overlaps(b)]
+
+
+def clash_groups(busy: list[Busy]) -> list[list[Busy]]:
+    """Events joined by any chain of overlaps, each group in start order (a three-way clash is one group)."""
+    group_of = {event.event_id: {event.event_id} for event in busy}
+    for a, b in double_bookings(busy):
+        merged = group_of[a.event_id] | group_of[b.event_id]
+        for member in merged:
+            group_of[member] = merged
+    groups = {frozenset(ids) for ids in group_of.values() if len(ids) > 1}
+    return [[event for event in busy if event.event_id in ids] for ids in groups]

@@ -1,13 +1,14 @@
 """attention_digest on the seeded sandbox: what waits on the person comes first, each with its reasons."""
 
 import re
+from zoneinfo import ZoneInfo
 
 from app.crypto import KeyRing
 from app.storage.db import create_engine
 from app.storage.store import Store
 from sandbox.seed import ALICE, bulk_threads, waiting_threads
 from tests.support.mcp_session import mcp_session
-from tests.support.seeded_calendar import busy_events, double_bookings, last_listing_query
+from tests.support.seeded_calendar import busy_events, clash_groups, last_listing_query
 from tests.support.stack import Stack
 
 ITEM = re.compile(r"^(\d+)\. \[(\w[\w ]*)\] (.*)$", re.M)
@@ -60,11 +61,20 @@ async def test_the_digest_includes_invitations_conflicts_and_my_open_action_item
     assert {"email", "invitation", "conflict", "action item"} <= kinds, text
     assert "still needs your answer" in text
     assert "assigned to you in “" in text
-    # Every double booking over the week the header names, and nothing else, whatever the weekday.
-    expected = double_bookings(busy_events(stack.sandbox, ALICE, last_listing_query(stack.sandbox)))
-    shown = [title for _n, kind, title in ITEM.findall(text) if kind == "conflict"]
-    assert ("Initech pilot weekly check-in", "Hiring sync — Senior PM") in {(a.summary, b.summary) for a, b in expected}
-    assert sorted(shown) == sorted(f"{a.summary} overlaps {b.summary}" for a, b in expected), text
+    # Every clash over the week the header names, each once with its events' times, whatever the weekday.
+    zone = ZoneInfo(stack.sandbox.world.people[ALICE].time_zone)
+    expected = clash_groups(busy_events(stack.sandbox, ALICE, last_listing_query(stack.sandbox)))
+    blocks = [b for b in re.split(r"\n(?=\d+\. \[)", text) if re.match(r"\d+\. \[conflict\]", b)]
+    found = [re.search(r"event_ids=(\S+)", block) for block in blocks]
+    shown = {frozenset(match.group(1).split(",")) for match in found if match}
+    assert len(shown) == len(blocks)  # every clash names its events, and none is listed twice
+    assert shown == {frozenset(e.event_id for e in group) for group in expected}, text
+    assert any({"Initech pilot weekly check-in", "Hiring sync — Senior PM"} <= {e.summary for e in g} for g in expected)
+    for group in expected:
+        block = next(b for b in blocks if group[0].event_id in b)
+        for event in group:
+            start, end = event.start.astimezone(zone), event.end.astimezone(zone)
+            assert f"{event.summary} {start:%H:%M}–{end:%H:%M}" in block, block
 
 
 async def test_a_missing_fathom_key_is_a_note_not_a_failure(stack: Stack) -> None:
