@@ -5,11 +5,13 @@ import asyncio
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
+from publicsuffixlist import PublicSuffixList
 from pydantic import Field
 
 from app.storage.store import User
@@ -29,10 +31,16 @@ MAX_FATHOM_PAGES = 5
 _WORD = re.compile(r"[a-z0-9]{3,}")
 
 
+@cache
+def _suffixes() -> PublicSuffixList:
+    """The Public Suffix List shipped with the package (read once, on first use; never downloaded)."""
+    return PublicSuffixList()
+
+
 def company(domain: str) -> str:
-    """`globex.example` → `Globex` (a readable guess at the organisation behind a domain)."""
-    label = domain.split(".")[-2] if domain.count(".") >= 1 else domain
-    return label.replace("-", " ").title()
+    """`globex.example` → `Globex`, `acme.co.uk` → `Acme` (a readable guess at the organisation behind a domain)."""
+    registered = _suffixes().privatesuffix(domain.lower().strip(".")) or domain
+    return registered.split(".")[0].replace("-", " ").title()
 
 
 def markdown_to_text(markdown: str) -> str:

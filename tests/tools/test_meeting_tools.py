@@ -6,6 +6,7 @@ import email.policy
 import json
 import re
 
+from app.tools.meetings import company
 from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
@@ -75,3 +76,11 @@ async def test_follow_up_for_an_unknown_recording_says_so(stack: Stack) -> None:
         await store_fathom_key(stack, ALICE)
         text = await alice.error("meeting_follow_up", {"recording_id": 123})
     assert text.endswith("Fathom could not find recording 123: check the id."), text
+
+
+def test_a_company_is_named_from_the_registered_domain_not_the_public_suffix() -> None:
+    assert company("acme.co.uk") == "Acme"
+    assert company("mail.initech.com") == "Initech"
+    assert company("globex.example") == "Globex"
+    assert company("vandelay-industries.com.au") == "Vandelay Industries"
+    assert company("octo.github.io") == "Octo"  # a private suffix: each site is its own organisation
