@@ -29,7 +29,7 @@ from app.tools.calendar_format import (
     zone_note,
 )
 from app.tools.format import Budget, day, when
-from app.tools.free_time import free_slots, parse_working_hours, round_up, spread
+from app.tools.free_time import free_slots, parse_working_hours, round_up, spread, working_days_end
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone
 from app.tools.times import parse_when
@@ -144,11 +144,11 @@ async def calendar_find_free_time(
     window_end: str | None = None,
     working_hours: str = "09:00-17:00",
 ) -> str:
-    """Slots when you and the attendees are all free: weekdays, working hours, your zone; default next 5 days."""
+    """Slots when you and the attendees are all free: weekdays, working hours, your zone; default the next 5 working days."""
     hours = parse_working_hours(working_hours)
     quarter = timedelta(minutes=15)
     begin = parse_when(window_start, zone) if window_start else round_up(datetime.now(zone), quarter)
-    finish = parse_when(window_end, zone, end_of_day=True) if window_end else begin + timedelta(days=5)
+    finish = parse_when(window_end, zone, end_of_day=True) if window_end else working_days_end(begin, zone, hours)
     if finish <= begin:
         raise ToolError(f"window_end ({when(finish, zone)}) must be after window_start ({when(begin, zone)}).")
     if finish - begin > MAX_FREE_WINDOW:

@@ -63,13 +63,38 @@ def free_slots(
     return slots
 
 
+def working_days_end(start: datetime, zone: ZoneInfo, hours: tuple[time, time], days: int = 5) -> datetime:
+    """The closing time of the `days`-th working day from `start` (today counts while it has working time left)."""
+    local = start.astimezone(zone)
+    current = local.date()
+    if local.weekday() >= 5 or local.time() >= hours[1]:
+        current += timedelta(days=1)
+    counted = 0
+    while True:
+        if current.weekday() < 5:
+            counted += 1
+            if counted == days:
+                return at_local(current, hours[1], zone)
+        current += timedelta(days=1)
+
+
 def spread(slots: Sequence[Interval], zone: ZoneInfo, limit: int = 10) -> list[Interval]:
-    """Up to `limit` slots spread over the days that have any, earliest first within each day."""
+    """Up to `limit` slots shared out over the days that have any, each day's spread from morning to evening."""
     by_day: dict[date, list[Interval]] = {}
     for slot in slots:
         by_day.setdefault(slot[0].astimezone(zone).date(), []).append(slot)
-    if not by_day:
-        return []
-    per_day = max(2, math.ceil(limit / len(by_day)))
-    chosen = [slot for day_slots in by_day.values() for slot in day_slots[:per_day]]
-    return sorted(chosen)[:limit]
+    days = sorted(by_day)[:limit]
+    chosen: list[Interval] = []
+    for index, found_day in enumerate(days):
+        share = limit // len(days) + (1 if index < limit % len(days) else 0)
+        chosen += _evenly(by_day[found_day], share)
+    return sorted(chosen)
+
+
+def _evenly(items: Sequence[Interval], count: int) -> list[Interval]:
+    """`count` items from first to last at even steps (all of them when there are no more)."""
+    if count >= len(items):
+        return list(items)
+    if count == 1:
+        return [items[0]]
+    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]

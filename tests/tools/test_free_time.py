@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from mcp.server.mcpserver.exceptions import ToolError
 
-from app.tools.free_time import free_slots, parse_working_hours, round_up, spread
+from app.tools.free_time import free_slots, parse_working_hours, round_up, spread, working_days_end
 from app.tools.times import parse_day, parse_when
 
 NY = ZoneInfo("America/New_York")
@@ -77,8 +77,26 @@ def test_spread_shares_the_limit_across_days() -> None:
     slots = free_slots([], at(monday, 0), at(monday + timedelta(days=4), 23), HALF_HOUR, NY)
     assert len(slots) == 5 * 16
     shown = spread(slots, NY, 10)
-    assert starts(shown) == [f"{d} {h}" for d in ("Mon", "Tue", "Wed", "Thu", "Fri") for h in ("09:00", "09:30")]
+    # Two a day, one at each end of the working day, rather than the first two mornings' slots.
+    assert starts(shown) == [f"{d} {h}" for d in ("Mon", "Tue", "Wed", "Thu", "Fri") for h in ("09:00", "16:30")]
+    assert starts(spread(slots, NY, 7)) == [
+        "Mon 09:00", "Mon 16:30", "Tue 09:00", "Tue 16:30", "Wed 09:00", "Thu 09:00", "Fri 09:00"
+    ]  # fmt: skip
+    assert starts(spread(slots, NY, 15))[:3] == ["Mon 09:00", "Mon 13:00", "Mon 16:30"]
     assert spread([], NY) == []
+
+
+@pytest.mark.parametrize(
+    ("now", "last_day"),
+    [
+        (datetime(2026, 11, 29, 10, 0, tzinfo=NY), date(2026, 12, 4)),  # Sunday: Monday to Friday
+        (datetime(2026, 11, 30, 8, 0, tzinfo=NY), date(2026, 12, 4)),  # Monday morning counts Monday
+        (datetime(2026, 11, 30, 17, 30, tzinfo=NY), date(2026, 12, 7)),  # Monday after hours: from Tuesday
+        (datetime(2026, 12, 4, 16, 0, tzinfo=NY), date(2026, 12, 10)),  # Friday afternoon through Thursday
+    ],
+)
+def test_the_default_window_is_the_next_five_working_days(now: datetime, last_day: date) -> None:
+    assert working_days_end(now, NY, (time(9), time(17))) == at(last_day, 17)
 
 
 def test_working_hours_and_rounding() -> None:
