@@ -144,7 +144,7 @@ async def calendar_find_free_time(
     window_end: str | None = None,
     working_hours: str = "09:00-17:00",
 ) -> str:
-    """Slots when you and the attendees are all free: weekdays, working hours, your zone; default the next 5 working days."""
+    """Slots when you and the attendees are all free: weekdays, working hours, your zone; default next 5 workdays."""
     hours = parse_working_hours(working_hours)
     quarter = timedelta(minutes=15)
     begin = parse_when(window_start, zone) if window_start else round_up(datetime.now(zone), quarter)
