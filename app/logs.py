@@ -20,33 +20,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
 
-# Names of fields whose values are redacted (not themselves secrets).
+# Names of fields whose values are redacted (not themselves secrets), alone or as the last part of
+# a longer name (`refresh_token`, `SESSION_SECRET`, `x-api-key`).
 _SECRET_NAMES = "|".join(
-    [
-        "code",
-        "token",
-        "refresh_token",
-        "access_token",
-        "id_token",
-        "client_secret",
-        "device_code",
-        "code_verifier",
-        "key",
-        "api_key",
-        "password",
-        "secret",
-    ]
+    ["code", "token", "key", "secret", "password", "verifier", "authorization", "cookie", "session"]
 )
+_NAME = rf"(?<![\w-])(?:[A-Za-z0-9]+[_-])*(?:{_SECRET_NAMES})(?![\w-])"
+# A value made only of digits is a status code or a count, never one of our credentials.
+_NOT_A_NUMBER = r"(?!\d+(?![^\s&\"',}]))"
 _SECRETS = re.compile(
-    r"(sb[apr]_[A-Za-z0-9_-]{20,})"  # our access, refresh and personal tokens
-    r"|(ya29\.[A-Za-z0-9._-]+)"  # Google access tokens
-    r"|(1//[A-Za-z0-9._-]{10,})"  # Google refresh tokens
-    r"|(GOCSPX-[A-Za-z0-9_-]+)"  # Google client secrets
-    r"|(eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*)"  # JWTs (id_tokens)
-    r"|(?i:(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,})"
-    rf"|(?i:((?:{_SECRET_NAMES})=)[^&\s\"']+)"  # query strings and forms
-    # dicts and JSON: 'name': value, "name": "Bearer value"
-    rf"|(?i:([\"']?(?:{_SECRET_NAMES}|x-api-key|authorization)[\"']?\s*:\s*)"
+    r"(?P<ours>\bsb[apr]_[A-Za-z0-9_-]{20,})"  # our access, refresh and personal tokens
+    r"|(?P<google_access>\bya29\.[A-Za-z0-9._-]+)"
+    r"|(?P<google_refresh>(?<![\w/])1//[A-Za-z0-9._-]{10,})"
+    r"|(?P<client_secret>\bGOCSPX-[A-Za-z0-9_-]+)"
+    r"|(?P<jwt>\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*)"  # id_tokens
+    r"|(?P<scheme>(?i:\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}))"
+    # query strings and forms: name=value
+    rf"|(?i:(?P<param>{_NAME}=){_NOT_A_NUMBER}[^&\s\"']+)"
+    # dicts, JSON and headers: 'name': value, "name": "Bearer value"
+    rf"|(?i:(?P<field>[\"']?{_NAME}[\"']?\s*:\s*){_NOT_A_NUMBER}"
     r"[\"']?(?:(?:bearer|basic)\s+)?[^\s\"',}]+[\"']?)"
 )
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -55,7 +47,7 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asc
 
 def redact(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
-        name = match.group(7) or match.group(8)
+        name = match.group("param") or match.group("field")
         if name:  # keep the parameter's name, drop its value
             return f"{name}[redacted]"
         return "[redacted]"
@@ -78,6 +70,19 @@ class RedactingFilter(logging.Filter):
                 setattr(record, key, redact(value))
         record.request_id = request_id_var.get()
         record.user_id = getattr(record, "user_id", None) or user_id_var.get()
+        return True
+
+
+class WithholdFailureText(logging.Filter):
+    """Drops the quoted error from the SDK's INFO line "Tool … failed: …".
+
+    A tool's error quotes what the person asked for (labels, addresses); the outcome is already
+    logged, without arguments, by the tool layer.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING and isinstance(record.args, tuple) and str(record.msg).endswith(": %r"):
+            record.msg, record.args = str(record.msg).removesuffix(": %r"), record.args[:-1]
         return True
 
 
@@ -127,6 +132,9 @@ def configure_logging(level: str, fmt: str) -> None:
     # The SDK's debug logs carry whole JSON-RPC messages (tool arguments: mail bodies); never below INFO.
     for chatty in ("mcp", "aiosqlite", "asyncio"):
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
+    sdk = logging.getLogger("mcp.server.mcpserver.server")
+    if not any(isinstance(f, WithholdFailureText) for f in sdk.filters):
+        sdk.addFilter(WithholdFailureText())
 
 
 class RequestLogMiddleware:

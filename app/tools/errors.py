@@ -9,7 +9,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from app.crypto import KeyRingError
 from app.upstream.errors import MissingScope, NeedsReconnect, RateLimited, UpstreamError
-from app.upstream.gmail_compose import InvalidAddress
+from app.upstream.gmail_compose import InvalidAddress, UnsafeHeader
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ def as_tool_error(error: Exception, tool: str, account_url: str) -> ToolError:
         return ToolError(tool_error_message(error, account_url))
     if isinstance(error, InvalidAddress):
         return ToolError(f"{error}. Give addresses like name@example.com.")
+    if isinstance(error, UnsafeHeader):
+        return ToolError(str(error))
     if isinstance(error, KeyRingError):
         return ToolError(f"Your stored credentials cannot be read; reconnect at {account_url}")
     # A bug must still give the person a next step.

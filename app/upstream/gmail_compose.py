@@ -12,14 +12,68 @@ from email.utils import formatdate, make_msgid
 from app.upstream.gmail_models import GmailMessage, addresses, decode_mime_words
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:\s*", re.IGNORECASE)
+# C0 and C1 controls (tab aside) and the Unicode line separators: anything a reader could take for
+# the end of a header line.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+# RFC 5322 §3.6.4 msg-id: "<" dot-atom-text "@" (dot-atom-text / "[" dtext "]") ">".
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
+_MSG_ID = re.compile(rf"<{_DOT_ATOM}@(?:{_DOT_ATOM}|\[[\x21-\x5a\x5e-\x7e]*\])>")
+_MAX_REFERENCES = 30
+_MAX_DECODING_DEPTH = 5
 
 
 class InvalidAddress(ValueError):
     """A recipient is not a usable email address; the message names it."""
 
 
-def parse_address(value: str) -> Address:
+class UnsafeHeader(ValueError):
+    """A header value holds a line break or other control character; the message names the field."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"Refused: the {field} contains a line break or another control character (once its =?…?= "
+            "encoded words are decoded), which could add hidden headers such as Bcc. Write it as plain text "
+            "on one line and try again."
+        )
+
+
+def _layers(value: str) -> list[str]:
+    """`value` and what it becomes as RFC 2047 encoded words are decoded, layer after layer."""
+    layers = [value]
+    for _ in range(_MAX_DECODING_DEPTH):
+        decoded = decode_mime_words(layers[-1])
+        if decoded == layers[-1]:
+            break
+        layers.append(decoded)
+    return layers
+
+
+def header_text(field: str, value: str) -> str:
+    """`value`, checked to stay text within its header however many times a reader decodes it.
+
+    Raises:
+        UnsafeHeader: a layer holds a control character, or the encoded words nest too deep.
+    """
+    layers = _layers(value)
+    if any(_CONTROL.search(layer) for layer in layers) or decode_mime_words(layers[-1]) != layers[-1]:
+        raise UnsafeHeader(field)
+    return value
+
+
+def plain_text(value: str) -> str:
+    """Text taken from someone else's header, fully decoded, with control characters made spaces."""
+    return " ".join(_CONTROL.sub(" ", _layers(value)[-1]).split())
+
+
+def message_ids(value: str) -> list[str]:
+    """The well-formed `<id@host>` tokens of a Message-ID, In-Reply-To or References value."""
+    return _MSG_ID.findall(value)
+
+
+def parse_address(value: str, field: str = "address") -> Address:
     """One recipient (`a@b.com` or `Name <a@b.com>`) checked for a plausible form."""
+    header_text(field, value)
     pairs = addresses(value)
     if len(pairs) != 1:
         raise InvalidAddress(f"{value!r} is not one email address")
@@ -48,13 +102,16 @@ class ReplyContext:
 
 
 def reply_context(parent: GmailMessage) -> ReplyContext:
-    message_id = parent.header("Message-ID") or parent.header("Message-Id") or ""
-    references = " ".join(part for part in (parent.header("References") or "", message_id) if part).strip()
+    """Only well-formed message ids and plain text are taken over: the parent was written by others."""
+    message_id = next(iter(message_ids(parent.header("Message-ID") or "")), "")
+    references = [*message_ids(parent.header("References") or ""), *([message_id] if message_id else [])]
+    if len(references) > _MAX_REFERENCES:  # keep the thread's root and the latest (RFC 5322 §3.6.4)
+        references = [references[0], *references[-(_MAX_REFERENCES - 1) :]]
     return ReplyContext(
         thread_id=parent.thread_id,
         message_id_header=message_id,
-        references=references,
-        subject=parent.header("Subject") or "",
+        references=" ".join(references),
+        subject=plain_text(parent.header("Subject") or ""),
         reply_to=parent.header("Reply-To") or parent.header("From") or "",
     )
 
@@ -81,12 +138,12 @@ def build_message(
     message = EmailMessage()
     message["From"] = sender
     if to:
-        message["To"] = [parse_address(a) for a in to]
+        message["To"] = [parse_address(a, "to address") for a in to]
     if cc:
-        message["Cc"] = [parse_address(a) for a in cc]
+        message["Cc"] = [parse_address(a, "cc address") for a in cc]
     if bcc:
-        message["Bcc"] = [parse_address(a) for a in bcc]
-    message["Subject"] = subject
+        message["Bcc"] = [parse_address(a, "bcc address") for a in bcc]
+    message["Subject"] = header_text("subject", subject)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = sender.rpartition("@")[2].strip(">") or None
     message["Message-ID"] = make_msgid(domain=domain)

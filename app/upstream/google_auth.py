@@ -1,7 +1,8 @@
 """Fresh Google access tokens for a user: refresh on expiry or after a 401, one refresh at a time.
 
-Within a process, concurrent callers for one user wait on the same lock and reuse the token the
-first one obtained. Across processes sharing the database, the refreshed token is written with a
+Within a process, concurrent callers for one user wait on the same lock and share the outcome of
+the refresh that ran while they waited: its token, or its failure (so a Google outage costs one
+retry loop, not one per caller). Across processes sharing the database, the refreshed token is written with a
 compare-and-set on the grant's version; a loser adopts the winner's token, so no refresh token
 is ever overwritten by a stale one.
 """
@@ -13,12 +14,13 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 
 from app.storage.store import GoogleGrant, Store
-from app.upstream.errors import NeedsReconnect, UpstreamUnavailable, google_error_details
+from app.upstream.errors import NeedsReconnect, UpstreamError, UpstreamUnavailable, google_error_details
 from app.upstream.retry import send_with_retries
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,21 @@ def _ignore(_result: str) -> None:
     return None
 
 
+@dataclass(frozen=True, eq=False)
+class _Outcome:
+    """How one refresh ended: `error` is None when it stored a fresh token."""
+
+    error: UpstreamError | None
+
+
+@dataclass(eq=False)
+class _Refreshes:
+    """One user's refreshes: the lock callers take turns on, and how the latest refresh ended."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    latest: _Outcome | None = None
+
+
 class GoogleCredentials:
     """Hands out valid Google access tokens for users, refreshing and persisting as needed."""
 
@@ -90,14 +107,14 @@ class GoogleCredentials:
         self.oauth = oauth
         self.reconnect_url = reconnect_url
         self.on_refresh: Callable[[str], None] = on_refresh or _ignore
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Alive while some caller holds it; forgotten once nobody is refreshing for that user.
+        self._refreshes: weakref.WeakValueDictionary[str, _Refreshes] = weakref.WeakValueDictionary()
 
-    def _lock_for(self, user_id: str) -> asyncio.Lock:
-        lock = self._locks.get(user_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[user_id] = lock
-        return lock
+    def _refreshes_for(self, user_id: str) -> _Refreshes:
+        refreshes = self._refreshes.get(user_id)
+        if refreshes is None:
+            refreshes = self._refreshes[user_id] = _Refreshes()
+        return refreshes
 
     def reconnect_error(self, why: str) -> NeedsReconnect:
         return NeedsReconnect(f"{why} Reconnect Google at {self.reconnect_url}", service="Google")
@@ -119,14 +136,25 @@ class GoogleCredentials:
         Pass `rejected` (the token an upstream just answered 401 to) to force a refresh unless
         someone else already replaced that token.
         """
+        refreshes = self._refreshes_for(user_id)
+        seen = refreshes.latest  # taken before any wait: a refresh that ends later ran for us too
         grant = await self._grant(user_id)
         if self._usable(grant.token, rejected):
             return str(grant.token["access_token"])
-        async with self._lock_for(user_id):
+        async with refreshes.lock:
+            latest = refreshes.latest
+            if latest is not seen and latest is not None and latest.error is not None:
+                raise latest.error.with_traceback(None)  # it failed moments ago: don't retry it again
             grant = await self._grant(user_id)  # another caller may have refreshed while we waited
             if self._usable(grant.token, rejected):
                 return str(grant.token["access_token"])
-            return await self._refresh(user_id, grant)
+            try:
+                token = await self._refresh(user_id, grant)
+            except UpstreamError as error:
+                refreshes.latest = _Outcome(error)
+                raise
+            refreshes.latest = _Outcome(None)
+            return token
 
     @staticmethod
     def _usable(token: Mapping[str, Any], rejected: str | None) -> bool:

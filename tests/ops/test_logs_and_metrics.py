@@ -63,6 +63,28 @@ def test_redaction_scrubs_every_credential_shape() -> None:
     assert "abcdefghijkl" not in redact("Authorization: Bearer abcdefghijkl")
 
 
+def test_redaction_keeps_status_codes_and_other_plain_numbers() -> None:
+    for line in ("status_code=500", "Gmail error code: 429", '{"status_code": 503, "code": 404}', "key=5"):
+        assert redact(line) == line
+    assert redact("SESSION_SECRET=s3cr3t-value code: 4/0AbCdEf") == "SESSION_SECRET=[redacted] code: [redacted]"
+
+
+async def test_a_failed_tool_call_is_logged_without_the_labels_or_addresses_it_was_given(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with captured_logs("INFO") as logs, running_stack(tmp_path, sandbox) as stack:
+        async with mcp_session(stack, ALICE) as alice:
+            hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+            message_id = re.findall(r"message_id=(\S+)", hits)[0]
+            unknown = await alice.error("gmail_modify", {"message_ids": [message_id], "add_labels": ["Nightingale"]})
+            invalid = await alice.error("gmail_send", {"to": ["eve.outsider at example"], "subject": "x", "body": "y"})
+    assert "Nightingale" in unknown and "eve.outsider" in invalid
+    own_labels = unknown.partition("Your labels: ")[2].rstrip(".").split(", ")
+    text = logs.getvalue()
+    assert "tool gmail_modify" in text and "tool gmail_send" in text
+    assert [word for word in ["Nightingale", "eve.outsider", *own_labels] if word in text] == []
+
+
 async def test_no_token_code_key_or_mail_body_ever_reaches_the_logs(tmp_path: Path, sandbox: SandboxServer) -> None:
     secrets: list[str] = []
     with captured_logs() as logs, running_stack(tmp_path, sandbox) as stack:

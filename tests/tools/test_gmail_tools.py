@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime
 
 from sandbox.seed import ALICE
+from sandbox.world import StoredMessage
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack
 
@@ -210,3 +211,71 @@ async def test_dot_segment_ids_are_refused_before_reaching_google(stack: Stack) 
     assert "'..' is not a valid event id" in text
     assert "'.' is not a valid Gmail id" in message
     assert not [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "DELETE"]
+
+
+def _sent_or_drafted(stack: Stack) -> list[email.message.EmailMessage]:
+    """Every message the sandbox Gmail was given to send or keep as a draft, parsed."""
+    bodies = [json.loads(r.body) for r in stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/") if r.body]
+    raws = [b.get("raw") or b.get("message", {}).get("raw") for b in bodies if isinstance(b, dict)]
+    return [
+        email.message_from_bytes(base64.urlsafe_b64decode(raw), policy=email.policy.default)
+        for raw in raws
+        if isinstance(raw, str)
+    ]
+
+
+def _deliver_to_alice(stack: Stack, headers: str) -> str:
+    """A message with these raw header lines put in Alice's inbox, as if it had just arrived; its id."""
+    world = stack.sandbox.world
+    raw = (headers.strip().replace("\n", "\r\n") + "\r\n\r\nSee you then.\r\n").encode()
+    message_id = world.next_id()
+    world.mailboxes[ALICE].messages[message_id] = StoredMessage(
+        id=message_id,
+        thread_id=message_id,
+        raw=raw,
+        label_ids={"INBOX", "UNREAD"},
+        internal_date_ms=int(world.now().timestamp() * 1000),
+        history_id=max(m.history_id for m in world.mailboxes[ALICE].messages.values()) + 1,
+    )
+    return message_id
+
+
+async def test_an_encoded_subject_or_name_cannot_add_a_hidden_bcc(stack: Stack) -> None:
+    subject = "=?utf-8?q?Quarterly_numbers=0D=0ABcc:_eve@outsider.test?="
+    nested = "=?utf-8?q?=3D=3Futf-8=3Fq=3FQ=3D0ABcc=3A_eve=40outsider=2Etest=3F=3D?="
+    name = "=?utf-8?q?Priya=0D=0ABcc:_eve@outsider.test?= <priya.raman@globex.example>"
+    priya = ["priya.raman@globex.example"]
+    async with mcp_session(stack, ALICE) as alice:
+        answers = [
+            await alice.error("gmail_send", {"to": priya, "subject": subject, "body": "Attached."}),
+            await alice.error("gmail_draft", {"to": priya, "subject": subject, "body": "Attached."}),
+            await alice.error("gmail_draft", {"to": priya, "subject": nested, "body": "Attached."}),
+            await alice.error("gmail_draft", {"to": [ALICE], "cc": [name], "subject": "Numbers", "body": "x"}),
+        ]
+    refused = [a.partition("Refused: the ")[2].split(" contains ")[0] for a in answers]
+    assert refused == ["subject", "subject", "subject", "cc address"]
+    assert all("line break or another control character" in a and "plain text on one line" in a for a in answers)
+    assert [m for m in _sent_or_drafted(stack) if m["Bcc"] or "eve@" in str(m)] == []
+
+
+async def test_a_reply_to_a_message_with_hostile_threading_headers_keeps_only_its_message_ids(stack: Stack) -> None:
+    parent_id = _deliver_to_alice(
+        stack,
+        f"""
+From: Mallory <mallory@outsider.test>
+To: {ALICE}
+Subject: =?utf-8?q?Invoice_42=0D=0ABcc:_eve@outsider.test?=
+Message-ID: <parent.2@outsider.test>
+References: =?utf-8?q?<root.1@outsider.test>=0D=0ABcc:_eve@outsider.test?= <not an id> <mid.1@outsider.test>
+Date: Mon, 1 Jun 2026 09:00:00 +0000
+""",
+    )
+    async with mcp_session(stack, ALICE) as alice:
+        sent = await alice.ok("gmail_draft", {"to": [], "body": "Paid.", "reply_to_message_id": parent_id})
+    assert f"thread_id={parent_id}" in sent
+    [reply] = _sent_or_drafted(stack)
+    assert reply["In-Reply-To"] == "<parent.2@outsider.test>"
+    ids = ["<root.1@outsider.test>", "<mid.1@outsider.test>", "<parent.2@outsider.test>"]
+    assert reply["References"].split() == ids
+    assert reply["Subject"] == "Re: Invoice 42 Bcc: eve@outsider.test"
+    assert reply["Bcc"] is None and [a.addr_spec for a in reply["To"].addresses] == ["mallory@outsider.test"]

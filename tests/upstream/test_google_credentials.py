@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.storage import tables as t
 from app.upstream.errors import NeedsReconnect, RateLimited, UpstreamUnavailable
 from app.upstream.gmail import GmailClient
-from app.upstream.retry import RetryPolicy
+from app.upstream.retry import DEFAULT_POLICY, RetryPolicy
 from tests.upstream.conftest import Connected
 
 
@@ -35,6 +35,23 @@ async def test_fifty_concurrent_calls_with_an_expired_token_cause_exactly_one_re
     assert after is not None
     assert after.token["access_token"] != before.token["access_token"]
     assert after.token["refresh_token"] == before.token["refresh_token"]  # Google sent none: kept
+
+
+async def test_callers_waiting_on_a_failed_refresh_share_its_failure_instead_of_retrying(alice: Connected) -> None:
+    grant = await alice.store.get_google_grant(alice.user.id)
+    assert grant is not None
+    await alice.store.save_google_grant(alice.user.id, dict(grant.token, expires_at=0), grant.scopes)
+    alice.sandbox.faults.fail_next("/google/token", 1000, 500)
+    refreshes_before = _token_requests(alice)
+    gmail = alice.gmail()
+
+    async with asyncio.timeout(30):
+        results = await asyncio.gather(*(gmail.list_messages(max_results=1) for _ in range(10)), return_exceptions=True)
+
+    assert [type(r) for r in results] == [UpstreamUnavailable] * 10
+    assert all("Google sign-in is unavailable (HTTP 500)" in str(r) for r in results)
+    assert _token_requests(alice) - refreshes_before == DEFAULT_POLICY.attempts  # one caller's retries, no more
+    assert alice.sandbox.faults.requests("/gmail") == []
 
 
 async def test_an_expiring_token_is_refreshed_before_use_and_persisted_encrypted(alice: Connected) -> None:
