@@ -210,8 +210,12 @@ class SwitchboardAuthProvider:
         return await self.verifier.verify_token(token)
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
-        record = await self.services.get_store().find_token(token.token)
-        if record is not None:
+        await self.revoke_issued_to(token.client_id, token.token)
+
+    async def revoke_issued_to(self, client_id: str, token: str) -> None:
+        """RFC 7009: an access or refresh token and its whole grant, if it was issued to `client_id`."""
+        record = await self.services.get_store().find_token(token)
+        if record is not None and record.client_id == client_id:
             await self.revocations.revoke_family(record.family_id)
 
     # -- helpers ------------------------------------------------------------------------------
