@@ -1,5 +1,9 @@
 """OAuth endpoints we serve ourselves where the SDK's handlers fall short of the RFCs.
 
+`/authorize`: every error found before a person approved anything gets a page on our domain,
+never an automatic redirect to a client's (possibly self-registered) URI (RFC 9700 §4.11.2).
+The only redirects back to the client are the consent page's, and they carry `iss` (RFC 9207).
+
 `/revoke` (RFC 7009): public clients name themselves by `client_id` alone; confidential clients
 authenticate with their secret (HTTP Basic or in the body, RFC 6749 §2.3.1).
 """
@@ -12,17 +16,22 @@ import hmac
 import time
 from urllib.parse import unquote
 
+from mcp.server.auth.errors import stringify_pydantic_error
+from mcp.server.auth.handlers.authorize import AuthorizationRequest
+from mcp.server.auth.provider import AuthorizationParams, AuthorizeError
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, RequestBodyLimitMiddleware
-from mcp.shared.auth import OAuthClientInformationFull
+from mcp.shared.auth import InvalidRedirectUriError, InvalidScopeError, OAuthClientInformationFull
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
 
-from app.auth.provider import SwitchboardAuthProvider
+from app.auth.provider import SwitchboardAuthProvider, client_display_name
+from app.browser import message_page
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -98,3 +107,55 @@ def revocation_route(provider: SwitchboardAuthProvider) -> Route:
         app, allow_origins=["*"], allow_methods=["POST", "OPTIONS"], allow_headers=[MCP_PROTOCOL_VERSION_HEADER]
     )
     return Route("/revoke", app, methods=["POST", "OPTIONS"])
+
+
+def _authorize_refused(request: Request, app_name: str | None, reason: str) -> Response:
+    asking = app_name or "The application"
+    return message_page(
+        request,
+        "This connection request cannot be used",
+        f"{asking} asked to connect in a way this server does not allow, so nothing was shared and you were "
+        "not sent back to it. Start connecting again from Claude (or your MCP client); if this keeps happening, "
+        "tell whoever maintains the application.",
+        status_code=400,
+        details=[reason],
+    )
+
+
+async def _authorize(provider: SwitchboardAuthProvider, request: Request) -> Response:
+    params = request.query_params if request.method == "GET" else await request.form()
+    client_id = params.get("client_id")
+    client = await provider.get_client(client_id) if isinstance(client_id, str) and client_id else None
+    if client is None:
+        return _authorize_refused(request, None, "The application is not registered here (unknown client_id).")
+    name = client_display_name(client)
+    try:
+        authorization = AuthorizationRequest.model_validate(dict(params))
+        redirect_uri = client.validate_redirect_uri(authorization.redirect_uri)
+        scopes = client.validate_scope(authorization.scope)
+        target = await provider.authorize(
+            client,
+            AuthorizationParams(
+                state=authorization.state,
+                scopes=scopes,
+                code_challenge=authorization.code_challenge,
+                redirect_uri=redirect_uri,
+                redirect_uri_provided_explicitly=authorization.redirect_uri is not None,
+                resource=authorization.resource,
+            ),
+        )
+    except ValidationError as exc:
+        return _authorize_refused(request, name, stringify_pydantic_error(exc))
+    except (InvalidRedirectUriError, InvalidScopeError) as exc:
+        return _authorize_refused(request, name, exc.message)
+    except AuthorizeError as exc:
+        return _authorize_refused(request, name, exc.error_description or exc.error)
+    return RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def authorization_route(provider: SwitchboardAuthProvider) -> Route:
+    async def endpoint(request: Request) -> Response:
+        return await _authorize(provider, request)
+
+    app = RequestBodyLimitMiddleware(request_response(endpoint), DEFAULT_MAX_REQUEST_BODY_SIZE)
+    return Route("/authorize", app, methods=["GET", "POST"])

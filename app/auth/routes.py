@@ -2,7 +2,7 @@
 
 Added on top of `create_auth_routes`: metadata advertising public clients (`none`), Client ID
 Metadata Documents and RFC 9207 `iss`; a guard refusing token requests for any resource
-other than `$PUBLIC_URL/mcp` (RFC 8707 `invalid_target`); and our own `/revoke` (app.auth.handlers).
+other than `$PUBLIC_URL/mcp` (RFC 8707 `invalid_target`); and our own `/authorize` and `/revoke` (app.auth.handlers).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.auth.handlers import revocation_route
+from app.auth.handlers import authorization_route, revocation_route
 from app.auth.provider import SwitchboardAuthProvider, same_resource
 from app.config import Settings
 from app.serving import replaying
@@ -104,6 +104,8 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
             result.append(
                 Route("/token", ResourceIndicatorGuard(route.app, settings.mcp_url), methods=["POST", "OPTIONS"])
             )
+        elif route.path == "/authorize":
+            result.append(authorization_route(provider))
         elif route.path == "/revoke":
             result.append(revocation_route(provider))
         else:

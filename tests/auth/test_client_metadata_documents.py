@@ -72,7 +72,7 @@ async def test_a_metadata_document_whose_client_id_is_not_its_url_is_refused(
             flow = Flow(stack, http, client_id=f"{documents.base_url}/oauth/client.json")
             response = await http.get(flow.authorize_url())
     assert response.status_code == 400
-    assert "not found" in response.text
+    assert "not registered here" in response.text
 
 
 @pytest.mark.parametrize(
