@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.seed import ALICE
 from tests.support.oauth_client import Browser
-from tests.support.oauth_flow import Flow, mcp_status
+from tests.support.oauth_flow import REDIRECT, Flow, mcp_status
 from tests.support.stack import Stack
 
 
@@ -158,3 +158,21 @@ async def test_a_revoked_persons_browser_session_cannot_mint_new_tokens(flow: Fl
     setup = await browser.http.get(f"{flow.stack.url}/setup")
     assert setup.status_code == 303 and setup.headers["location"].startswith("/auth/login")
     assert await mcp_status(flow.stack, tokens["access_token"]) == 401
+
+
+async def test_a_multipart_token_request_is_refused_whatever_resource_it_names(flow: Flow, browser: Browser) -> None:
+    reached = await flow.authorize(browser)
+    fields = {
+        "grant_type": "authorization_code",
+        "code": reached["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": flow.verifier,
+        "client_id": flow.client_id,
+        "client_secret": flow.client_secret or "",
+        "resource": "https://evil.example/mcp",
+    }
+    multipart = await flow.http.post(
+        f"{flow.stack.url}/token", files={name: (None, value) for name, value in fields.items()}
+    )
+    assert multipart.status_code == 400 and multipart.json()["error"] == "invalid_request"
+    assert "access_token" not in multipart.text
