@@ -88,7 +88,9 @@ class SwitchboardAuthProvider:
         for uri in client_info.redirect_uris or []:
             if not redirect_uri_allowed(str(uri)):
                 raise RegistrationError(
-                    "invalid_redirect_uri", f"{uri} is not allowed: use https, or http only to a loopback address"
+                    "invalid_redirect_uri",
+                    f"{uri} is not allowed: use https, http only to a loopback address, or a private-use scheme "
+                    "like com.example.app:/callback; no fragment",
                 )
         metadata = client_info.model_dump(mode="json", exclude={"client_secret"}, exclude_none=True)
         await self.services.get_store().save_client(client_info.client_id, metadata, client_info.client_secret, "dcr")
