@@ -88,6 +88,17 @@ def is_metadata_document_id(client_id: str) -> bool:
     return parts.scheme in ("https", "http") and bool(parts.netloc) and bool(parts.path.strip("/"))
 
 
+def publisher_domain(client_id: str) -> str | None:
+    """The host that served a metadata-document client's details (verified by fetching them); None for DCR."""
+    return urlsplit(client_id).hostname if is_metadata_document_id(client_id) else None
+
+
+def redirect_destination(uri: str) -> str:
+    """Where a redirect URI sends the person, for pages: its host (and port), or the app's private scheme."""
+    parts = urlsplit(uri)
+    return parts.netloc or f"{parts.scheme}:"
+
+
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 

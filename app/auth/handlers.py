@@ -110,7 +110,7 @@ def revocation_route(provider: SwitchboardAuthProvider) -> Route:
 
 
 def _authorize_refused(request: Request, app_name: str | None, reason: str) -> Response:
-    asking = app_name or "The application"
+    asking = f"“{app_name}”" if app_name else "The application"
     return message_page(
         request,
         "This connection request cannot be used",

@@ -26,7 +26,6 @@ from pydantic import AnyUrl
 
 from app.auth.clients import (
     ClientMetadataError,
-    SwitchboardClient,
     client_from_metadata,
     fetch_client_metadata,
     is_metadata_document_id,
@@ -44,6 +43,7 @@ ACCESS_TTL = timedelta(hours=1)
 CODE_TTL = timedelta(minutes=5)
 PENDING_MAX_AGE = 15 * 60  # seconds a person has to sign in and consent
 CIMD_FRESH = timedelta(hours=1)
+NAME_MAX = 80  # characters of an app's self-chosen name shown on pages
 
 
 def same_resource(a: str, b: str) -> bool:
@@ -237,7 +237,6 @@ class SwitchboardAuthProvider:
 
 
 def client_display_name(client: OAuthClientInformationFull) -> str:
-    """What the consent page calls the client ("Claude" for Claude's registrations)."""
-    if isinstance(client, SwitchboardClient) and client.client_name:
-        return client.client_name
-    return client.client_name or str(client.client_id)
+    """What the app calls itself (its own claim: DCR clients choose any name), shortened for pages."""
+    name = " ".join((client.client_name or "").split()) or "An unnamed app"
+    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
