@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import re
 import socket
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +22,7 @@ from pydantic import AnyUrl, ValidationError
 CIMD_TIMEOUT = 5.0
 CIMD_MAX_BYTES = 64 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "::1", "localhost"})
+PRIVATE_USE_SCHEME = re.compile(r"[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+")  # a reversed domain name: has a dot
 
 
 class ClientMetadataError(Exception):
@@ -33,15 +35,20 @@ def is_loopback_redirect(uri: str) -> bool:
 
 
 def redirect_uri_allowed(uri: str) -> bool:
-    """https anywhere, http only to loopback (RFC 8252), private-use schemes for native apps."""
-    parts = urlsplit(uri)
-    if parts.fragment:
+    """An allowlist: https; http only to loopback (RFC 8252 §7.3); private-use schemes in reverse-domain
+    form such as `com.example.app:/cb` (§7.1). Never a fragment (RFC 6749 §3.1.2) or credentials."""
+    try:
+        parts = urlsplit(uri)
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return False
+    if "#" in uri or parts.username is not None or parts.password is not None:
         return False
     if parts.scheme == "https":
         return bool(parts.hostname)
     if parts.scheme == "http":
         return is_loopback_redirect(uri)
-    return "." in parts.scheme or parts.scheme not in ("javascript", "data", "file", "vbscript", "")
+    return bool(PRIVATE_USE_SCHEME.fullmatch(parts.scheme))
 
 
 def _same_except_port(requested: str, registered: str) -> bool:
@@ -65,6 +72,8 @@ class SwitchboardClient(OAuthClientInformationFull):
                 return AnyUrl(registered[0])
             raise InvalidRedirectUriError("redirect_uri is required: the client has several registered")
         requested = str(redirect_uri)
+        if not redirect_uri_allowed(requested):
+            raise InvalidRedirectUriError(f"redirect_uri {requested} is not allowed (fragment or scheme)")
         if requested in registered or any(_same_except_port(requested, uri) for uri in registered):
             return redirect_uri
         raise InvalidRedirectUriError(f"redirect_uri {requested} is not registered for this client")
@@ -77,6 +86,17 @@ class SwitchboardClient(OAuthClientInformationFull):
 def is_metadata_document_id(client_id: str) -> bool:
     parts = urlsplit(client_id)
     return parts.scheme in ("https", "http") and bool(parts.netloc) and bool(parts.path.strip("/"))
+
+
+def publisher_domain(client_id: str) -> str | None:
+    """The host that served a metadata-document client's details (verified by fetching them); None for DCR."""
+    return urlsplit(client_id).hostname if is_metadata_document_id(client_id) else None
+
+
+def redirect_destination(uri: str) -> str:
+    """Where a redirect URI sends the person, for pages: its host (and port), or the app's private scheme."""
+    parts = urlsplit(uri)
+    return parts.netloc or f"{parts.scheme}:"
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")

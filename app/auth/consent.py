@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from mcp.server.auth.provider import construct_redirect_uri
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from app.auth.clients import publisher_domain, redirect_destination
 from app.auth.provider import SwitchboardAuthProvider, client_display_name
 from app.browser import csrf_ok, message_page, render, signed_in_user
 
@@ -50,9 +51,10 @@ class ConsentPages:
             "consent.html",
             title="Allow access",
             client_name=client_display_name(client),
+            publisher=publisher_domain(client.client_id),
             email=user.email,
             pending=value,
-            redirect_host=urlsplit(pending["redirect_uri"]).netloc or pending["redirect_uri"],
+            redirect_host=redirect_destination(pending["redirect_uri"]),
         )
 
     async def decide(self, request: Request) -> Response:

@@ -26,7 +26,6 @@ from pydantic import AnyUrl
 
 from app.auth.clients import (
     ClientMetadataError,
-    SwitchboardClient,
     client_from_metadata,
     fetch_client_metadata,
     is_metadata_document_id,
@@ -44,6 +43,7 @@ ACCESS_TTL = timedelta(hours=1)
 CODE_TTL = timedelta(minutes=5)
 PENDING_MAX_AGE = 15 * 60  # seconds a person has to sign in and consent
 CIMD_FRESH = timedelta(hours=1)
+NAME_MAX = 80  # characters of an app's self-chosen name shown on pages
 
 
 def same_resource(a: str, b: str) -> bool:
@@ -88,7 +88,9 @@ class SwitchboardAuthProvider:
         for uri in client_info.redirect_uris or []:
             if not redirect_uri_allowed(str(uri)):
                 raise RegistrationError(
-                    "invalid_redirect_uri", f"{uri} is not allowed: use https, or http only to a loopback address"
+                    "invalid_redirect_uri",
+                    f"{uri} is not allowed: use https, http only to a loopback address, or a private-use scheme "
+                    "like com.example.app:/callback; no fragment",
                 )
         metadata = client_info.model_dump(mode="json", exclude={"client_secret"}, exclude_none=True)
         await self.services.get_store().save_client(client_info.client_id, metadata, client_info.client_secret, "dcr")
@@ -210,8 +212,12 @@ class SwitchboardAuthProvider:
         return await self.verifier.verify_token(token)
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
-        record = await self.services.get_store().find_token(token.token)
-        if record is not None:
+        await self.revoke_issued_to(token.client_id, token.token)
+
+    async def revoke_issued_to(self, client_id: str, token: str) -> None:
+        """RFC 7009: an access or refresh token and its whole grant, if it was issued to `client_id`."""
+        record = await self.services.get_store().find_token(token)
+        if record is not None and record.client_id == client_id:
             await self.revocations.revoke_family(record.family_id)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -231,7 +237,6 @@ class SwitchboardAuthProvider:
 
 
 def client_display_name(client: OAuthClientInformationFull) -> str:
-    """What the consent page calls the client ("Claude" for Claude's registrations)."""
-    if isinstance(client, SwitchboardClient) and client.client_name:
-        return client.client_name
-    return client.client_name or str(client.client_id)
+    """What the app calls itself (its own claim: DCR clients choose any name), shortened for pages."""
+    name = " ".join((client.client_name or "").split()) or "An unnamed app"
+    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"

@@ -1,8 +1,9 @@
 """The OAuth authorization server's HTTP surface: the SDK's routes plus what the SDK leaves to us.
 
 Added on top of `create_auth_routes`: metadata advertising public clients (`none`), Client ID
-Metadata Documents and RFC 9207 `iss`; and a guard refusing token requests for any resource
-other than `$PUBLIC_URL/mcp` (RFC 8707 `invalid_target`).
+Metadata Documents and RFC 9207 `iss`; a guard refusing token requests that are not urlencoded
+(RFC 6749 §3.2) or name any resource other than `$PUBLIC_URL/mcp` (RFC 8707 `invalid_target`);
+and our own `/authorize` and `/revoke` (app.auth.handlers).
 """
 
 from __future__ import annotations
@@ -15,16 +16,23 @@ from urllib.parse import parse_qs
 from mcp.server.auth.routes import build_metadata, create_auth_routes
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from pydantic import AnyHttpUrl
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.auth.handlers import authorization_route, revocation_route
 from app.auth.provider import SwitchboardAuthProvider, same_resource
 from app.config import Settings
 from app.serving import replaying
 
 TOKEN_BODY_LIMIT = 64 * 1024
+FORM_URLENCODED = "application/x-www-form-urlencoded"
+
+
+def is_form_urlencoded(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() == FORM_URLENCODED
 
 
 def request_state_key(session_secret: str) -> bytes:
@@ -54,6 +62,15 @@ class ResourceIndicatorGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
+            return
+        if not is_form_urlencoded(Headers(scope=scope).get("content-type", "")):
+            # RFC 6749 §3.2: token requests are urlencoded; any other encoding would skip the check below.
+            response = JSONResponse(
+                {"error": "invalid_request", "error_description": f"send the body as {FORM_URLENCODED}"},
+                status_code=400,
+                headers={"Cache-Control": "no-store"},
+            )
+            await response(scope, receive, send)
             return
         body = b""
         more = True
@@ -103,6 +120,10 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
             result.append(
                 Route("/token", ResourceIndicatorGuard(route.app, settings.mcp_url), methods=["POST", "OPTIONS"])
             )
+        elif route.path == "/authorize":
+            result.append(authorization_route(provider))
+        elif route.path == "/revoke":
+            result.append(revocation_route(provider))
         else:
             result.append(route)
     return result

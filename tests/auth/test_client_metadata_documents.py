@@ -58,7 +58,7 @@ async def test_a_client_identified_by_its_metadata_url_connects_without_register
         assert tokens.status_code == 200, tokens.text
         assert await mcp_status(stack, tokens.json()["access_token"]) == 200
         consent = next(p for p in browser.pages if 'action="/oauth/consent"' in p.text)
-        assert "Metadata Client wants to use your Gmail" in consent.text
+        assert "“Metadata Client” wants to use your Gmail" in consent.text
 
 
 async def test_a_metadata_document_whose_client_id_is_not_its_url_is_refused(
@@ -72,7 +72,7 @@ async def test_a_metadata_document_whose_client_id_is_not_its_url_is_refused(
             flow = Flow(stack, http, client_id=f"{documents.base_url}/oauth/client.json")
             response = await http.get(flow.authorize_url())
     assert response.status_code == 400
-    assert "not found" in response.text
+    assert "not registered here" in response.text
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ async def test_an_mcp_client_connects_by_url_signs_in_with_google_and_calls_whoa
     assert f"<{ALICE}>" in text
     assert "Google: connected" in text
     consent = next(page for page in browser.pages if 'action="/oauth/consent"' in page.text)
-    assert "Claude wants to use your Gmail, Calendar and Fathom through Switchboard" in consent.text
+    assert "“Claude” wants to use your Gmail, Calendar and Fathom through Switchboard" in consent.text
     assert storage.tokens is not None and storage.tokens.access_token.startswith("sba_")
 
 

@@ -8,8 +8,8 @@ import httpx2
 import pytest
 
 from sandbox.seed import ALICE
-from tests.support.oauth_client import Browser, query_of
-from tests.support.oauth_flow import Flow, mcp_status
+from tests.support.oauth_client import Browser
+from tests.support.oauth_flow import REDIRECT, Flow, mcp_status
 from tests.support.stack import Stack
 
 
@@ -47,20 +47,14 @@ async def test_the_happy_path_returns_code_state_and_issuer_then_tokens_that_wor
 async def test_authorize_without_pkce_is_refused(flow: Flow) -> None:
     url = flow.authorize_url(code_challenge="", code_challenge_method="")
     response = await flow.http.get(url)
-    assert response.status_code == 302
-    refusal = query_of(response.headers["location"])
-    assert refusal["error"] == "invalid_request"
-    assert "code_challenge" in refusal["error_description"]
-    assert "code" not in refusal
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "code_challenge" in response.text
 
 
 async def test_authorize_with_plain_pkce_is_refused(flow: Flow) -> None:
     response = await flow.http.get(flow.authorize_url(code_challenge_method="plain"))
-    assert response.status_code == 302
-    refusal = query_of(response.headers["location"])
-    assert refusal["error"] == "invalid_request"
-    assert "code_challenge_method" in refusal["error_description"]
-    assert "code" not in refusal
+    assert response.status_code == 400 and "location" not in response.headers
+    assert "code_challenge_method" in response.text
 
 
 async def test_an_unregistered_redirect_uri_is_refused_without_redirecting(flow: Flow) -> None:
@@ -120,7 +114,8 @@ async def test_a_token_request_for_another_resource_is_refused(flow: Flow, brows
 
 async def test_an_authorization_request_for_another_resource_is_refused(flow: Flow) -> None:
     response = await flow.http.get(flow.authorize_url(resource="https://other.example/mcp"))
-    assert "error=invalid_target" in response.headers["location"]
+    assert response.status_code == 400 and "location" not in response.headers
+    assert f"only issues tokens for {flow.stack.mcp_url}" in response.text
 
 
 async def test_a_revoked_token_is_refused_at_once(flow: Flow, browser: Browser) -> None:
@@ -163,3 +158,21 @@ async def test_a_revoked_persons_browser_session_cannot_mint_new_tokens(flow: Fl
     setup = await browser.http.get(f"{flow.stack.url}/setup")
     assert setup.status_code == 303 and setup.headers["location"].startswith("/auth/login")
     assert await mcp_status(flow.stack, tokens["access_token"]) == 401
+
+
+async def test_a_multipart_token_request_is_refused_whatever_resource_it_names(flow: Flow, browser: Browser) -> None:
+    reached = await flow.authorize(browser)
+    fields = {
+        "grant_type": "authorization_code",
+        "code": reached["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": flow.verifier,
+        "client_id": flow.client_id,
+        "client_secret": flow.client_secret or "",
+        "resource": "https://evil.example/mcp",
+    }
+    multipart = await flow.http.post(
+        f"{flow.stack.url}/token", files={name: (None, value) for name, value in fields.items()}
+    )
+    assert multipart.status_code == 400 and multipart.json()["error"] == "invalid_request"
+    assert "access_token" not in multipart.text
