@@ -16,9 +16,10 @@ from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
 from app.allowlist import stored_refusal
+from app.auth.busy import DatabaseBusyGuard
 from app.browser import csrf_ok, message_page, render, signed_in_user
 from app.ratelimit import TokenBuckets
 from app.services import Services
@@ -78,7 +79,7 @@ class DeviceFlow:
     def routes(self) -> list[Route]:
         return [
             Route("/device/code", self.start, methods=["POST"]),
-            Route("/device/token", self.token, methods=["POST"]),
+            Route("/device/token", DatabaseBusyGuard(request_response(self.token)), methods=["POST"]),
             Route("/setup", self.show, methods=["GET"]),
             Route("/setup", self.decide, methods=["POST"]),
         ]

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.auth.busy import DatabaseBusyGuard
 from app.auth.provider import SwitchboardAuthProvider, same_resource
 from app.config import Settings
 from app.serving import replaying
@@ -101,7 +102,11 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
             result.append(Route(route.path, metadata_endpoint, methods=["GET", "OPTIONS"]))
         elif route.path == "/token":
             result.append(
-                Route("/token", ResourceIndicatorGuard(route.app, settings.mcp_url), methods=["POST", "OPTIONS"])
+                Route(
+                    "/token",
+                    DatabaseBusyGuard(ResourceIndicatorGuard(route.app, settings.mcp_url)),
+                    methods=["POST", "OPTIONS"],
+                )
             )
         else:
             result.append(route)
