@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
+from app.allowlist import stored_refusal
+from app.config import Settings
 from app.storage.store import Store, User
 
 TEMPLATES = Environment(
@@ -73,15 +75,40 @@ def csrf_ok(request: Request, submitted: object) -> bool:
     return isinstance(expected, str) and isinstance(submitted, str) and hmac.compare_digest(expected, submitted)
 
 
-async def signed_in_user(request: Request, store: Store) -> User | None:
-    """The browser's signed-in person; a revoked or disconnected person's session counts as signed out."""
+class AccessRefused(Exception):
+    """The signed-in person is no longer on the allow-list; answered with the sign-in refusal page."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def start_session(request: Request, user: User) -> None:
+    """A fresh session for the signed-in person (no fixation), valid until their sessions are ended."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["generation"] = user.session_generation
+
+
+async def signed_in_user(request: Request, store: Store, settings: Settings) -> User | None:
+    """The browser's signed-in person, or None when signed out.
+
+    A session counts as signed out once the person is revoked or disconnected, or their sessions
+    were ended (sign-out, offboarding) after it began.
+
+    Raises:
+        AccessRefused: the person is outside today's allow-list.
+    """
     user_id = session_user_id(request)
     if user_id is None:
         return None
     user = await store.get_user(user_id)
-    if user is None or user.status != "active":
+    if user is None or user.status != "active" or request.session.get("generation") != user.session_generation:
         request.session.pop("user_id", None)
         return None
+    reason = stored_refusal(settings, user.email, user.hosted_domain)
+    if reason:
+        raise AccessRefused(reason)
     return user
 
 
@@ -126,6 +153,12 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def message_page(request: Request, title: str, message: str, status_code: int = 200, **extra: Any) -> HTMLResponse:
     """A simple page that says one thing (errors, refusals, confirmations)."""
     return render(request, "message.html", status_code=status_code, title=title, message=message, **extra)
+
+
+async def access_refused(request: Request, exc: Exception) -> Response:
+    """The sign-in refusal page, for a person whose session outlived their place on the allow-list."""
+    reason = exc.reason if isinstance(exc, AccessRefused) else "You may not use this Switchboard."
+    return message_page(request, "Sign-in refused", reason, status_code=403)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -28,8 +28,8 @@ from app.auth.google_signin import GoogleSignIn
 from app.auth.provider import SwitchboardAuthProvider
 from app.auth.revocations import Revocations
 from app.auth.routes import authorization_server_routes, request_state_key
-from app.auth.verifier import SwitchboardTokenVerifier
-from app.browser import STATIC_DIR, not_found
+from app.auth.verifier import AllowListRefusals, SwitchboardTokenVerifier
+from app.browser import STATIC_DIR, AccessRefused, access_refused, not_found
 from app.config import Settings
 from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
@@ -134,7 +134,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         # The hot path first: MCP calls skip matching every page and OAuth route. Exactly /mcp:
         # a redirect to another path would not be followed by Claude.
-        Route("/mcp", endpoint=mcp_app, methods=["GET", "POST", "DELETE"]),
+        Route("/mcp", endpoint=AllowListRefusals(mcp_app, verifier), methods=["GET", "POST", "DELETE"]),
         # RFC 9728 metadata at /.well-known/oauth-protected-resource/mcp, where the 401 points.
         *create_protected_resource_routes(
             resource_url=AnyHttpUrl(settings.mcp_url),
@@ -144,7 +144,7 @@ def create_app(settings: Settings) -> Starlette:
         *ops_routes(services, VERSION),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
         *authorization_server_routes(provider, settings),
-        *GoogleSignIn(services).routes(),
+        *GoogleSignIn(services, revocations).routes(),
         *ConsentPages(provider).routes(),
         *DeviceFlow(services).routes(),
         *install_routes(settings),
@@ -162,7 +162,8 @@ def create_app(settings: Settings) -> Starlette:
             https_only=not settings.is_local,
         ),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found})
+    handlers = {404: not_found, AccessRefused: access_refused}
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=handlers)
     app.state.services = services
     app.state.revocations = revocations
     return app

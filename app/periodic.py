@@ -1,7 +1,6 @@
 """Background work the lifespan runs: do something every few seconds, and once more on the way out."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -23,5 +22,7 @@ async def repeat(
             except Exception:  # keep the loop alive; the next round tries again
                 logger.warning("could not %s; retrying next round", what, exc_info=True)
     finally:
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.shield(last())
+        except Exception:  # shutting down: say so, and let the shutdown go on
+            logger.warning("could not %s on the way out", what, exc_info=True)

@@ -38,7 +38,7 @@ class ConsentPages:
         pending = self.provider.read_pending(value)
         if pending is None:
             return self._expired(request)
-        user = await signed_in_user(request, self.provider.services.get_store())
+        user = await signed_in_user(request, self.provider.services.get_store(), self.provider.settings)
         if user is None:
             return RedirectResponse("/auth/login?next=" + quote(f"/oauth/consent?request={value}", safe=""), 303)
         client = await self.provider.get_client(pending["client_id"])
@@ -65,7 +65,7 @@ class ConsentPages:
         pending = self.provider.read_pending(value)
         if pending is None:
             return self._expired(request)
-        user = await signed_in_user(request, self.provider.services.get_store())
+        user = await signed_in_user(request, self.provider.services.get_store(), self.provider.settings)
         if user is None:
             return RedirectResponse("/auth/login?next=" + quote(f"/oauth/consent?request={value}", safe=""), 303)
         issuer = self.settings.public_url

@@ -16,8 +16,10 @@ from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 
+from app.allowlist import stored_refusal
+from app.auth.busy import DatabaseBusyGuard
 from app.browser import csrf_ok, message_page, render, signed_in_user
 from app.ratelimit import TokenBuckets
 from app.services import Services
@@ -77,7 +79,7 @@ class DeviceFlow:
     def routes(self) -> list[Route]:
         return [
             Route("/device/code", self.start, methods=["POST"]),
-            Route("/device/token", self.token, methods=["POST"]),
+            Route("/device/token", DatabaseBusyGuard(request_response(self.token)), methods=["POST"]),
             Route("/setup", self.show, methods=["GET"]),
             Route("/setup", self.decide, methods=["POST"]),
         ]
@@ -144,6 +146,10 @@ class DeviceFlow:
             if too_fast:
                 return token_error("slow_down", f"Poll at most every {record.interval} s (now add 5 s).")
             return token_error("authorization_pending", "Waiting for approval in the browser.")
+        user = await store.get_user(record.user_id) if record.user_id else None
+        reason = stored_refusal(self.settings, user.email, user.hosted_domain) if user else None
+        if reason:
+            return token_error("access_denied", reason)
         if record.user_id is None or not await store.claim_approved_device(device_code):
             return token_error("invalid_grant", "This device code was already used; run the installer again.")
         ttl = timedelta(days=self.settings.session_ttl_days)
@@ -155,7 +161,7 @@ class DeviceFlow:
         return JSONResponse(body, headers=NO_STORE)
 
     async def _signed_in_user(self, request: Request) -> User | None:
-        return await signed_in_user(request, self.services.get_store())
+        return await signed_in_user(request, self.services.get_store(), self.settings)
 
     def _sign_in_first(self, raw_code: str) -> Response:
         target = "/setup" + (f"?{urlencode({'code': raw_code})}" if raw_code else "")

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 from authlib.integrations.base_client.errors import OAuthError
+from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from app.browser import message_page, safe_next
-from app.config import Settings
+from app.allowlist import refusal_reason
+from app.auth.revocations import Revocations
+from app.browser import message_page, safe_next, session_user_id, start_session
 from app.services import Services
 from app.upstream.google_auth import with_expiry
 
@@ -30,25 +32,6 @@ CALENDAR_SCOPE_PREFIX = "https://www.googleapis.com/auth/calendar"
 FULL_MAIL_SCOPE = "https://mail.google.com/"
 
 
-def refusal_reason(settings: Settings, claims: dict[str, Any]) -> str | None:
-    """Why this verified identity may not sign in, or None when it may."""
-    email = str(claims.get("email") or "").lower()
-    if not email:
-        return "Google did not share an email address for this account."
-    if claims.get("email_verified") is not True:
-        return f"Google has not verified the address {email}; verify it with Google, then try again."
-    domains, emails = settings.allowed_email_domains, settings.allowed_emails
-    if not domains and not emails:
-        return None
-    if email in emails:
-        return None
-    domain = str(claims.get("hd") or "").lower() or email.rpartition("@")[2]
-    if domain in domains or email.rpartition("@")[2] in domains:
-        return None
-    allowed = ", ".join(domains) if domains else "a list of named people"
-    return f"{email} is not allowed to use this Switchboard (it is for {allowed}). Sign in with your work account."
-
-
 class PooledTransport(httpx2.AsyncBaseTransport):
     """Hands each request to a pooled client: Authlib's short-lived clients then open no pool of their own."""
 
@@ -58,6 +41,30 @@ class PooledTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         # Streamed, so closing the outer response returns the connection to the pool.
         return await self.client.send(request, stream=True)
+
+
+ID_TOKEN_CLAIM_PROBLEMS = {
+    "iat": "it says it was issued in the future: this server's clock and Google's differ",
+    "nbf": "it is not valid yet: this server's clock and Google's differ",
+    "exp": "it has expired",
+    "aud": "it was issued for another app",
+    "azp": "it was issued for another app",
+    "iss": "it was not issued by Google",
+    "nonce": "it belongs to another sign-in",
+    "at_hash": "it does not match the access token sent with it",
+}
+
+
+def id_token_problem(exc: JoseError) -> str:
+    """What was wrong with an id_token that did not validate, for people."""
+    if isinstance(exc, BadSignatureError):
+        return "its signature does not match Google's keys"
+    if isinstance(exc, ExpiredTokenError):
+        return ID_TOKEN_CLAIM_PROBLEMS["exp"]
+    claim = getattr(exc, "claim", None)
+    if isinstance(claim, str) and claim in ID_TOKEN_CLAIM_PROBLEMS:
+        return ID_TOKEN_CLAIM_PROBLEMS[claim]
+    return exc.description or exc.error
 
 
 def missing_capabilities(granted: list[str]) -> list[str]:
@@ -75,8 +82,9 @@ def missing_capabilities(granted: list[str]) -> list[str]:
 class GoogleSignIn:
     """Routes `/auth/login`, `/auth/callback`, `/auth/logout`; the session keeps `user_id`."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
+        self.revocations = revocations
         self._google: StarletteOAuth2App | None = None
 
     async def google(self) -> StarletteOAuth2App:
@@ -144,6 +152,17 @@ class GoogleSignIn:
                 action_url="/auth/login",
                 action_label="Sign in again",
             )
+        except JoseError as exc:  # the id_token did not validate (signature, audience, times, nonce)
+            logger.warning("google sign-in refused: the id_token did not validate (%s)", exc.error)
+            return message_page(
+                request,
+                "Sign-in did not complete",
+                f"Google's answer could not be verified ({id_token_problem(exc)}), so you were not signed in. "
+                "Try again; if this keeps happening, tell your admin (the server's clock may be wrong).",
+                status_code=400,
+                action_url="/auth/login",
+                action_label="Try again",
+            )
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
         reason = refusal_reason(self.services.settings, claims)
         if reason:
@@ -151,11 +170,13 @@ class GoogleSignIn:
             return message_page(request, "Sign-in refused", reason, status_code=403)
         store = self.services.get_store()
         email = str(claims["email"]).lower()
+        hosted_domain = str(claims.get("hd") or "").lower() or None
         user = await store.upsert_user(
             google_sub=str(claims["sub"]),
             email=email,
             name=str(claims.get("name") or email),
-            domain=str(claims.get("hd") or email.rpartition("@")[2]),
+            domain=hosted_domain or email.rpartition("@")[2],
+            hosted_domain=hosted_domain,
         )
         granted = str(token.get("scope") or "").split()
         kept = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "expires_in")
@@ -166,8 +187,7 @@ class GoogleSignIn:
                 stored["refresh_token"] = previous.token["refresh_token"]
         await store.save_google_grant(user.id, stored, granted)
         next_url = safe_next(request.session.get("next"))
-        request.session.clear()  # a fresh session for the signed-in person (no fixation)
-        request.session["user_id"] = user.id
+        start_session(request, user)
         missing = missing_capabilities(granted)
         if missing:
             return message_page(
@@ -182,5 +202,9 @@ class GoogleSignIn:
         return RedirectResponse(next_url, status_code=303)
 
     async def logout(self, request: Request) -> Response:
+        """Sign out of every browser: a copy of this session's cookie stops working too."""
+        user_id = session_user_id(request)
+        if user_id is not None:
+            await self.revocations.end_sessions(user_id)
         request.session.clear()
         return RedirectResponse("/", status_code=303)

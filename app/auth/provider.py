@@ -24,6 +24,7 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
+from app.allowlist import stored_refusal
 from app.auth.clients import (
     ClientMetadataError,
     client_from_metadata,
@@ -160,6 +161,7 @@ class SwitchboardAuthProvider:
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
+        await self._check_allowed(authorization_code.subject)
         store = self.services.get_store()
         record = await store.find_authorization_code(authorization_code.code)
         issued = None
@@ -194,6 +196,7 @@ class SwitchboardAuthProvider:
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
     ) -> OAuthToken:
+        await self._check_allowed(refresh_token.subject)
         store = self.services.get_store()
         record = await store.find_token(refresh_token.token)
         issued = await store.rotate_refresh_token(record, scopes, ACCESS_TTL) if record else None
@@ -221,6 +224,15 @@ class SwitchboardAuthProvider:
             await self.revocations.revoke_family(record.family_id)
 
     # -- helpers ------------------------------------------------------------------------------
+
+    async def _check_allowed(self, user_id: str | None) -> None:
+        """Refuse (without revoking anything) a grant whose person is outside today's allow-list."""
+        user = await self.services.get_store().get_user(user_id) if user_id else None
+        if user is None or user.status != "active":
+            raise TokenError("invalid_grant", "this grant's person no longer has access; sign in again")
+        reason = stored_refusal(self.settings, user.email, user.hosted_domain)
+        if reason:
+            raise TokenError("invalid_grant", reason)
 
     def _refresh_ttl(self) -> timedelta:
         return timedelta(days=self.settings.session_ttl_days)

@@ -48,6 +48,10 @@ class Revocations:
         """Delete every credential the person left with us and mark them revoked."""
         return await self._announce(self._store().disconnect_user(user_id))
 
+    async def end_sessions(self, user_id: str) -> None:
+        """Sign the person out of every browser (their tokens for apps stay)."""
+        await self._announce(self._store().end_sessions(user_id))
+
     async def revoke_family(self, family_id: str) -> int:
         """An OAuth token and everything rotated from the same grant."""
         return await self._announce(self._store().revoke_family(family_id))

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.auth.busy import DatabaseBusyGuard
 from app.auth.handlers import authorization_route, revocation_route
 from app.auth.provider import SwitchboardAuthProvider, same_resource
 from app.config import Settings
@@ -118,7 +119,11 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
             result.append(Route(route.path, metadata_endpoint, methods=["GET", "OPTIONS"]))
         elif route.path == "/token":
             result.append(
-                Route("/token", ResourceIndicatorGuard(route.app, settings.mcp_url), methods=["POST", "OPTIONS"])
+                Route(
+                    "/token",
+                    DatabaseBusyGuard(ResourceIndicatorGuard(route.app, settings.mcp_url)),
+                    methods=["POST", "OPTIONS"],
+                )
             )
         elif route.path == "/authorize":
             result.append(authorization_route(provider))

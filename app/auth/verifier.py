@@ -8,13 +8,17 @@ expires (`CACHE_SECONDS`). Last-active times are collected in memory and written
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import datetime
 
 from cachetools import TTLCache
 from mcp.server.auth.provider import AccessToken
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.allowlist import stored_refusal
 from app.auth.revocations import Revocations
 from app.crypto import hash_token
 from app.periodic import repeat
@@ -34,6 +38,8 @@ class SwitchboardTokenVerifier:
     def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
         self._cache: TTLCache[str, AccessToken] = TTLCache(maxsize=CACHE_MAX, ttl=CACHE_SECONDS)
+        # Why a token of someone outside the allow-list was refused, for the 401's body.
+        self._refused: TTLCache[str, str] = TTLCache(maxsize=CACHE_MAX, ttl=CACHE_SECONDS)
         self._seen_users: dict[str, datetime] = {}
         self._seen_personal: dict[str, datetime] = {}
         revocations.on_revoke(self.invalidate)
@@ -42,7 +48,7 @@ class SwitchboardTokenVerifier:
         key = hash_token(token)
         verified = self._cache.get(key)
         if verified is None:
-            verified = await self._lookup(token)
+            verified = await self._lookup(token, key)
             if verified is None:
                 return None
             self._cache[key] = verified
@@ -54,13 +60,23 @@ class SwitchboardTokenVerifier:
             self._seen_personal[verified.client_id.removeprefix("personal:")] = utcnow()
         return verified
 
-    async def _lookup(self, token: str) -> AccessToken | None:
+    def refusal(self, token: str) -> str | None:
+        """Why this token was just refused when its person is outside the allow-list, else None."""
+        return self._refused.get(hash_token(token))
+
+    async def _lookup(self, token: str, key: str) -> AccessToken | None:
         found = await self._lookup_token(token)
         if found is None or found.subject is None:
             return None
         # A revoked or disconnected person's tokens die with them, whatever else survived a race.
         user = await self.services.get_store().get_user(found.subject)
-        return found if user is not None and user.status == "active" else None
+        if user is None or user.status != "active":
+            return None
+        reason = stored_refusal(self.services.settings, user.email, user.hosted_domain)
+        if reason:
+            self._refused[key] = reason
+            return None
+        return found
 
     async def _lookup_token(self, token: str) -> AccessToken | None:
         store = self.services.get_store()
@@ -107,3 +123,37 @@ class SwitchboardTokenVerifier:
     async def run_activity_flusher(self) -> None:
         """Write last-active times every 30 s until cancelled, then once more."""
         await repeat(ACTIVITY_FLUSH_SECONDS, self.flush_activity, self.flush_activity, "record last-active times")
+
+
+class AllowListRefusals:
+    """Around /mcp: a 401 for someone taken off the allow-list says why, in the OAuth error body."""
+
+    def __init__(self, app: ASGIApp, verifier: SwitchboardTokenVerifier) -> None:
+        self.app = app
+        self.verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        if scope["type"] != "http" or kind.lower() != "bearer" or not token:
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def explaining_send(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                reason = self.verifier.refusal(token.strip())
+                if reason:
+                    replaced = True
+                    body = json.dumps({"error": "invalid_token", "error_description": reason}).encode()
+                    headers = MutableHeaders(raw=list(message["headers"]))
+                    headers["content-type"] = "application/json"
+                    headers["content-length"] = str(len(body))
+                    await send({**message, "headers": headers.raw})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+            if replaced and message["type"] == "http.response.body":
+                return
+            await send(message)
+
+        await self.app(scope, receive, explaining_send)

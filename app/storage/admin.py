@@ -54,6 +54,11 @@ def _error_count() -> sa.ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(sa.case((t.audit_events.c.outcome != "ok", 1), else_=0)), 0)
 
 
+def ended_sessions() -> dict[str, Any]:
+    """Column values for `users` that end every browser session of the row's person."""
+    return {"session_generation": t.users.c.session_generation + 1}
+
+
 class AdminStore:
     """Mixed into `Store`; relies on its `engine`."""
 
@@ -137,7 +142,9 @@ class AdminStore:
             codes = await conn.execute(t.authorization_codes.delete().where(t.authorization_codes.c.user_id == user_id))
             personal = await conn.execute(t.personal_tokens.delete().where(t.personal_tokens.c.user_id == user_id))
             await conn.execute(t.device_authorizations.delete().where(t.device_authorizations.c.user_id == user_id))
-            await conn.execute(t.users.update().where(t.users.c.id == user_id).values(status="revoked"))
+            await conn.execute(
+                t.users.update().where(t.users.c.id == user_id).values(status="revoked", **ended_sessions())
+            )
         return Disconnected(
             google_grant=grant.rowcount > 0,
             fathom_key=key.rowcount > 0,

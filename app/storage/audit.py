@@ -21,16 +21,40 @@ class AuditBuffer:
         self.store = store
         self.retention = timedelta(days=retention_days)
         self._pending: list[AuditEvent] = []
+        self._dropped = 0
         self._pruned_at = 0.0
 
     def add(self, event: AuditEvent) -> None:
         if len(self._pending) < MAX_BUFFER:  # under a database outage, drop rather than grow without bound
             self._pending.append(event)
+        else:
+            self._dropped += 1
 
     async def flush(self) -> None:
+        """Write what is waiting; a batch that fails to write stays waiting (bounded) for the next round."""
+        if self._dropped:
+            logger.warning("audit buffer full: %d audit events were dropped", self._dropped)
+            self._dropped = 0
         events, self._pending = self._pending, []
-        if events:
+        if not events:
+            return
+        try:
             await self.store.record_audit_events(events)
+        except BaseException:
+            kept = events + self._pending  # older first; new events arrived while this one failed
+            if len(kept) > MAX_BUFFER:
+                logger.warning("audit buffer full: %d audit events were dropped", len(kept) - MAX_BUFFER)
+                kept = kept[len(kept) - MAX_BUFFER :]
+            self._pending = kept
+            raise
+
+    async def final_flush(self) -> None:
+        """The last write on the way out; what cannot be written is counted in the log as lost."""
+        try:
+            await self.flush()
+        except Exception:
+            logger.exception("could not write %d audit events on the way out; they are lost", len(self._pending))
+            raise
 
     async def prune(self) -> int:
         """Delete audit events older than AUDIT_RETENTION_DAYS, and codes and tokens a day past expiry."""
@@ -49,4 +73,4 @@ class AuditBuffer:
 
     async def run(self) -> None:
         """Flush every few seconds (pruning hourly) until cancelled, then once more."""
-        await repeat(FLUSH_SECONDS, self._tick, self.flush, "write audit events")
+        await repeat(FLUSH_SECONDS, self._tick, self.final_flush, "write audit events")

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.crypto import KeyRing, hash_token, new_token
 from app.storage import tables as t
-from app.storage.admin import AdminStore
+from app.storage.admin import AdminStore, ended_sessions
 from app.storage.clock import utcnow
 from app.storage.oauth import OAuthStore
 from app.storage.upsert import upsert
@@ -35,6 +35,8 @@ class User:
     status: str
     created_at: datetime
     last_active_at: datetime | None
+    hosted_domain: str | None = None
+    session_generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def _user(row: sa.Row[Any]) -> User:
         status=row.status,
         created_at=row.created_at,
         last_active_at=row.last_active_at,
+        hosted_domain=row.hosted_domain,
+        session_generation=row.session_generation,
     )
 
 
@@ -102,10 +106,19 @@ class Store(OAuthStore, AdminStore):
 
     # -- users --------------------------------------------------------------------------------
 
-    async def upsert_user(self, *, google_sub: str, email: str, name: str, domain: str) -> User:
+    async def upsert_user(
+        self, *, google_sub: str, email: str, name: str, domain: str, hosted_domain: str | None = None
+    ) -> User:
         """Create the user for this Google `sub`, or refresh their profile; re-activates a revoked user."""
         now = utcnow()
-        profile = {"email": email, "name": name, "domain": domain, "status": "active", "last_active_at": now}
+        profile = {
+            "email": email,
+            "name": name,
+            "domain": domain,
+            "hosted_domain": hosted_domain,
+            "status": "active",
+            "last_active_at": now,
+        }
         async with self.engine.begin() as conn:
             await upsert(
                 conn,
@@ -165,8 +178,15 @@ class Store(OAuthStore, AdminStore):
         now = utcnow()
         async with self.engine.begin() as conn:
             count = await self._revoke_all_tokens(conn, user_id, now)
-            await conn.execute(t.users.update().where(t.users.c.id == user_id).values(status="revoked"))
+            await conn.execute(
+                t.users.update().where(t.users.c.id == user_id).values(status="revoked", **ended_sessions())
+            )
         return count
+
+    async def end_sessions(self, user_id: str) -> None:
+        """Sign the person out of every browser: sessions from earlier generations stop working."""
+        async with self.engine.begin() as conn:
+            await conn.execute(t.users.update().where(t.users.c.id == user_id).values(**ended_sessions()))
 
     async def _revoke_all_tokens(self, conn: AsyncConnection, user_id: str, now: datetime) -> int:
         oauth = await conn.execute(

@@ -55,6 +55,10 @@ users = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, server_default="active"),  # active | revoked
     _ts("created_at"),
     _ts("last_active_at", nullable=True),
+    # The id_token's `hd` at the last sign-in (None: not a Workspace account, or not signed in since).
+    sa.Column("hosted_domain", sa.String(255), nullable=True),
+    # Browser sessions carry the generation they began in; bumping it ends every one of them.
+    sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
 )
 
 google_grants = sa.Table(

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.allowlist import may_administer
 from app.browser import signed_in_user
 from app.services import Services
 
@@ -35,8 +36,8 @@ def ops_routes(services: Services, version: str) -> list[Route]:
         header = request.headers.get("authorization", "")
         if settings.metrics_token and hmac.compare_digest(header.encode(), f"Bearer {settings.metrics_token}".encode()):
             return True
-        user = await signed_in_user(request, services.get_store())
-        return user is not None and user.email.lower() in settings.admin_emails
+        user = await signed_in_user(request, services.get_store(), settings)
+        return user is not None and may_administer(settings, user.email, user.hosted_domain)
 
     async def metrics(request: Request) -> Response:
         if not await allowed(request):

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from app.allowlist import may_administer
 from app.auth.google_signin import missing_capabilities
 from app.auth.revocations import Revocations
 from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
@@ -100,10 +101,10 @@ class Pages:
 
     async def current_user(self, request: Request) -> User | None:
         """The signed-in person; a revoked person's browser counts as signed out."""
-        return await signed_in_user(request, self.services.get_store())
+        return await signed_in_user(request, self.services.get_store(), self.settings)
 
     def is_admin(self, user: User) -> bool:
-        return user.email.lower() in self.settings.admin_emails
+        return may_administer(self.settings, user.email, user.hosted_domain)
 
     async def form_user(self, request: Request, next_path: str) -> tuple[User, dict[str, str]] | Response:
         """For a POST: the signed-in user and the form's fields, or the refusal to send instead."""

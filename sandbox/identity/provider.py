@@ -32,6 +32,9 @@ PROFILE_SCOPE = "https://www.googleapis.com/auth/userinfo.profile"
 _ALIASES = {"email": EMAIL_SCOPE, "profile": PROFILE_SCOPE}
 _IDENTITY_SCOPES = {"openid", EMAIL_SCOPE, PROFILE_SCOPE}
 _CODE_TTL = 600
+# `sandbox_id_token=<fault>` at sign-in bends the id_token the code yields: an account sharing the
+# address with no Workspace (`consumer`: another sub, no hd), or one a relying party must refuse.
+ID_TOKEN_FAULTS = ("consumer", "future", "expired", "bad_signature", "wrong_audience")
 _NO_STORE = {"Cache-Control": "no-cache, no-store, max-age=0, must-revalidate", "Pragma": "no-cache"}
 
 
@@ -41,6 +44,7 @@ class _Consent:
 
     offline: bool
     consent_shown: bool
+    id_token_fault: str | None = None  # see ID_TOKEN_FAULTS
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -94,7 +98,9 @@ def create_identity_app(world: World, issuer: str) -> Starlette:
         granted = [g for g in world.grants.values() if g.email == email and g.client_id == client_id]
         return any(not g.revoked and set(scopes) <= set(g.scopes) for g in granted)
 
-    def id_token(person: Person, client_id: str, scopes: list[str], nonce: str | None, access: str) -> str:
+    def id_token(
+        person: Person, client_id: str, scopes: list[str], nonce: str | None, access: str, fault: str | None = None
+    ) -> str:
         now = int(time.time())
         half = hashlib.sha256(access.encode()).digest()[:16]
         claims = {
@@ -106,7 +112,21 @@ def create_identity_app(world: World, issuer: str) -> Starlette:
         claims.update(at_hash=base64.urlsafe_b64encode(half).rstrip(b"=").decode(), iat=now, exp=now + 3600)
         if nonce is not None:
             claims["nonce"] = nonce
-        return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
+        if fault == "consumer":
+            claims.pop("hd", None)
+            claims["sub"] = "2" + person.sub[1:]
+        elif fault == "future":  # the issuer's clock an hour ahead
+            claims.update(iat=now + 3600, exp=now + 7200)
+        elif fault == "expired":
+            claims.update(iat=now - 7200, exp=now - 3600)
+        elif fault == "wrong_audience":
+            claims.update(aud="someone-else.apps.googleusercontent.example", azp="someone-else")
+        token = jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
+        if fault == "bad_signature":
+            head, body, signature = token.split(".")
+            flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+            token = f"{head}.{body}.{flipped}"
+        return token
 
     async def discovery(request: Request) -> Response:
         return JSONResponse(
@@ -191,7 +211,10 @@ def create_identity_app(world: World, issuer: str) -> Starlette:
             code, client_id, redirect_uri, email, granted, query.get("nonce"), challenge,
             (method or "plain") if challenge else None, time.time() + _CODE_TTL,
         )  # fmt: skip
-        consents[code] = _Consent(query.get("access_type") == "offline", consent_shown)
+        fault = query.get("sandbox_id_token")
+        if fault is not None and fault not in ID_TOKEN_FAULTS:
+            return error_page(400, "invalid_request", f"sandbox_id_token must be one of {', '.join(ID_TOKEN_FAULTS)}")
+        consents[code] = _Consent(query.get("access_type") == "offline", consent_shown, fault)
         params = {"code": code, "scope": " ".join(granted), "authuser": "0"}
         if person.hd:
             params["hd"] = person.hd
@@ -247,7 +270,8 @@ def create_identity_app(world: World, issuer: str) -> Starlette:
         if refresh:
             body["refresh_token"] = refresh
         body.update(scope=" ".join(code.scopes), token_type="Bearer")  # noqa: S106 - not a secret
-        body["id_token"] = id_token(world.people[code.email], client_id, code.scopes, code.nonce, access.token)
+        person = world.people[code.email]
+        body["id_token"] = id_token(person, client_id, code.scopes, code.nonce, access.token, consent.id_token_fault)
         return JSONResponse(body, headers=_NO_STORE)
 
     def refresh_access(form: FormData, client_id: str) -> Response:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from app.crypto import KeyRing, hash_token
 from app.storage import tables as t
@@ -85,3 +86,33 @@ async def test_an_expired_access_token_and_an_expired_personal_token_are_refused
         await engine.dispose()
     assert await mcp_status(stack, tokens["access_token"]) == 401
     assert await mcp_status(stack, personal) == 401
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("future", "issued in the future"),
+        ("expired", "expired"),
+        ("bad_signature", "signature does not match"),
+        ("wrong_audience", "issued for another app"),
+    ],
+)
+async def test_an_id_token_that_does_not_validate_ends_on_a_page_that_says_so_and_offers_to_try_again(
+    stack: Stack, fault: str, said: str
+) -> None:
+    page = await _sign_in(stack, ALICE, f"&sandbox_id_token={fault}")
+    assert page.status_code == 400, page.text
+    assert "Sign-in did not complete" in page.text
+    assert "could not be verified" in page.text and said in page.text
+    assert 'href="/auth/login"' in page.text and "Try again" in page.text
+
+
+async def test_a_personal_google_account_with_a_company_address_is_refused_under_a_domain_allow_list(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    with running_stack(tmp_path, sandbox, allowed_email_domains=["acme.example"]) as stack:
+        consumer = await _sign_in(stack, ALICE, "&sandbox_id_token=consumer")
+        workspace = await _sign_in(stack, ALICE)
+    assert consumer.status_code == 403
+    assert "alice@acme.example is a personal Google account" in consumer.text
+    assert workspace.status_code == 200
