@@ -146,7 +146,7 @@ def create_app(settings: Settings) -> Starlette:
         *authorization_server_routes(provider, settings),
         *GoogleSignIn(services, revocations).routes(),
         *ConsentPages(provider).routes(),
-        *DeviceFlow(services).routes(),
+        *DeviceFlow(services, revocations).routes(),
         *install_routes(settings),
         *AccountPages(services, revocations).routes(),
         *AdminPages(services, revocations).routes(),

@@ -20,6 +20,7 @@ from starlette.routing import Route, request_response
 
 from app.allowlist import stored_refusal
 from app.auth.busy import DatabaseBusyGuard
+from app.auth.revocations import Revocations
 from app.browser import csrf_ok, message_page, render, signed_in_user
 from app.ratelimit import TokenBuckets
 from app.services import Services
@@ -67,10 +68,11 @@ def token_error(error: str, description: str, status_code: int = 400) -> JSONRes
 
 
 class DeviceFlow:
-    """Routes `POST /device/code`, `GET|POST /setup` and `POST /device/token`."""
+    """Routes `POST /device/code`, `GET|POST /setup`, `POST /device/token` and `POST /device/revoke`."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
+        self.revocations = revocations
         self.settings = services.settings
         self._recent: deque[float] = deque()  # monotonic expiry times of requests created here
         # One address cannot use up the shared allowance for everyone else.
@@ -82,7 +84,21 @@ class DeviceFlow:
             Route("/device/token", DatabaseBusyGuard(request_response(self.token)), methods=["POST"]),
             Route("/setup", self.show, methods=["GET"]),
             Route("/setup", self.decide, methods=["POST"]),
+            Route("/device/revoke", self.revoke, methods=["POST"]),
         ]
+
+    async def revoke(self, request: Request) -> Response:
+        """A personal token revokes itself (the installer, replacing it): `Authorization: Bearer sbp_…`.
+
+        Answers 200 whether or not the token was live, as RFC 7009 does, so it reveals nothing.
+        """
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            return token_error("invalid_request", "Send the personal token to revoke as `Authorization: Bearer …`.")
+        token = await self.services.get_store().find_personal_token(presented.strip())
+        if token is not None:
+            await self.revocations.revoke_personal_token(token.user_id, token.id)
+        return Response(status_code=200, headers=NO_STORE)
 
     def _room_for_another(self) -> bool:
         now = time.monotonic()

@@ -23,6 +23,7 @@ from app.storage.db import create_engine
 from app.storage.store import Store
 from app.web.install import MCP_REMOTE_VERSION, render_install_script
 from sandbox.seed import ALICE
+from tests.support.oauth_flow import mcp_status
 from tests.support.process import child_env
 from tests.support.stack import Stack
 
@@ -145,6 +146,27 @@ async def test_install_sh_adds_switchboard_to_claude_desktop_keeping_everything_
     assert {key: value for key, value in rerun.items() if key != "mcpServers"} == {"theme": "dark"}
     assert set(rerun["mcpServers"]) == {"files", "switchboard"}
     assert len(list(config_path.parent.glob("claude_desktop_config.json.bak-*"))) == 2
+    # The token the entry held before is revoked, never left live in a backup; the new one works.
+    assert "Revoked the token this computer used before." in out
+    assert await mcp_status(stack, token) == 401
+    assert "whoami" in await tool_names(stack, switchboard_entry(rerun)["env"]["AUTH_HEADER"])
+
+
+async def test_install_sh_leaves_a_token_for_another_server_alone(stack: Stack, tmp_path: Path) -> None:
+    env = installer_env(tmp_path)
+    config_path = Path(env["HOME"]) / ".config" / "Claude" / "claude_desktop_config.json"
+    code, out, err = await run_installer(stack, env)
+    assert code == 0, out + err
+    config = json.loads(config_path.read_text())
+    entry = switchboard_entry(config)
+    token = entry["env"]["AUTH_HEADER"].removeprefix("Bearer ")
+    entry["args"] = [arg.replace(stack.mcp_url, "https://other-team.example/mcp") for arg in entry["args"]]
+    config_path.write_text(json.dumps(config))
+
+    code, out, err = await run_installer(stack, env)
+    assert code == 0, out + err
+    assert "Revoked" not in out  # a token for another deployment is never sent here
+    assert await mcp_status(stack, token) == 200
 
 
 async def test_install_sh_creates_the_config_at_claude_config_path(stack: Stack, tmp_path: Path) -> None:
