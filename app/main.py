@@ -35,6 +35,7 @@ from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
 from app.metrics import origin
 from app.services import Services
+from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
@@ -153,6 +154,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     middleware = [
         Middleware(RequestLogMiddleware),
+        Middleware(BodyLimit, exempt=frozenset({"/mcp"})),  # /mcp has the SDK's own limit
         Middleware(
             SessionMiddleware,
             secret_key=settings.session_secret,

@@ -22,9 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.provider import SwitchboardAuthProvider, same_resource
 from app.config import Settings
-from app.serving import replaying
-
-TOKEN_BODY_LIMIT = 64 * 1024
+from app.serving import BODY_LIMITS, BodyTooLarge, read_body, replaying, too_large
 
 
 def request_state_key(session_secret: str) -> bytes:
@@ -55,17 +53,12 @@ class ResourceIndicatorGuard:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > TOKEN_BODY_LIMIT:
-                await JSONResponse({"error": "invalid_request", "error_description": "body too large"}, 413)(
-                    scope, receive, send
-                )
-                return
+        limit = BODY_LIMITS["/token"]
+        try:
+            body = await read_body(scope, receive, limit)
+        except BodyTooLarge:
+            await too_large(limit)(scope, receive, send)
+            return
         resources = parse_qs(body.decode("latin-1")).get("resource", [])
         if any(not same_resource(r, self.mcp_url) for r in resources):
             response = JSONResponse(
