@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth.consent import ConsentPages
 from app.auth.device import DeviceFlow
@@ -153,6 +154,9 @@ def create_app(settings: Settings) -> Starlette:
         *AdminPages(services, revocations).routes(),
     ]
     middleware = [
+        # The client address every per-address limit counts: the right-most X-Forwarded-For entry
+        # that is not one of TRUSTED_PROXIES, and only when a trusted proxy connected.
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),
         Middleware(RequestLogMiddleware),
         Middleware(BodyLimit, exempt=frozenset({"/mcp"})),  # /mcp has the SDK's own limit
         Middleware(

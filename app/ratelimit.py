@@ -5,9 +5,23 @@ configured rate. That bounds abuse of the team's shared Google quota without a d
 per call; Google's own per-user quotas remain the hard limit.
 """
 
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
+
+
+def address_key(host: str | None) -> str:
+    """What a per-address limit counts: an IPv4 address, or the IPv6 /64 one household or server holds."""
+    try:
+        ip = ipaddress.ip_address(host or "")
+    except ValueError:
+        return host or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 @dataclass

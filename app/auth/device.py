@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.browser import csrf_ok, message_page, render, signed_in_user
-from app.ratelimit import TokenBuckets
+from app.ratelimit import TokenBuckets, address_key
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import User
@@ -94,8 +94,7 @@ class DeviceFlow:
     async def start(self, request: Request) -> Response:
         form = await request.form()
         label = clean_client_name(str(form.get("client_name") or ""))
-        address = request.client.host if request.client else "unknown"
-        if self._per_address.take(address):
+        if self._per_address.take(address_key(request.client.host if request.client else None)):
             response = token_error("slow_down", "Too many sign-ins from this address; try again in a few minutes.", 429)
             response.headers["Retry-After"] = "60"
             return response

@@ -15,9 +15,13 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
+from app.ratelimit import address_key
 from sandbox.seed import ALICE
 from sandbox.server import SandboxServer
+from sandbox.serving import free_port
 from tests.support.oauth_client import Browser
+from tests.support.process import start_server
+from tests.support.settings import make_settings
 from tests.support.stack import Stack, running_stack
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -200,3 +204,49 @@ async def test_one_address_cannot_use_up_device_sign_ins_for_everyone(
             refused = await http.post("/device/code")
     assert statuses == [200, 200, 429]
     assert refused.json()["error"] == "slow_down"
+
+
+async def sign_in_requests(url: str, local_address: str, forwarded_for: list[str]) -> list[int]:
+    """POST /device/code once per X-Forwarded-For value, from `local_address`; the statuses."""
+    transport = httpx2.AsyncHTTPTransport(local_address=local_address)
+    async with httpx2.AsyncClient(base_url=url, timeout=10, transport=transport) as http:
+        return [
+            (await http.post("/device/code", headers={"X-Forwarded-For": value})).status_code for value in forwarded_for
+        ]
+
+
+async def test_serve_ignores_a_forged_forwarded_for_from_an_untrusted_peer(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    upstream = {key.lower(): value for key, value in sandbox.settings_env().items()}
+    # Loopback is not a proxy here, so the callers below are clients, whatever their headers say.
+    settings = make_settings(tmp_path, public_url=f"http://127.0.0.1:{port}", trusted_proxies="192.0.2.1", **upstream)
+    server = await asyncio.to_thread(start_server, settings, port, tmp_path / "server.log")
+    try:
+        rotating = await sign_in_requests(server.url, "127.0.0.2", [f"203.0.113.{i}" for i in range(25)])
+        colleague = await sign_in_requests(server.url, "127.0.0.3", ["203.0.113.200"])
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert rotating == [200] * device.PER_ADDRESS + [429] * (25 - device.PER_ADDRESS)
+    assert colleague == [200]
+
+
+async def test_behind_a_trusted_proxy_the_address_it_appended_is_counted_not_the_forged_left_most(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(device, "PER_ADDRESS", 2)
+    monkeypatch.setattr(device, "MAX_PENDING", 4)
+    with running_stack(tmp_path, sandbox, trusted_proxies="127.0.0.1,10.0.0.0/8") as own:
+        # The client forges left-most entries; the proxy (127.0.0.1, then 10.0.0.7) appends the real one.
+        forged = [f"198.51.100.{i}, 203.0.113.66, 10.0.0.7" for i in range(6)]
+        attacker = await sign_in_requests(own.url, "127.0.0.1", forged)
+        colleague = await sign_in_requests(own.url, "127.0.0.1", ["203.0.113.99, 10.0.0.7"])
+    assert attacker == [200, 200, 429, 429, 429, 429]
+    assert colleague == [200]
+
+
+def test_one_ipv6_network_counts_as_one_address() -> None:
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("::ffff:203.0.113.5") == address_key("203.0.113.5") == "203.0.113.5"
