@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.provider import SwitchboardAuthProvider, same_resource
+from app.auth.registration import RegistrationGuard
 from app.config import Settings
 from app.serving import BODY_LIMITS, BodyTooLarge, read_body, replaying, too_large
 
@@ -96,6 +97,8 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
             result.append(
                 Route("/token", ResourceIndicatorGuard(route.app, settings.mcp_url), methods=["POST", "OPTIONS"])
             )
+        elif route.path == "/register":
+            result.append(Route("/register", RegistrationGuard(route.app), methods=["POST", "OPTIONS"]))
         else:
             result.append(route)
     return result
