@@ -16,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
 from app.ratelimit import address_key
-from sandbox.seed import ALICE
+from sandbox.seed import ALICE, BEN
 from sandbox.server import SandboxServer
 from sandbox.serving import free_port
 from tests.support.oauth_client import Browser
@@ -250,3 +250,53 @@ def test_one_ipv6_network_counts_as_one_address() -> None:
     assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
     assert address_key("::ffff:203.0.113.5") == address_key("203.0.113.5") == "203.0.113.5"
+
+
+def wrong_codes(right: str, count: int) -> list[str]:
+    """`count` well-formed user codes that are not `right`."""
+    wrong = [device.display_user_code(device.new_user_code()) for _ in range(count + 1)]
+    return [code for code in wrong if code != right][:count]
+
+
+async def browser_from(stack: Stack, email: str, local_address: str) -> Browser:
+    """A person's browser connecting from `local_address`, signed in and on /setup."""
+    browser = Browser(email)
+    await browser.http.aclose()
+    transport = httpx2.AsyncHTTPTransport(local_address=local_address)
+    browser.http = httpx2.AsyncClient(timeout=15, follow_redirects=False, transport=transport)
+    first = await browser.http.get(f"{stack.url}/setup")
+    await browser.walk(stack.url + first.headers["location"], f"{stack.url}/setup")
+    return browser
+
+
+async def test_guessing_user_codes_on_setup_locks_out_the_person_and_the_address(stack: Stack) -> None:
+    started = await start_device(stack)
+    right = started["user_code"]
+    guesser = await browser_from(stack, ALICE, "127.0.0.2")
+    neighbour = await browser_from(stack, BEN, "127.0.0.2")
+    elsewhere = await browser_from(stack, BEN, "127.0.0.3")
+    try:
+        page = await guesser.http.get(f"{stack.url}/setup")
+        csrf = form_fields(page.text)["csrf"]
+        guesses = wrong_codes(right, device.WRONG_CODES)
+        statuses = [
+            (await guesser.http.get(f"{stack.url}/setup", params={"code": code})).status_code for code in guesses
+        ]
+        # Locked now: even the right code, by link or by form, is not looked up for this person.
+        by_link = await guesser.http.get(f"{stack.url}/setup", params={"code": right})
+        by_form = await guesser.http.post(
+            f"{stack.url}/setup", data={"csrf": csrf, "code": right, "decision": "approve"}
+        )
+        same_address = await neighbour.http.get(f"{stack.url}/setup", params={"code": right})
+        other_address = await elsewhere.http.get(f"{stack.url}/setup", params={"code": right})
+    finally:
+        for browser in (guesser, neighbour, elsewhere):
+            await browser.aclose()
+    assert statuses == [400] * device.WRONG_CODES
+    assert (by_link.status_code, by_form.status_code, same_address.status_code) == (429, 429, 429)
+    assert "Too many wrong codes" in by_link.text
+    assert int(by_link.headers["retry-after"]) > 0
+    assert other_address.status_code == 200
+    assert "Approve" in other_address.text
+    pending = await poll(stack, started["device_code"])
+    assert pending.json()["error"] == "authorization_pending"  # nothing was approved by the guesser
