@@ -66,9 +66,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 def too_large(limit: int) -> JSONResponse:
     description = f"request body larger than {limit // 1024} KiB"
-    return JSONResponse(
-        {"error": "invalid_request", "error_description": description}, 413, headers={"Connection": "close"}
-    )
+    return JSONResponse({"error": "invalid_request", "error_description": description}, 413)
 
 
 class BodyLimit:

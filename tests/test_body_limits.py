@@ -11,7 +11,7 @@ from app.storage import tables as t
 from app.storage.db import create_engine
 from tests.support.stack import Stack
 
-OVERSIZED_FORM = {f"field{i}": "x" * 1000 for i in range(100)}  # ~100 KB of form fields
+OVERSIZED_FORM = {f"field{i}": "x" * 1000 for i in range(1000)}  # ~1 MB of form fields
 
 
 async def device_requests(stack: Stack) -> int:
@@ -37,7 +37,7 @@ async def test_an_oversized_device_code_form_gets_413_and_creates_no_device_requ
 
 async def test_a_streamed_body_without_content_length_is_cut_off_at_the_limit(stack: Stack) -> None:
     async def chunks() -> AsyncIterator[bytes]:
-        for _ in range(50):
+        for _ in range(1000):
             yield b"client_name=" + b"x" * 4096 + b"&"
 
     async with httpx2.AsyncClient(base_url=stack.url, timeout=10) as http:
