@@ -131,8 +131,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             create_app(settings),
             host=args.host,
             port=settings.port,
-            proxy_headers=True,
-            forwarded_allow_ips="*",
+            proxy_headers=False,  # the app believes forwarded headers only from TRUSTED_PROXIES
             log_level=settings.log_level.lower(),
             log_config=None,  # keep our handler: structured, redacted
             access_log=False,  # our request log omits query strings, which can carry OAuth codes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from functools import cached_property
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -29,6 +30,18 @@ def _split_list(value: object) -> object:
 
 
 CommaList = Annotated[list[str], NoDecode]
+
+# Where a reverse proxy in front of us connects from: loopback, private and shared (CGNAT)
+# ranges. Railway's edge proxy reaches the container from a private address.
+DEFAULT_TRUSTED_PROXIES = [
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+]
 
 
 class Settings(BaseSettings):
@@ -70,12 +83,26 @@ class Settings(BaseSettings):
     unsafe_allow_loopback_client_metadata: bool = Field(
         False, description="UNSAFE, tests only: accept http:// and loopback client metadata document URLs"
     )
+    trusted_proxies: CommaList = Field(
+        default_factory=lambda: list(DEFAULT_TRUSTED_PROXIES),
+        description="Addresses/CIDRs whose X-Forwarded-For/-Proto is believed; default loopback and private ranges",
+    )
     sandbox: bool = Field(False, description="Set by `serve --sandbox`: built-in sandbox upstreams")
 
-    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", mode="before")
+    @field_validator("allowed_email_domains", "allowed_emails", "admin_emails", "trusted_proxies", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
+        return value
 
     @field_validator("public_url", "google_redirect_uri", "gmail_api_base", "calendar_api_base", "fathom_api_base")
     @classmethod

@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth.consent import ConsentPages
 from app.auth.device import DeviceFlow
@@ -35,6 +36,7 @@ from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
 from app.metrics import origin
 from app.services import Services
+from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
@@ -152,7 +154,11 @@ def create_app(settings: Settings) -> Starlette:
         *AdminPages(services, revocations).routes(),
     ]
     middleware = [
+        # The client address every per-address limit counts: the right-most X-Forwarded-For entry
+        # that is not one of TRUSTED_PROXIES, and only when a trusted proxy connected.
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),
         Middleware(RequestLogMiddleware),
+        Middleware(BodyLimit, exempt=frozenset({"/mcp"})),  # /mcp has the SDK's own limit
         Middleware(
             SessionMiddleware,
             secret_key=settings.session_secret,

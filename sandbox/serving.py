@@ -54,7 +54,12 @@ class ThreadedServer:
         if self.app is None:
             raise RuntimeError("no app to serve")
         config = uvicorn.Config(
-            self.app, log_level="warning", log_config=None, lifespan="auto", timeout_graceful_shutdown=5
+            self.app,
+            log_level="warning",
+            log_config=None,
+            lifespan="auto",
+            timeout_graceful_shutdown=5,
+            proxy_headers=False,  # the served app decides whose forwarded headers to believe
         )
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread

@@ -22,7 +22,7 @@ from app.allowlist import stored_refusal
 from app.auth.busy import DatabaseBusyGuard
 from app.auth.revocations import Revocations
 from app.browser import csrf_ok, message_page, render, signed_in_user
-from app.ratelimit import TokenBuckets
+from app.ratelimit import TokenBuckets, address_key
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import User
@@ -36,6 +36,7 @@ DEVICE_CODE_TTL = timedelta(minutes=10)
 POLL_INTERVAL = 5  # seconds; read at request time so tests can shorten it
 MAX_PENDING = 500  # device requests created per replica within one DEVICE_CODE_TTL
 PER_ADDRESS = 20  # device requests one client address may create per DEVICE_CODE_TTL
+WRONG_CODES = 5  # wrong user codes one person, or one address, may enter per DEVICE_CODE_TTL
 DEFAULT_CLIENT_NAME = "Claude Desktop"
 CLIENT_NAME_MAX = 60
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -77,6 +78,8 @@ class DeviceFlow:
         self._recent: deque[float] = deque()  # monotonic expiry times of requests created here
         # One address cannot use up the shared allowance for everyone else.
         self._per_address = TokenBuckets(PER_ADDRESS, DEVICE_CODE_TTL.total_seconds())
+        # Guessing user codes on /setup: a few wrong ones, then that person and address wait.
+        self._wrong_codes = TokenBuckets(WRONG_CODES, DEVICE_CODE_TTL.total_seconds())
 
     def routes(self) -> list[Route]:
         return [
@@ -112,8 +115,7 @@ class DeviceFlow:
     async def start(self, request: Request) -> Response:
         form = await request.form()
         label = clean_client_name(str(form.get("client_name") or ""))
-        address = request.client.host if request.client else "unknown"
-        if self._per_address.take(address):
+        if self._per_address.take(address_key(request.client.host if request.client else None)):
             response = token_error("slow_down", "Too many sign-ins from this address; try again in a few minutes.", 429)
             response.headers["Retry-After"] = "60"
             return response
@@ -183,6 +185,31 @@ class DeviceFlow:
         target = "/setup" + (f"?{urlencode({'code': raw_code})}" if raw_code else "")
         return RedirectResponse("/auth/login?next=" + quote(target, safe=""), status_code=303)
 
+    def _guessers(self, request: Request, user: User) -> tuple[str, str]:
+        return f"user:{user.id}", f"address:{address_key(request.client.host if request.client else None)}"
+
+    def _locked_out(self, request: Request, user: User) -> Response | None:
+        """The refusal for someone who entered too many wrong codes lately, else None."""
+        wait = max(self._wrong_codes.wait(key) for key in self._guessers(request, user))
+        if not wait:
+            return None
+        logger.warning("device sign-in: user %s locked out after wrong codes", user.id)
+        minutes = max(1, round(wait / 60))
+        page = message_page(
+            request,
+            "Too many wrong codes",
+            f"Several codes entered here were wrong. Wait {minutes} minute(s), then try again, "
+            "copying the code exactly as your terminal shows it.",
+            status_code=429,
+        )
+        page.headers["Retry-After"] = str(int(wait))
+        return page
+
+    def _wrong_code(self, request: Request, user: User) -> Response:
+        for key in self._guessers(request, user):
+            self._wrong_codes.take(key)
+        return self._unknown_code(request)
+
     def _unknown_code(self, request: Request) -> Response:
         return message_page(
             request,
@@ -206,12 +233,15 @@ class DeviceFlow:
                 user_code=None,
                 public_url=self.settings.public_url,
             )
+        locked = self._locked_out(request, user)
+        if locked is not None:
+            return locked
         code = normalise_user_code(raw_code)
         record = await self.services.get_store().find_device_by_user_code(code) if code else None
         if record is not None and record.status in ("approved", "used") and record.user_id == user.id:
             return message_page(request, "Already approved", "Return to your terminal; you can close this tab.")
         if code is None or record is None or record.status != "pending" or record.expires_at <= utcnow():
-            return self._unknown_code(request)
+            return self._wrong_code(request, user)
         return render(
             request,
             "setup.html",
@@ -230,10 +260,13 @@ class DeviceFlow:
         user = await self._signed_in_user(request)
         if user is None:
             return self._sign_in_first(raw_code)
+        locked = self._locked_out(request, user)
+        if locked is not None:
+            return locked
         code = normalise_user_code(raw_code)
         approve = form.get("decision") == "approve"
         if code is None or not await self.services.get_store().decide_device(code, user.id, approve):
-            return self._unknown_code(request)
+            return self._wrong_code(request, user)
         logger.info("device sign-in %s by user %s", "approved" if approve else "denied", user.id)
         if not approve:
             return message_page(

@@ -25,10 +25,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth.busy import DatabaseBusyGuard
 from app.auth.handlers import authorization_route, revocation_route
 from app.auth.provider import SwitchboardAuthProvider, same_resource
+from app.auth.registration import RegistrationGuard
 from app.config import Settings
-from app.serving import replaying
+from app.serving import BODY_LIMITS, BodyTooLarge, read_body, replaying, too_large
 
-TOKEN_BODY_LIMIT = 64 * 1024
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 
 
@@ -73,17 +73,12 @@ class ResourceIndicatorGuard:
             )
             await response(scope, receive, send)
             return
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > TOKEN_BODY_LIMIT:
-                await JSONResponse({"error": "invalid_request", "error_description": "body too large"}, 413)(
-                    scope, receive, send
-                )
-                return
+        limit = BODY_LIMITS["/token"]
+        try:
+            body = await read_body(scope, receive, limit)
+        except BodyTooLarge:
+            await too_large(limit)(scope, receive, send)
+            return
         resources = parse_qs(body.decode("latin-1")).get("resource", [])
         if any(not same_resource(r, self.mcp_url) for r in resources):
             response = JSONResponse(
@@ -129,6 +124,8 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
             result.append(authorization_route(provider))
         elif route.path == "/revoke":
             result.append(revocation_route(provider))
+        elif route.path == "/register":
+            result.append(Route("/register", RegistrationGuard(route.app), methods=["POST", "OPTIONS"]))
         else:
             result.append(route)
     return result

@@ -62,7 +62,11 @@ class AuditBuffer:
         removed = await self.store.prune_audit_events(now - self.retention)
         expired = await self.store.prune_expired(now - timedelta(days=1))
         if removed or expired:
-            logger.info("pruned %d audit events and %d expired codes, tokens and device requests", removed, expired)
+            logger.info(
+                "pruned %d audit events and %d expired codes, tokens, device requests and unused clients",
+                removed,
+                expired,
+            )
         return removed
 
     async def _tick(self) -> None:

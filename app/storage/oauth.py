@@ -395,12 +395,21 @@ class OAuthStore:
         return result
 
     async def prune_expired(self, before: datetime) -> int:
-        """Delete codes, OAuth tokens and device requests that expired before `before` (useless now)."""
+        """Delete codes, OAuth tokens and device requests that expired before `before` (useless now),
+        and clients registered (or metadata documents fetched) before it that hold no code or token.
+        """
         removed = 0
         async with self.engine.begin() as conn:
             for table in (t.authorization_codes, t.oauth_tokens, t.device_authorizations):
                 result = await conn.execute(table.delete().where(table.c.expires_at < before))
                 removed += result.rowcount
+            clients = t.oauth_clients
+            unused = clients.delete().where(
+                clients.c.created_at < before,
+                clients.c.client_id.not_in(sa.select(t.authorization_codes.c.client_id).distinct()),
+                clients.c.client_id.not_in(sa.select(t.oauth_tokens.c.client_id).distinct()),
+            )
+            removed += (await conn.execute(unused)).rowcount
         return removed
 
     # -- device authorizations ----------------------------------------------------------------

@@ -15,9 +15,13 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
-from sandbox.seed import ALICE
+from app.ratelimit import address_key
+from sandbox.seed import ALICE, BEN
 from sandbox.server import SandboxServer
+from sandbox.serving import free_port
 from tests.support.oauth_client import Browser
+from tests.support.process import start_server
+from tests.support.settings import make_settings
 from tests.support.stack import Stack, running_stack
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -200,3 +204,99 @@ async def test_one_address_cannot_use_up_device_sign_ins_for_everyone(
             refused = await http.post("/device/code")
     assert statuses == [200, 200, 429]
     assert refused.json()["error"] == "slow_down"
+
+
+async def sign_in_requests(url: str, local_address: str, forwarded_for: list[str]) -> list[int]:
+    """POST /device/code once per X-Forwarded-For value, from `local_address`; the statuses."""
+    transport = httpx2.AsyncHTTPTransport(local_address=local_address)
+    async with httpx2.AsyncClient(base_url=url, timeout=10, transport=transport) as http:
+        return [
+            (await http.post("/device/code", headers={"X-Forwarded-For": value})).status_code for value in forwarded_for
+        ]
+
+
+async def test_serve_ignores_a_forged_forwarded_for_from_an_untrusted_peer(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    upstream = {key.lower(): value for key, value in sandbox.settings_env().items()}
+    # Loopback is not a proxy here, so the callers below are clients, whatever their headers say.
+    settings = make_settings(tmp_path, public_url=f"http://127.0.0.1:{port}", trusted_proxies="192.0.2.1", **upstream)
+    server = await asyncio.to_thread(start_server, settings, port, tmp_path / "server.log")
+    try:
+        rotating = await sign_in_requests(server.url, "127.0.0.2", [f"203.0.113.{i}" for i in range(25)])
+        colleague = await sign_in_requests(server.url, "127.0.0.3", ["203.0.113.200"])
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert rotating == [200] * device.PER_ADDRESS + [429] * (25 - device.PER_ADDRESS)
+    assert colleague == [200]
+
+
+async def test_behind_a_trusted_proxy_the_address_it_appended_is_counted_not_the_forged_left_most(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(device, "PER_ADDRESS", 2)
+    monkeypatch.setattr(device, "MAX_PENDING", 4)
+    with running_stack(tmp_path, sandbox, trusted_proxies="127.0.0.1,10.0.0.0/8") as own:
+        # The client forges left-most entries; the proxy (127.0.0.1, then 10.0.0.7) appends the real one.
+        forged = [f"198.51.100.{i}, 203.0.113.66, 10.0.0.7" for i in range(6)]
+        attacker = await sign_in_requests(own.url, "127.0.0.1", forged)
+        colleague = await sign_in_requests(own.url, "127.0.0.1", ["203.0.113.99, 10.0.0.7"])
+    assert attacker == [200, 200, 429, 429, 429, 429]
+    assert colleague == [200]
+
+
+def test_one_ipv6_network_counts_as_one_address() -> None:
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("::ffff:203.0.113.5") == address_key("203.0.113.5") == "203.0.113.5"
+
+
+def wrong_codes(right: str, count: int) -> list[str]:
+    """`count` well-formed user codes that are not `right`."""
+    wrong = [device.display_user_code(device.new_user_code()) for _ in range(count + 1)]
+    return [code for code in wrong if code != right][:count]
+
+
+async def browser_from(stack: Stack, email: str, local_address: str) -> Browser:
+    """A person's browser connecting from `local_address`, signed in and on /setup."""
+    browser = Browser(email)
+    await browser.http.aclose()
+    transport = httpx2.AsyncHTTPTransport(local_address=local_address)
+    browser.http = httpx2.AsyncClient(timeout=15, follow_redirects=False, transport=transport)
+    first = await browser.http.get(f"{stack.url}/setup")
+    await browser.walk(stack.url + first.headers["location"], f"{stack.url}/setup")
+    return browser
+
+
+async def test_guessing_user_codes_on_setup_locks_out_the_person_and_the_address(stack: Stack) -> None:
+    started = await start_device(stack)
+    right = started["user_code"]
+    guesser = await browser_from(stack, ALICE, "127.0.0.2")
+    neighbour = await browser_from(stack, BEN, "127.0.0.2")
+    elsewhere = await browser_from(stack, BEN, "127.0.0.3")
+    try:
+        page = await guesser.http.get(f"{stack.url}/setup")
+        csrf = form_fields(page.text)["csrf"]
+        guesses = wrong_codes(right, device.WRONG_CODES)
+        statuses = [
+            (await guesser.http.get(f"{stack.url}/setup", params={"code": code})).status_code for code in guesses
+        ]
+        # Locked now: even the right code, by link or by form, is not looked up for this person.
+        by_link = await guesser.http.get(f"{stack.url}/setup", params={"code": right})
+        by_form = await guesser.http.post(
+            f"{stack.url}/setup", data={"csrf": csrf, "code": right, "decision": "approve"}
+        )
+        same_address = await neighbour.http.get(f"{stack.url}/setup", params={"code": right})
+        other_address = await elsewhere.http.get(f"{stack.url}/setup", params={"code": right})
+    finally:
+        for browser in (guesser, neighbour, elsewhere):
+            await browser.aclose()
+    assert statuses == [400] * device.WRONG_CODES
+    assert (by_link.status_code, by_form.status_code, same_address.status_code) == (429, 429, 429)
+    assert "Too many wrong codes" in by_link.text
+    assert int(by_link.headers["retry-after"]) > 0
+    assert other_address.status_code == 200
+    assert "Approve" in other_address.text
+    pending = await poll(stack, started["device_code"])
+    assert pending.json()["error"] == "authorization_pending"  # nothing was approved by the guesser

@@ -201,3 +201,32 @@ async def test_codes_tokens_and_device_requests_long_expired_are_pruned(store: S
     assert await store.prune_expired(datetime.now(UTC) + timedelta(days=2)) == 4  # code, 2 tokens, device
     assert await store.find_token(issued.refresh_token) is None
     assert await store.find_device_by_user_code("BCDFGHJK") is None
+
+
+async def test_clients_that_never_completed_an_authorization_are_pruned_after_a_day(store: Store) -> None:
+    user = await _alice(store)
+    for client_id in ("never-used", "signed-in", "consenting-now"):
+        await store.save_client(client_id, {"redirect_uris": ["https://app.example/cb"]}, "s3cret", "dcr")
+
+    async def code_for(client_id: str, ttl: timedelta) -> str:
+        return await store.create_authorization_code(
+            client_id=client_id,
+            user_id=user.id,
+            redirect_uri="https://app.example/cb",
+            redirect_uri_provided_explicitly=True,
+            code_challenge="x" * 43,
+            scopes=[],
+            resource=None,
+            ttl=ttl,
+        )
+
+    record = await store.find_authorization_code(await code_for("signed-in", timedelta(minutes=5)))
+    assert record is not None
+    assert await store.exchange_code(record, timedelta(hours=1), timedelta(days=90)) is not None
+    await code_for("consenting-now", timedelta(days=3))
+
+    assert await store.prune_expired(datetime.now(UTC) - timedelta(days=1)) == 0  # all registered just now
+    await store.prune_expired(datetime.now(UTC) + timedelta(days=2))  # as if registered days ago
+    assert await store.get_client("never-used") is None
+    assert await store.get_client("signed-in") is not None
+    assert await store.get_client("consenting-now") is not None
