@@ -64,6 +64,15 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     return bytes(body)
 
 
+async def read_within(scope: Scope, receive: Receive, send: Send, limit: int) -> bytes | None:
+    """The request body, or None once a 413 has been sent because it is larger than `limit`."""
+    try:
+        return await read_body(scope, receive, limit)
+    except BodyTooLarge:
+        await too_large(limit)(scope, receive, send)
+        return None
+
+
 def too_large(limit: int) -> JSONResponse:
     description = f"request body larger than {limit // 1024} KiB"
     return JSONResponse({"error": "invalid_request", "error_description": description}, 413)
@@ -92,10 +101,7 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in BODILESS_METHODS or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        limit = self.limits.get(scope["path"], self.default)
-        try:
-            body = await read_body(scope, receive, limit)
-        except BodyTooLarge:
-            await too_large(limit)(scope, receive, send)
+        body = await read_within(scope, receive, send, self.limits.get(scope["path"], self.default))
+        if body is None:
             return
         await self.app(scope, replaying(body, receive), send)

@@ -20,6 +20,7 @@ from starlette.routing import Route, request_response
 
 from app.allowlist import stored_refusal
 from app.auth.busy import DatabaseBusyGuard
+from app.auth.responses import NO_STORE, oauth_error
 from app.auth.revocations import Revocations
 from app.browser import csrf_ok, message_page, render, signed_in_user
 from app.ratelimit import TokenBuckets, address_key
@@ -39,7 +40,6 @@ PER_ADDRESS = 20  # device requests one client address may create per DEVICE_COD
 WRONG_CODES = 5  # wrong user codes one person, or one address, may enter per DEVICE_CODE_TTL
 DEFAULT_CLIENT_NAME = "Claude Desktop"
 CLIENT_NAME_MAX = 60
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def new_user_code() -> str:
@@ -62,10 +62,6 @@ def display_user_code(code: str) -> str:
 def clean_client_name(value: str) -> str:
     name = " ".join("".join(ch for ch in value if ch.isprintable()).split())[:CLIENT_NAME_MAX]
     return name or DEFAULT_CLIENT_NAME
-
-
-def token_error(error: str, description: str, status_code: int = 400) -> JSONResponse:
-    return JSONResponse({"error": error, "error_description": description}, status_code, headers=NO_STORE)
 
 
 class DeviceFlow:
@@ -97,7 +93,7 @@ class DeviceFlow:
         """
         scheme, _, presented = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():
-            return token_error("invalid_request", "Send the personal token to revoke as `Authorization: Bearer …`.")
+            return oauth_error("invalid_request", "Send the personal token to revoke as `Authorization: Bearer …`.")
         token = await self.services.get_store().find_personal_token(presented.strip())
         if token is not None:
             await self.revocations.revoke_personal_token(token.user_id, token.id)
@@ -116,12 +112,12 @@ class DeviceFlow:
         form = await request.form()
         label = clean_client_name(str(form.get("client_name") or ""))
         if self._per_address.take(address_key(request.client.host if request.client else None)):
-            response = token_error("slow_down", "Too many sign-ins from this address; try again in a few minutes.", 429)
+            response = oauth_error("slow_down", "Too many sign-ins from this address; try again in a few minutes.", 429)
             response.headers["Retry-After"] = "60"
             return response
         if not self._room_for_another():
             logger.warning("device sign-in refused: %d requests pending", MAX_PENDING)
-            response = token_error(
+            response = oauth_error(
                 "temporarily_unavailable", "Too many sign-ins are waiting; try again in a few minutes.", 429
             )
             response.headers["Retry-After"] = "60"
@@ -148,28 +144,28 @@ class DeviceFlow:
     async def token(self, request: Request) -> Response:
         form = await request.form()
         if form.get("grant_type") != DEVICE_GRANT_TYPE:
-            return token_error("unsupported_grant_type", f"Only {DEVICE_GRANT_TYPE} is accepted here.")
+            return oauth_error("unsupported_grant_type", f"Only {DEVICE_GRANT_TYPE} is accepted here.")
         device_code = form.get("device_code")
         if not isinstance(device_code, str) or not device_code:
-            return token_error("invalid_request", "device_code is required.")
+            return oauth_error("invalid_request", "device_code is required.")
         store = self.services.get_store()
         record, too_fast = await store.poll_device(device_code)
         if record is None or record.status == "used":
-            return token_error("invalid_grant", "Unknown or already used device code; run the installer again.")
+            return oauth_error("invalid_grant", "Unknown or already used device code; run the installer again.")
         if record.status == "denied":
-            return token_error("access_denied", "The request was denied in the browser.")
+            return oauth_error("access_denied", "The request was denied in the browser.")
         if record.expires_at <= utcnow():
-            return token_error("expired_token", "The code expired before it was approved; run the installer again.")
+            return oauth_error("expired_token", "The code expired before it was approved; run the installer again.")
         if record.status == "pending":
             if too_fast:
-                return token_error("slow_down", f"Poll at most every {record.interval} s (now add 5 s).")
-            return token_error("authorization_pending", "Waiting for approval in the browser.")
+                return oauth_error("slow_down", f"Poll at most every {record.interval} s (now add 5 s).")
+            return oauth_error("authorization_pending", "Waiting for approval in the browser.")
         user = await store.get_user(record.user_id) if record.user_id else None
         reason = stored_refusal(self.settings, user.email, user.hosted_domain) if user else None
         if reason:
-            return token_error("access_denied", reason)
+            return oauth_error("access_denied", reason)
         if record.user_id is None or not await store.claim_approved_device(device_code):
-            return token_error("invalid_grant", "This device code was already used; run the installer again.")
+            return oauth_error("invalid_grant", "This device code was already used; run the installer again.")
         ttl = timedelta(days=self.settings.session_ttl_days)
         personal, plaintext = await store.create_personal_token(
             record.user_id, f"{record.client_label} (device sign-in)", ttl

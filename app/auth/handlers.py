@@ -26,14 +26,13 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
 
 from app.auth.provider import SwitchboardAuthProvider, client_display_name
+from app.auth.responses import NO_STORE, oauth_error
 from app.browser import message_page
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class ClientAuthenticationError(Exception):
@@ -80,19 +79,15 @@ async def authenticated_client(
     return client
 
 
-def _oauth_error(error: str, description: str, status_code: int) -> JSONResponse:
-    return JSONResponse({"error": error, "error_description": description}, status_code, headers=NO_STORE)
-
-
 async def _revoke(provider: SwitchboardAuthProvider, request: Request) -> Response:
     form = await request.form()
     try:
         client = await authenticated_client(provider, request, form)
     except ClientAuthenticationError as exc:
-        return _oauth_error("invalid_client", str(exc), 401)
+        return oauth_error("invalid_client", str(exc), 401)
     token = form.get("token")
     if not isinstance(token, str) or not token:
-        return _oauth_error("invalid_request", "token is required", 400)
+        return oauth_error("invalid_request", "token is required", 400)
     # RFC 7009 §2.2: the same answer whether or not the token existed or was this client's.
     await provider.revoke_issued_to(client.client_id, token)
     return Response(status_code=200, headers=NO_STORE)

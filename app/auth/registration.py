@@ -11,11 +11,11 @@ import json
 import logging
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.auth.responses import oauth_error
 from app.ratelimit import TokenBuckets, address_key
-from app.serving import BODY_LIMITS, BodyTooLarge, read_body, replaying, too_large
+from app.serving import BODY_LIMITS, read_within, replaying
 
 logger = logging.getLogger(__name__)
 
@@ -87,18 +87,11 @@ class RegistrationGuard:
         if wait:
             logger.warning("client registration refused: too many from one address")
             description = f"too many client registrations from this address; retry in {wait:.0f} s"
-            response = JSONResponse(
-                {"error": "temporarily_unavailable", "error_description": description},
-                429,
-                headers={"Retry-After": str(int(wait)), "Cache-Control": "no-store"},
-            )
+            response = oauth_error("temporarily_unavailable", description, 429, {"Retry-After": str(int(wait))})
             await response(scope, receive, send)
             return
-        limit = BODY_LIMITS["/register"]
-        try:
-            body = await read_body(scope, receive, limit)
-        except BodyTooLarge:
-            await too_large(limit)(scope, receive, send)
+        body = await read_within(scope, receive, send, BODY_LIMITS["/register"])
+        if body is None:
             return
         try:
             problem = metadata_problem(json.loads(body))
@@ -106,9 +99,6 @@ class RegistrationGuard:
             problem = None  # not JSON: the SDK's handler says so
         if problem is not None:
             error, description = problem
-            response = JSONResponse(
-                {"error": error, "error_description": description}, 400, headers={"Cache-Control": "no-store"}
-            )
-            await response(scope, receive, send)
+            await oauth_error(error, description)(scope, receive, send)
             return
         await self.app(scope, replaying(body, receive), send)

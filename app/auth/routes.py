@@ -18,7 +18,7 @@ from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOption
 from pydantic import AnyHttpUrl
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,8 +26,9 @@ from app.auth.busy import DatabaseBusyGuard
 from app.auth.handlers import authorization_route, revocation_route
 from app.auth.provider import SwitchboardAuthProvider, same_resource
 from app.auth.registration import RegistrationGuard
+from app.auth.responses import oauth_error
 from app.config import Settings
-from app.serving import BODY_LIMITS, BodyTooLarge, read_body, replaying, too_large
+from app.serving import BODY_LIMITS, read_within, replaying
 
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 
@@ -66,27 +67,14 @@ class ResourceIndicatorGuard:
             return
         if not is_form_urlencoded(Headers(scope=scope).get("content-type", "")):
             # RFC 6749 §3.2: token requests are urlencoded; any other encoding would skip the check below.
-            response = JSONResponse(
-                {"error": "invalid_request", "error_description": f"send the body as {FORM_URLENCODED}"},
-                status_code=400,
-                headers={"Cache-Control": "no-store"},
-            )
-            await response(scope, receive, send)
+            await oauth_error("invalid_request", f"send the body as {FORM_URLENCODED}")(scope, receive, send)
             return
-        limit = BODY_LIMITS["/token"]
-        try:
-            body = await read_body(scope, receive, limit)
-        except BodyTooLarge:
-            await too_large(limit)(scope, receive, send)
+        body = await read_within(scope, receive, send, BODY_LIMITS["/token"])
+        if body is None:
             return
         resources = parse_qs(body.decode("latin-1")).get("resource", [])
         if any(not same_resource(r, self.mcp_url) for r in resources):
-            response = JSONResponse(
-                {"error": "invalid_target", "error_description": f"tokens are only issued for {self.mcp_url}"},
-                status_code=400,
-                headers={"Cache-Control": "no-store"},
-            )
-            await response(scope, receive, send)
+            await oauth_error("invalid_target", f"tokens are only issued for {self.mcp_url}")(scope, receive, send)
             return
         await self.app(scope, replaying(body, receive), send)
 
