@@ -64,7 +64,9 @@ async def seed_database(data: Path, key: str, sandbox_url: str) -> str:
         await migrate(engine)
         store = Store(engine, KeyRing([key]))
         body = with_expiry(await google_tokens(sandbox_url, ALICE, DEFAULT_SCOPES))
-        user = await store.upsert_user(google_sub=f"sub-{ALICE}", email=ALICE, name="Alice", domain="acme.example")
+        user = await store.upsert_user(
+            google_sub=f"sub-{ALICE}", email=ALICE, name="Alice", domain="acme.example", hosted_domain="acme.example"
+        )
         await store.save_google_grant(user.id, body, body["scope"].split())
         _record, token = await store.create_personal_token(user.id, "container check", timedelta(days=1))
     finally:
