@@ -245,14 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--sandbox",
         action="store_true",
-        help="use the built-in sandbox Google and Fathom with sample data; no credentials needed",
+        help="use the sandbox Google and Fathom with sample data (from a source checkout); no credentials needed",
     )
     serve.add_argument("--sandbox-port", type=int, default=0, help="sandbox port (default: any free port)")
     serve.set_defaults(func=cmd_serve)
 
     sandbox = sub.add_parser(
         "sandbox",
-        help="run only the sandbox upstreams",
+        help="run only the sandbox upstreams (from a source checkout)",
         description="Serve the sandbox Google (OIDC, Gmail, Calendar) and Fathom APIs with sample data.",
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
