@@ -20,7 +20,7 @@ from starlette.routing import Route, request_response
 
 from app.allowlist import stored_refusal
 from app.auth.busy import DatabaseBusyGuard
-from app.auth.responses import NO_STORE, oauth_error
+from app.auth.responses import NO_STORE, bearer_token, oauth_error
 from app.auth.revocations import Revocations
 from app.browser import csrf_ok, message_page, render, signed_in_user
 from app.ratelimit import TokenBuckets, address_key
@@ -91,10 +91,10 @@ class DeviceFlow:
 
         Answers 200 whether or not the token was live, as RFC 7009 does, so it reveals nothing.
         """
-        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not presented.strip():
+        presented = bearer_token(request.headers.get("authorization", ""))
+        if presented is None:
             return oauth_error("invalid_request", "Send the personal token to revoke as `Authorization: Bearer …`.")
-        token = await self.services.get_store().find_personal_token(presented.strip())
+        token = await self.services.get_store().find_personal_token(presented)
         if token is not None:
             await self.revocations.revoke_personal_token(token.user_id, token.id)
         return Response(status_code=200, headers=NO_STORE)

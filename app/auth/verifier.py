@@ -19,6 +19,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.allowlist import stored_refusal
+from app.auth.responses import bearer_token
 from app.auth.revocations import Revocations
 from app.crypto import hash_token
 from app.periodic import repeat
@@ -133,8 +134,8 @@ class AllowListRefusals:
         self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
-        if scope["type"] != "http" or kind.lower() != "bearer" or not token:
+        token = bearer_token(Headers(scope=scope).get("authorization", "")) if scope["type"] == "http" else None
+        if token is None:
             await self.app(scope, receive, send)
             return
         replaced = False
@@ -142,7 +143,7 @@ class AllowListRefusals:
         async def explaining_send(message: Message) -> None:
             nonlocal replaced
             if message["type"] == "http.response.start" and message["status"] == 401:
-                reason = self.verifier.refusal(token.strip())
+                reason = self.verifier.refusal(token)
                 if reason:
                     replaced = True
                     body = json.dumps({"error": "invalid_token", "error_description": reason}).encode()
