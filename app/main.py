@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx2
 from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
@@ -40,6 +41,7 @@ from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
+from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
 from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
@@ -86,7 +88,7 @@ def build_mcp_server(
 ) -> MCPServer:
     """The MCP server with its tools, accepting only our bearer tokens bound to $PUBLIC_URL/mcp."""
     settings = services.settings
-    mcp = MCPServer(
+    mcp = CatalogServer(
         "switchboard",
         title="Switchboard",
         instructions=INSTRUCTIONS,
@@ -94,6 +96,7 @@ def build_mcp_server(
         token_verifier=verifier,
         auth=auth,
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
+        cache_hints={"tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private")},
     )
     register_tools(mcp, services, revocations)
     return mcp

@@ -148,7 +148,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     label_names = LabelNames()
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Search Gmail", read_only=True, idempotent=True)
     async def gmail_search(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -172,7 +172,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             text += f"\nMore results: call again with page_token={listing.next_page_token!r}"
         return text
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Read email", read_only=True, idempotent=True)
     async def gmail_read_message(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -186,7 +186,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         budget.extend(_message_block(message, zone, names, trim=False))
         return budget.render()
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Read email thread", read_only=True, idempotent=True)
     async def gmail_read_thread(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -205,7 +205,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 break
         return budget.render()
 
-    @tool(read_only=False, sends_mail=True)
+    @tool(title="Send email", read_only=False, sends_mail=True)
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
@@ -223,7 +223,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
         return f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
 
-    @tool(read_only=False, sends_mail=True)
+    @tool(title="Draft email", read_only=False, sends_mail=True)
     async def gmail_draft(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
@@ -242,7 +242,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
         )
 
-    @tool(read_only=False, destructive=True, idempotent=True)
+    @tool(title="Label, archive or trash email", read_only=False, destructive=True, idempotent=True)
     async def gmail_modify(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         message_ids: Annotated[list[str], Field(min_length=1, max_length=1000)],
@@ -274,7 +274,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         done = [f"+{name}" for name in add] + [f"-{name}" for name in remove]
         return f"Updated {len(message_ids)} message(s): {' '.join(done)}."
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="List Gmail labels", read_only=True, idempotent=True)
     async def gmail_list_labels(gmail: Annotated[GmailClient, Resolve(resolvers.gmail)]) -> str:
         """All Gmail labels (system and the person's own) with ids."""
         labels = await gmail.list_labels()
@@ -286,7 +286,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         budget.extend(f"- {label.name} (id {label.id})" for label in user)
         return budget.render()
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Read email attachment", read_only=True, idempotent=True)
     async def gmail_get_attachment(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         message_id: str,
