@@ -12,6 +12,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
+from app.documents.extract import KIND_NAMES, Document, DocumentError, kind_of, sniff, window
+from app.documents.reader import DocumentReader
 from app.storage.store import User
 from app.tools.caches import cached, per_person
 from app.tools.format import Budget, clamp_budget, human_size, person, when
@@ -32,7 +34,8 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
     "unstar": ([], ["STARRED"]),
 }
 TRASH_CONCURRENCY = 8
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "application/x-ndjson")
+# Gmail's own limit on what a message may carry.
+MAX_ATTACHMENT = 25 * 1024 * 1024
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
 Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
@@ -146,6 +149,7 @@ async def _compose(
 
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     label_names = LabelNames()
+    documents = DocumentReader()
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
 
     @tool(title="Search Gmail", read_only=True, idempotent=True)
@@ -291,23 +295,74 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         message_id: str,
         attachment_id: str,
+        offset: Annotated[int, Field(ge=0)] = 0,
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
+        pages: Annotated[str | None, Field(description="PDF pages, e.g. '3' or '2-5'")] = None,
     ) -> str:
-        """An attachment's text (for text-like files) or its name, type and size."""
-        message, attachment = await asyncio.gather(
-            gmail.get_message(message_id), gmail.get_attachment(message_id, attachment_id)
-        )
-        info = next((a for a in message_content(message).attachments if a.attachment_id == attachment_id), None)
+        """Read an attachment as text (PDF, Word, Excel, CSV, PowerPoint, HTML, .ics); other files by name and size."""
+        page_range = _page_range(pages)
+        message = await gmail.get_message(message_id)
+        listed = message_content(message).attachments
+        info = next((a for a in listed if a.attachment_id == attachment_id), None)
+        if info and info.size > MAX_ATTACHMENT:
+            raise ToolError(
+                f"{info.filename} is {human_size(info.size)}, over the {human_size(MAX_ATTACHMENT)} read here; "
+                "open it in Gmail."
+            )
+        attachment = await gmail.get_attachment(message_id, attachment_id)
+        data = b64url_decode(attachment.data) if attachment.data else b""
+        if info is None:
+            # Gmail may give the same attachment a new id on each read: match it by size when that is unique.
+            same_size = [a for a in listed if a.size == len(data)]
+            info = same_size[0] if len(same_size) == 1 else None
         name = info.filename if info else "attachment"
         mime = info.mime_type if info else "application/octet-stream"
-        data = b64url_decode(attachment.data) if attachment.data else b""
-        header = f"{name} ({mime}, {human_size(attachment.size or len(data))})"
-        if mime.startswith(TEXT_TYPES) or name.lower().endswith((".csv", ".txt", ".md", ".ics", ".json")):
-            budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
-            budget.add(header)
-            budget.add(data.decode("utf-8", errors="replace"))
-            return budget.render()
-        return f"{header}: binary content, not shown as text; the person can open it in Gmail."
+        kind = kind_of(name, mime) or sniff(data)
+        if kind is None:
+            what = "an image" if mime.startswith("image/") else "a file that is not read as text"
+            return f"{name} ({mime}, {human_size(len(data))}): {what}; the person can open it in Gmail."
+        if page_range and kind != "pdf":
+            raise ToolError(f"pages applies to PDFs; {name} is a {KIND_NAMES[kind]}. Page with offset instead.")
+        try:
+            document = await documents.read(kind, data, page_range)
+        except DocumentError as error:
+            raise ToolError(f"{name} ({KIND_NAMES[kind]}, {human_size(len(data))}): {error}.") from error
+        return _document_page(name, kind, len(data), document, offset, clamp_budget(max_chars))
+
+
+def _page_range(pages: str | None) -> tuple[int, int] | None:
+    if pages is None or not pages.strip():
+        return None
+    first, _, last = pages.replace("–", "-").partition("-")
+    try:
+        span = (int(first), int(last or first))
+    except ValueError:
+        raise ToolError(f"pages={pages!r} is not a page range: write '3' or '2-5'.") from None
+    if span[0] < 1 or span[1] < span[0]:
+        raise ToolError(f"pages={pages!r} is not a page range: pages start at 1, e.g. '2-5'.")
+    return span
+
+
+def _document_page(name: str, kind: str, size: int, document: Document, offset: int, limit: int) -> str:
+    """One window of a document's text, with where it is in the whole and how to go on."""
+    unit = {"pdf": "page", "pptx": "slide", "xlsx": "sheet"}.get(kind)
+    parts = f", {document.parts} {unit}(s)" if unit and document.parts is not None else ""
+    header = f"{name} ({KIND_NAMES[kind]}, {human_size(size)}{parts})"
+    text = document.text
+    if not text.strip():
+        empty = "no text (a scan or an image-only file?)" if kind == "pdf" else "no text"
+        return f"{header}: {empty}" + (f" [{document.note}]" if document.note else "")
+    if offset >= len(text):
+        raise ToolError(f"offset={offset} is past the end: the text of {name} has {len(text):,} characters.")
+    shown = window(text, offset, limit)
+    end = offset + len(shown)
+    lines = [header + (f" — {document.note}" if document.note else "")]
+    if offset or end < len(text):
+        lines[0] += f" — characters {offset:,}–{end:,} of {len(text):,}"
+    lines.append(shown.rstrip())
+    if end < len(text):
+        lines.append(f"[continues — call again with offset={end} for the next part]")
+    return "\n".join(lines)
 
 
 def _message_block(message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool) -> list[str]:

@@ -46,7 +46,7 @@ async def test_reading_a_message_gives_headers_text_and_attachments(stack: Stack
         assert "Attachments:" in text and "attachment_id=" in text
 
 
-async def test_an_attachment_that_is_text_is_returned_as_text_within_budget(stack: Stack) -> None:
+async def test_a_csv_attachment_is_returned_as_a_table_within_budget(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         hits = await alice.ok("gmail_search", {"query": "filename:csv", "max_results": 1})
         message_id, _thread = IDS.findall(hits)[0]
@@ -57,8 +57,9 @@ async def test_an_attachment_that_is_text_is_returned_as_text_within_budget(stac
             "gmail_get_attachment",
             {"message_id": message_id, "attachment_id": attachment_id.group(1), "max_chars": 300},
         )
-        assert ".csv (" in text.splitlines()[0]
-        assert "," in text
+        header, columns, *_rows = text.splitlines()
+        assert ".csv (CSV table, " in header
+        assert re.fullmatch(r"\w+( \| \w+)+", columns), columns
         assert len(text) < 600
 
 
