@@ -192,6 +192,12 @@ class GmailClient:
         body = await self.api.get_json(f"{self._prefix}/drafts", params={"maxResults": max_results})
         return [Draft.model_validate(item) for item in body.get("drafts", [])]
 
+    async def create_label(self, name: str) -> Label:
+        """A new user label, shown in the label list and on messages (Gmail answers 409 for a taken name)."""
+        body = {"name": name, "labelListVisibility": "labelShow", "messageListVisibility": "show"}
+        result = await self.api.call_json("POST", f"{self._prefix}/labels", body=body, idempotent=False)
+        return Label.model_validate(result)
+
     async def modify_message(
         self, message_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()
     ) -> GmailMessage:
