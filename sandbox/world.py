@@ -65,6 +65,20 @@ class Mailbox:
     drafts: dict[str, Draft] = field(default_factory=dict)
     # attachment id -> (message id, part bytes)
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # Addresses the owner may send as besides their own (Gmail's "Send mail as"), and signatures.
+    aliases: list[SendAs] = field(default_factory=list)
+    signature: str = ""
+
+
+@dataclass
+class SendAs:
+    """A verified "Send mail as" address with its display name and HTML signature."""
+
+    email: str
+    display_name: str
+    signature: str = ""
+    reply_to: str = ""
+    verified: bool = True
 
 
 @dataclass

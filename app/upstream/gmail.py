@@ -21,6 +21,7 @@ from app.upstream.gmail_models import (
     Label,
     MessageList,
     MessageRef,
+    SendAs,
 )
 from app.upstream.google_api import GoogleApi, path_segment
 
@@ -161,6 +162,11 @@ class GmailClient:
             what=f"attachment {attachment_id} of message {message_id}",
         )
         return Attachment.model_validate(body)
+
+    async def list_send_as(self) -> list[SendAs]:
+        """The account's own address and its aliases, with signatures (users.settings.sendAs.list)."""
+        body = await self.api.get_json(f"{self._prefix}/settings/sendAs")
+        return [SendAs.model_validate(item) for item in body.get("sendAs", [])]
 
     async def get_profile(self) -> dict[str, Any]:
         return await self.api.get_json(f"{self._prefix}/profile")
