@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import json
 import logging
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from types import FrameType, ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -22,6 +18,15 @@ from app.auth.revocations import Revocations
 from app.config import Settings
 from app.crypto import KeyRing, generate_key
 from app.logs import configure_logging
+from app.sandbox_mode import (
+    SANDBOX_SECRETS,
+    SandboxModeError,
+    announce_sandbox,
+    sandbox_overrides,
+    sandbox_server_module,
+    start_sandbox,
+    stop_sandbox_on_sigterm,
+)
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 
@@ -61,43 +66,9 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-SANDBOX_DATA = Path("data")
-SANDBOX_SECRETS = SANDBOX_DATA / "sandbox-secrets.json"
-SANDBOX_STATE = SANDBOX_DATA / "sandbox-state.json"
-SANDBOX_DATABASE = "sqlite+aiosqlite:///./data/sandbox.db"
-
-
 def sandbox_settings(settings: Settings, upstream: dict[str, str] | None = None, admin: str | None = None) -> Settings:
-    """The settings of `serve --sandbox`: sandbox upstreams, local secrets, its own database.
-
-    With `upstream` (a sandbox is starting) missing secrets are made; without, the command works
-    on the data a `serve --sandbox` run left here and there must be some. `admin` becomes the
-    admin unless ADMIN_EMAILS is set.
-    """
-    if SANDBOX_SECRETS.exists():
-        local = json.loads(SANDBOX_SECRETS.read_text())
-    elif upstream is None:
-        raise CommandError(
-            f"there is no sandbox here ({SANDBOX_SECRETS} does not exist): "
-            "run `switchboard serve --sandbox` in this directory first"
-        )
-    else:
-        SANDBOX_DATA.mkdir(exist_ok=True)
-        local = {"token_encryption_key": generate_key(), "session_secret": generate_key()}
-        SANDBOX_SECRETS.write_text(json.dumps(local))
-        SANDBOX_SECRETS.chmod(0o600)
-    fields = settings.model_fields_set
-    update: dict[str, object] = {key.lower(): value for key, value in (upstream or {}).items()}
-    update["sandbox"] = True
-    for name in ("token_encryption_key", "session_secret"):
-        if name not in fields:
-            update[name] = local[name]
-    if "database_url" not in fields:
-        update["database_url"] = SANDBOX_DATABASE
-    if admin is not None and "admin_emails" not in fields:
-        update["admin_emails"] = [admin]
-    merged = settings.model_dump(include=fields) | update
-    return load_settings(**merged)
+    """The settings of `serve --sandbox` (see `sandbox_overrides`)."""
+    return load_settings(**sandbox_overrides(settings, upstream, admin))
 
 
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -166,12 +137,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.reset_sandbox and not args.sandbox:
         raise ConfigError("--reset-sandbox only goes with --sandbox")
     if args.sandbox:
-        sandbox = _start_sandbox(args.sandbox_port, reset=args.reset_sandbox)
+        sandbox = start_sandbox(args.sandbox_port, reset=args.reset_sandbox)
         people = list(sandbox.world.people.values())
         chosen_admins = "admin_emails" in settings.model_fields_set
         settings = sandbox_settings(settings, sandbox.settings_env(), admin=people[0].email)
         sample_fathom_keys = {person.email: person.fathom_key for person in people if person.fathom_key}
-        _announce_sandbox(settings, sandbox, chosen_admins)
+        announce_sandbox(settings, sandbox, chosen_admins)
     else:
         problems = settings.problems()
         if problems:
@@ -184,7 +155,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # event loop from making it wait 5 ms per hand-off under load.
     sys.setswitchinterval(0.0005)
     if sandbox is not None:
-        _stop_on_sigterm(sandbox)
+        stop_sandbox_on_sigterm(sandbox)
     try:
         uvicorn.run(
             create_app(settings, sample_fathom_keys=sample_fathom_keys),
@@ -202,81 +173,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_sandbox(port: int, *, reset: bool) -> Any:
-    """The sandbox of `serve --sandbox`, started on the world saved in data/ (or a newly seeded one)."""
-    server_module = _sandbox_server()
-    state_error: type[Exception] = importlib.import_module("sandbox.persistence").StateError
-    SANDBOX_DATA.mkdir(exist_ok=True)
-    if reset:
-        SANDBOX_STATE.unlink(missing_ok=True)
-    try:
-        sandbox = server_module.SandboxServer(port=port, state_file=SANDBOX_STATE)
-    except state_error as exc:
-        raise ConfigError(
-            f"the sandbox's saved state {SANDBOX_STATE} cannot be read: {exc}; "
-            "start with --reset-sandbox to seed a new sandbox (everyone then signs in again)"
-        ) from None
-    sandbox.start()
-    return sandbox
-
-
-def _announce_sandbox(settings: Settings, sandbox: Any, chosen_admins: bool) -> None:
-    log = logging.getLogger(__name__)
-    first = next(iter(sandbox.world.people))
-    log.info(
-        "sandbox mode: open %s and sign in as a sandbox person, e.g. %s "
-        "(sandbox Google, Gmail, Calendar and Fathom at %s)",
-        settings.public_url,
-        first,
-        sandbox.base_url,
-    )
-    laid_out = sandbox.world.anchor.strftime("%Y-%m-%d %H:%M UTC")
-    if sandbox.resumed:
-        log.info(
-            "sandbox mode: resumed the sandbox saved in %s (sample data laid out around %s); "
-            "--reset-sandbox starts a new one",
-            SANDBOX_STATE,
-            laid_out,
-        )
-    else:
-        log.info("sandbox mode: seeded a new sandbox around %s, kept in %s", laid_out, SANDBOX_STATE)
-    if chosen_admins:
-        log.info("sandbox mode: admins (ADMIN_EMAILS): %s", ", ".join(settings.admin_emails) or "nobody")
-    else:
-        log.info("sandbox mode: admin: %s (set ADMIN_EMAILS to choose others)", ", ".join(settings.admin_emails))
-
-
-def _stop_on_sigterm(sandbox: Any) -> None:
-    """Stop (and save) the sandbox when SIGTERM ends the server.
-
-    uvicorn shuts the app down gracefully on SIGTERM and then raises the signal again with the
-    previous handler, which by default ends the process before any `finally` runs.
-    """
-
-    def stop_then_exit(signum: int, _frame: FrameType | None) -> None:
-        sandbox.stop()
-        signal.signal(signum, signal.SIG_DFL)
-        signal.raise_signal(signum)
-
-    signal.signal(signal.SIGTERM, stop_then_exit)
-
-
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    _sandbox_server().run_sandbox(args.host, args.port)
+    sandbox_server_module().run_sandbox(args.host, args.port)
     return 0
-
-
-def _sandbox_server() -> ModuleType:
-    """The sandbox's server module; it lives in the source checkout and is not part of the installed package."""
-    try:
-        return importlib.import_module("sandbox.server")
-    except ModuleNotFoundError as error:
-        if error.name not in ("sandbox", "sandbox.server"):
-            raise
-        raise ConfigError(
-            "The sandbox (the local Google and Fathom stand-in) is not part of the installed package: "
-            "run `uv run switchboard serve --sandbox` from a checkout of the Switchboard repository."
-        ) from None
 
 
 def cmd_gen_key(_args: argparse.Namespace) -> int:
@@ -459,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("INFO", "auto")
     try:
         return int(args.func(args))
-    except (ConfigError, CommandError) as exc:
+    except (ConfigError, CommandError, SandboxModeError) as exc:
         lines = str(exc).splitlines()
         if getattr(args, "starts_server", False):
             _err("Switchboard cannot start:")
