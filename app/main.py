@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
@@ -102,9 +102,16 @@ def build_mcp_server(
     return mcp
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool."""
-    services = Services(settings=settings, keyring=KeyRing(settings.encryption_keys))
+def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | None = None) -> Starlette:
+    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool.
+
+    `sample_fathom_keys` (sandbox only: email -> the sandbox's Fathom key) are shown as hints on the account page.
+    """
+    services = Services(
+        settings=settings,
+        keyring=KeyRing(settings.encryption_keys),
+        sample_fathom_keys=dict(sample_fathom_keys or {}) if settings.sandbox else {},
+    )
     revocations = Revocations(services.get_store)
     verifier = SwitchboardTokenVerifier(services, revocations)
     provider = SwitchboardAuthProvider(services, verifier, revocations)

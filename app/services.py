@@ -26,6 +26,8 @@ class Services:
     credentials: GoogleCredentials | None = None
     audit: AuditBuffer | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    # In sandbox mode only: each sandbox person's sample Fathom key, offered on their account page.
+    sample_fathom_keys: dict[str, str] = field(default_factory=dict)
     tool_limits: TokenBuckets = field(init=False)
     mail_limits: TokenBuckets = field(init=False)
 

@@ -145,7 +145,8 @@ class AdminPages(Pages):
             return message_page(
                 request,
                 "Not allowed",
-                f"The admin pages are for the people this Switchboard names as admins; {user.email} is not one.",
+                f"The admin pages are for the people this Switchboard names as admins; {user.email} is not one. "
+                "An admin of the server adds addresses to the ADMIN_EMAILS setting and restarts it.",
                 status_code=403,
                 action_url="/",
                 action_label="Go to the start page",

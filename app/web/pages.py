@@ -170,6 +170,7 @@ class AccountPages(Pages):
             is_admin=self.is_admin(user),
             google=google_status(await store.get_google_grant(user.id)),
             fathom_last4=await store.fathom_key_last4(user.id),
+            sample_fathom_key=self.services.sample_fathom_keys.get(user.email),
             clients=await store.connected_clients(user.id),
             tokens=tokens,
             **extra,

@@ -64,6 +64,10 @@ async def test_someone_who_is_not_an_admin_gets_403_on_every_admin_route(stack: 
         response = await page.goto(stack.url + "/admin")
         assert response is not None and response.status == 403
         assert await page.locator("h1").inner_text() == "Not allowed"
+        assert await page.locator("h1 + p").inner_text() == (
+            f"The admin pages are for the people this Switchboard names as admins; {BEN} is not one. "
+            "An admin of the server adds addresses to the ADMIN_EMAILS setting and restarts it."
+        )
         await screenshots(page, "error-403")
         confirm = await page.request.get(f"{stack.url}/admin/revoke?user=anyone")
         assert confirm.status == 403
