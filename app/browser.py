@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -28,11 +29,14 @@ TEMPLATES = Environment(
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def when(value: datetime | None, empty: str = "—") -> str:
-    """A stored UTC time for people: `12 Nov 2025, 14:03 UTC`."""
+def when(value: datetime | None, empty: str = "—") -> Markup | str:
+    """A stored time for people: `<time>` reading `12 Nov 2025, 14:03 UTC`, which the page's script
+    shows in the browser's own zone, named (`static/local-times.js`)."""
     if value is None:
         return empty
-    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+    utc = value.astimezone(UTC)
+    stamp = utc.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Markup('<time datetime="{}">{}</time>').format(stamp, f"{utc.day} {utc:%b %Y, %H:%M} UTC")
 
 
 TEMPLATES.filters["when"] = when
