@@ -13,7 +13,17 @@ from tests.support.mcp_session import mcp_session
 from tests.support.mcp_session import sign_in as connect_claude
 from tests.support.oauth_flow import mcp_status
 from tests.support.stack import Stack, running_stack
-from tests.web.support import chromium, csrf_of, new_page, screenshots, sign_in
+from tests.web.support import (
+    DESKTOP,
+    PHONE,
+    chromium,
+    csrf_of,
+    database,
+    new_page,
+    screenshots,
+    sign_in,
+    user_named,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +97,36 @@ async def test_an_admin_revokes_a_person_after_confirming(stack: Stack) -> None:
         ben_row = page.locator("table.people tbody tr", has_text=BEN)
         assert await ben_row.locator(".badge").inner_text() == "revoked"
     assert await mcp_status(stack, ben_token) == 401
+
+
+# Elements of the people table that stick out of its card, and whether the page is wider than the window.
+OVERFLOW = """() => {
+  const card = document.querySelector("table.people").closest(".card").getBoundingClientRect();
+  const out = [];
+  const parts = "table.people th, table.people td, table.people .badge, table.people .button";
+  for (const node of document.querySelectorAll(parts)) {
+    const box = node.getBoundingClientRect();
+    if (box.width === 0) continue;
+    if (box.left < card.left - 0.5 || box.right > card.right + 0.5 || node.scrollWidth > node.clientWidth + 1) {
+      out.push(node.tagName + " " + node.textContent.trim().slice(0, 40));
+    }
+  }
+  return {out, pageWider: document.documentElement.scrollWidth > window.innerWidth};
+}"""
+
+
+async def test_the_people_table_fits_its_card_on_a_desktop_and_on_a_phone(stack: Stack) -> None:
+    await connect_claude(stack, BEN)
+    async with chromium() as browser, database(stack) as store:
+        await store.mark_google_grant((await user_named(store, BEN)).id, "needs_reconnect")
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/admin")
+        for size in (DESKTOP, PHONE):
+            await page.set_viewport_size(size)
+            assert await page.evaluate(OVERFLOW) == {"out": [], "pageWider": False}, size
+            revoke = page.get_by_role("link", name=f"Revoke {BEN}")
+            assert await revoke.inner_text() == "Revoke…"
+            assert await revoke.is_visible()
+            ben = page.locator("table.people tbody tr", has_text=BEN)
+            assert await ben.locator(".badge").inner_text() == "needs reconnect"
+            assert await ben.locator(".badge").is_visible()
