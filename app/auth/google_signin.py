@@ -119,7 +119,12 @@ class GoogleSignIn:
             Route("/auth/login", self.login, methods=["GET"]),
             Route("/auth/callback", self.callback, methods=["GET"]),
             Route("/auth/logout", self.logout, methods=["POST"]),
+            # Signing out takes the form's POST (with its CSRF token); opening the address goes home.
+            Route("/auth/logout", self.go_home, methods=["GET"]),
         ]
+
+    async def go_home(self, request: Request) -> Response:
+        return RedirectResponse("/", status_code=303)
 
     async def login(self, request: Request) -> Response:
         request.session["next"] = safe_next(request.query_params.get("next"))

@@ -130,7 +130,21 @@ class AccountPages(Pages):
             Route("/account/clients/revoke", self.revoke_client, methods=["POST"]),
             Route("/account/tokens/revoke", self.revoke_token, methods=["POST"]),
             Route("/account/disconnect", self.disconnect, methods=["POST"]),
+            # Reloading or bookmarking the address a form posted to (say, after a refused key) opens the page.
+            *(
+                Route(path, self.back_to_account, methods=["GET"])
+                for path in (
+                    "/account/fathom",
+                    "/account/fathom/remove",
+                    "/account/clients/revoke",
+                    "/account/tokens/revoke",
+                    "/account/disconnect",
+                )
+            ),
         ]
+
+    async def back_to_account(self, request: Request) -> Response:
+        return RedirectResponse("/account", status_code=303)
 
     async def landing(self, request: Request) -> Response:
         user = await self.current_user(request)

@@ -49,6 +49,11 @@ async def test_a_fathom_key_is_checked_with_fathom_and_only_its_last_four_charac
         assert await page.get_by_label("Fathom API key").input_value() == ""
         assert await store.fathom_key_last4(alice.id) is None
 
+        # Opening the address the form posted to (a reload, a bookmark) shows the account page.
+        reopened = await page.goto(stack.url + "/account/fathom")
+        assert reopened is not None and reopened.status == 200 and page.url == stack.url + "/account"
+        assert await page.locator("h1").inner_text() == "Your account"
+
         await page.get_by_label("Fathom API key").fill(right)
         await page.get_by_role("button", name="Save key").click()
         await page.wait_for_url(stack.url + "/account")

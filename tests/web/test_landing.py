@@ -63,7 +63,7 @@ async def test_pages_carry_a_nonce_content_security_policy_and_refuse_framing(st
     assert headers["referrer-policy"] == "same-origin"
 
 
-async def test_a_browser_gets_a_friendly_404_page(stack: Stack) -> None:
+async def test_a_browser_gets_a_friendly_404_page_and_the_sign_out_address_leads_home(stack: Stack) -> None:
     async with chromium() as browser:
         page = await new_page(browser)
         response = await page.goto(stack.url + "/no/such/page")
@@ -71,6 +71,12 @@ async def test_a_browser_gets_a_friendly_404_page(stack: Stack) -> None:
         assert await page.locator("h1").inner_text() == "Page not found"
         assert await page.get_by_role("link", name="Go to the start page").get_attribute("href") == "/"
         await screenshots(page, "error-404")
+        response = await page.goto(stack.url + "/static/no-such-file.css")
+        assert response is not None and response.status == 404
+        assert await page.locator("h1").inner_text() == "Page not found"
+        # The sign-out form's address, opened directly, goes to the start page (and signs nobody out).
+        response = await page.goto(stack.url + "/auth/logout")
+        assert response is not None and response.status == 200 and page.url == stack.url + "/"
 
 
 # Where the text of a copy box wraps onto a new line (the characters either side), whether it
