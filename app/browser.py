@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -159,10 +159,25 @@ def message_page(request: Request, title: str, message: str, status_code: int = 
     return render(request, "message.html", status_code=status_code, title=title, message=message, **extra)
 
 
+REFUSAL_KEY = "sign_in_refused"  # the session's note of why its last sign-in was refused
+
+
+def refusal_page(request: Request, reason: str, next_path: str = "/") -> HTMLResponse:
+    """Sign-in refused, with the way out: Google's account chooser, to sign in with another account."""
+    return message_page(
+        request,
+        "Sign-in refused",
+        reason,
+        status_code=403,
+        action_url=f"/auth/login?account=choose&next={quote(next_path, safe='/')}",
+        action_label="Sign in with another account",
+    )
+
+
 async def access_refused(request: Request, exc: Exception) -> Response:
     """The sign-in refusal page, for a person whose session outlived their place on the allow-list."""
     reason = exc.reason if isinstance(exc, AccessRefused) else "You may not use this Switchboard."
-    return message_page(request, "Sign-in refused", reason, status_code=403)
+    return refusal_page(request, reason)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs
 
 import pytest
 
-from sandbox.seed import ALICE
+from sandbox.seed import ALICE, UNVERIFIED
 from tests.support.stack import Stack
 from tests.web.support import PHONE, choose_account, chromium, csp_errors, new_page, screenshots, sign_in
 
@@ -114,3 +115,26 @@ async def test_on_a_phone_the_install_command_wraps_only_at_spaces_or_scrolls_wi
         assert seen["scrolls"] or seen["breaks"], seen  # it does not fit on one line either way
         assert all(pair[0] == " " for pair in seen["breaks"]), seen
         assert seen["inCard"] and not seen["pageWider"], seen
+
+
+async def test_a_refused_sign_in_drops_googles_code_from_the_address_and_offers_another_account(
+    stack: Stack,
+) -> None:
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await page.goto(f"{stack.url}/auth/login?next=/account")
+        await choose_account(page, stack, UNVERIFIED, "/auth/refused")
+        assert "code=" not in page.url
+        assert await page.locator("h1").inner_text() == "Sign-in refused"
+        reason = await page.locator("main p").first.inner_text()
+        assert f"has not verified the address {UNVERIFIED}" in reason
+        reloaded = await page.reload()
+        assert reloaded is not None and reloaded.status == 403
+        assert await page.locator("main p").first.inner_text() == reason
+
+        await page.get_by_role("link", name="Sign in with another account").click()
+        await choose_account(page, stack, ALICE, "/account")
+        assert await page.locator("h1").inner_text() == "Your account"
+        authorize = stack.sandbox.faults.requests("/google/o/oauth2/v2/auth")
+        prompts = [prompt for r in authorize for prompt in parse_qs(r.query).get("prompt", [])]
+        assert list(dict.fromkeys(prompts)) == ["consent", "select_account consent"]
