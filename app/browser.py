@@ -171,6 +171,8 @@ def refusal_page(request: Request, reason: str, next_path: str = "/") -> HTMLRes
         status_code=403,
         action_url=f"/auth/login?account=choose&next={quote(next_path, safe='/')}",
         action_label="Sign in with another account",
+        secondary_url="/help",
+        secondary_label="Get help",
     )
 
 
