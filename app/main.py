@@ -96,7 +96,10 @@ def build_mcp_server(
         token_verifier=verifier,
         auth=auth,
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
-        cache_hints={"tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private")},
+        cache_hints={
+            "tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+            "prompts/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+        },
     )
     register_tools(mcp, services, revocations)
     return mcp
