@@ -187,10 +187,14 @@ class AccountPages(Pages):
     async def _account_page(self, request: Request, user: User, status_code: int = 200, **extra: Any) -> Response:
         store = self.services.get_store()
         now = utcnow()
-        tokens = [
-            token
-            for token in await store.list_personal_tokens(user.id)
-            if token.revoked_at is None and token.expires_at > now
+        every_token = await store.list_personal_tokens(user.id)
+        tokens = [token for token in every_token if token.revoked_at is None and token.expires_at > now]
+        clients = await store.connected_clients(user.id)
+        apps = {client.client_id: client.client_name for client in clients}
+        apps |= {f"personal:{token.id}": token.label for token in every_token}
+        actions = [
+            (action, apps.get(action.client_id or "", "an app since disconnected"))
+            for action in await store.recent_actions(user.id)
         ]
         return render(
             request,
@@ -202,8 +206,9 @@ class AccountPages(Pages):
             google=google_status(await store.get_google_grant(user.id)),
             fathom_last4=await store.fathom_key_last4(user.id),
             sample_fathom_key=self.services.sample_fathom_keys.get(user.email),
-            clients=await store.connected_clients(user.id),
+            clients=clients,
             tokens=tokens,
+            actions=actions,
             **extra,
         )
 
