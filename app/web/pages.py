@@ -190,6 +190,7 @@ class AccountPages(Pages):
         every_token = await store.list_personal_tokens(user.id)
         tokens = [token for token in every_token if token.revoked_at is None and token.expires_at > now]
         clients = await store.connected_clients(user.id)
+        await self.services.get_audit().flush()  # this replica's latest actions show at once
         apps = {client.client_id: client.client_name for client in clients}
         apps |= {f"personal:{token.id}": token.label for token in every_token}
         actions = [

@@ -11,6 +11,7 @@ import pytest
 
 from app.web.pages import FATHOM_REJECTED
 from sandbox.seed import ALICE
+from tests.support.mcp_session import mcp_session
 from tests.support.mcp_session import sign_in as connect_claude
 from tests.support.oauth_flow import mcp_status
 from tests.support.stack import Stack
@@ -177,3 +178,26 @@ async def test_times_on_the_account_page_are_shown_in_the_browsers_zone_with_the
             # Without the script the server's UTC text stays, and says so.
             assert await first.get_attribute("title") == f"{at.day} {at:%b %Y, %H:%M} UTC"
             await page.context.close()
+
+
+async def test_the_account_page_lists_what_claude_did_newest_first_with_the_app_and_admins_never_see_it(
+    stack: Stack,
+) -> None:
+    async with mcp_session(stack, ALICE) as claude:
+        created = await claude.ok(
+            "calendar_create_event",
+            {"summary": "Launch review", "start": "2030-01-08T10:00", "end": "2030-01-08T10:30", "time_zone": "UTC"},
+        )
+        event_id = created.rsplit("event_id=", 1)[1].split()[0]
+        await claude.ok("calendar_delete_event", {"event_id": event_id})
+        await claude.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        lines = await page.locator("#action-list li").all_inner_texts()
+        await page.goto(stack.url + "/admin")
+        admin = await page.content()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("Deleted event 'Launch review'") and lines[1].startswith("Created event 'Launch review'")
+    assert all("Claude (test)" in line for line in lines), lines  # the personal token the session used
+    assert "Launch review" not in admin
