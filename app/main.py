@@ -35,6 +35,7 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
 from app.metrics import origin
+from app.railway import ephemeral_database_warning
 from app.services import Services
 from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
@@ -116,6 +117,9 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
+        lost_at_deploy = ephemeral_database_warning(settings)
+        if lost_at_deploy:
+            logger.warning(lost_at_deploy)
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
