@@ -25,6 +25,7 @@ from app.storage.clock import utcnow
 from app.storage.store import GoogleGrant, User
 from app.upstream.errors import NeedsReconnect, UpstreamError
 from app.upstream.fathom import FathomClient
+from app.web.install import install_commands
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class AccountPages(Pages):
                 "user": user,
                 "is_admin": self.is_admin(user),
                 "connector_url": self.settings.mcp_url,
-                "install_command": f"curl -sSL {self.settings.public_url}/install.sh | bash",
+                "install": install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
                 "google": google_status(await store.get_google_grant(user.id)),
                 "fathom_last4": await store.fathom_key_last4(user.id),
             }
