@@ -128,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
             async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits, event_hooks=hooks) as http:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
-                    flusher = background.create_task(verifier.run_activity_flusher())
+                    flusher = background.create_task(services.get_activity().run())
                     auditor = background.create_task(services.get_audit().run())
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
                     yield

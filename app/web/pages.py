@@ -156,6 +156,7 @@ class AccountPages(Pages):
 
     async def _account_page(self, request: Request, user: User, status_code: int = 200, **extra: Any) -> Response:
         store = self.services.get_store()
+        await self.services.get_activity().flush()  # this replica's latest uses show at once
         now = utcnow()
         tokens = [
             token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -178,6 +179,14 @@ async def test_install_sh_uninstall_removes_only_its_entry_and_revokes_its_token
     assert code == 0, out + err
     assert f"curl -sSL {stack.url}/install.sh | bash -s -- --uninstall" in out
     token = switchboard_entry(json.loads(target.read_text()))["env"]["AUTH_HEADER"].removeprefix("Bearer ")
+    # The token is named after this computer, as `uname -n` names it.
+    engine = create_engine(stack.settings.database_url)
+    try:
+        personal = await Store(engine, KeyRing(stack.settings.encryption_keys)).find_personal_token(token)
+    finally:
+        await engine.dispose()
+    assert personal is not None
+    assert personal.label.startswith(f"Claude Desktop on {device.clean_device_name(os.uname().nodename)} (")
 
     code, out, err = await run_installer(stack, env, "--uninstall")
     assert code == 0, out + err
