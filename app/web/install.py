@@ -9,7 +9,6 @@ install runs the version we test. They edit Claude Desktop's config with the sam
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -54,28 +53,6 @@ def render_powershell_script(public_url: str) -> str:
         public_url=powershell_quote(url),
         public_url_text=url,  # in comments only: a printable line cannot leave its comment
         mcp_remote_version=powershell_quote(MCP_REMOTE_VERSION),
-    )
-
-
-@dataclass(frozen=True)
-class InstallCommands:
-    """The one-line installers for a page, the visitor's system first."""
-
-    windows_first: bool
-    sh: str
-    sh_uninstall: str
-    ps: str
-    ps_uninstall: str
-
-
-def install_commands(public_url: str, user_agent: str = "") -> InstallCommands:
-    """The install and uninstall lines for `public_url`; Windows first when the browser says Windows."""
-    return InstallCommands(
-        windows_first="windows" in user_agent.lower(),
-        sh=f"curl -sSL {public_url}/install.sh | bash",
-        sh_uninstall=f"curl -sSL {public_url}/install.sh | bash -s -- --uninstall",
-        ps=f"irm {public_url}/install.ps1 | iex",
-        ps_uninstall=f"& ([scriptblock]::Create((irm {public_url}/install.ps1))) -Uninstall",
     )
 
 

@@ -20,12 +20,12 @@ from app.allowlist import may_administer
 from app.auth.google_signin import missing_capabilities
 from app.auth.revocations import Revocations
 from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
+from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import GoogleGrant, User
 from app.upstream.errors import NeedsReconnect, UpstreamError
 from app.upstream.fathom import FathomClient
-from app.web.install import install_commands
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,7 @@ class AccountPages(Pages):
             for token in await store.list_personal_tokens(user.id)
             if token.revoked_at is None and token.expires_at > now
         ]
+        ending = {t.id: time_left(t.expires_at - now) for t in tokens if t.expires_at - now <= RENEW_WITHIN}
         return render(
             request,
             "account.html",
@@ -174,6 +175,8 @@ class AccountPages(Pages):
             fathom_last4=await store.fathom_key_last4(user.id),
             clients=await store.connected_clients(user.id),
             tokens=tokens,
+            ending=ending,
+            install=install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
             **extra,
         )
 

@@ -178,6 +178,7 @@ async def test_install_sh_uninstall_removes_only_its_entry_and_revokes_its_token
     code, out, err = await run_installer(stack, env)
     assert code == 0, out + err
     assert f"curl -sSL {stack.url}/install.sh | bash -s -- --uninstall" in out
+    assert "The token is valid for 90 days: to renew it, run this installer again before then." in out
     token = switchboard_entry(json.loads(target.read_text()))["env"]["AUTH_HEADER"].removeprefix("Bearer ")
     # The token is named after this computer, as `uname -n` names it.
     engine = create_engine(stack.settings.database_url)

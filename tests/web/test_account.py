@@ -154,3 +154,20 @@ async def test_a_failed_revocation_at_google_still_disconnects_and_says_so(stack
         assert "Google did not confirm the revocation" in text
         assert "https://myaccount.google.com/connections" in text
         assert not any((await credential_rows(store, alice.id)).values())
+
+
+async def test_a_personal_token_in_its_last_week_says_when_it_ends_and_how_to_renew_it(stack: Stack) -> None:
+    async with chromium() as browser, database(stack) as store:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        alice = await user_named(store, ALICE)
+        await store.create_personal_token(alice.id, "Claude Desktop on DESK", timedelta(days=90))
+        await store.create_personal_token(alice.id, "Claude Desktop on LAPTOP", timedelta(days=2))
+        await page.goto(stack.url + "/account")
+        ending = page.locator("#apps li", has_text="Claude Desktop on LAPTOP").locator(".token-ending")
+        text = " ".join((await ending.inner_text()).split())
+        assert text.startswith("Expires in 2 days: Claude Desktop on that computer then stops reaching Switchboard.")
+        assert f"curl -sSL {stack.url}/install.sh | bash" in text
+        assert f"irm {stack.url}/install.ps1 | iex" in text
+        assert await page.locator("#apps li", has_text="Claude Desktop on DESK").locator(".token-ending").count() == 0
+        await screenshots(page, "account-token-ending")
