@@ -2,11 +2,13 @@
 // (claude_desktop_config.json), keeping every other entry and setting, after backing the old file up
 // next to it. The token the entry held before, when it was for this same server, is written to the
 // file named by the last argument so the installer can revoke it. "install" reads the token response
-// on stdin. Shared by install.sh (node -e) and install.ps1 (node FILE): the arguments are the last
-// five. Never holds a single quote: install.sh embeds it in one.
+// on stdin. The last argument names the system Claude Desktop runs on: on "windows" and "wsl", npx
+// (a .cmd script there, which a program cannot start directly) is started through cmd /c.
+// Shared by install.sh (node -e) and install.ps1 (node FILE): the arguments are the last six.
+// Never holds a single quote: install.sh embeds it in one.
 const fs = require("fs");
 const path = require("path");
-const [mode, file, url, version, replacedFile] = process.argv.slice(-5);
+const [mode, file, url, version, replacedFile, system] = process.argv.slice(-6);
 
 function fail(message) {
   console.error(`Error: ${message}`);
@@ -73,7 +75,10 @@ function install(token) {
   keepReplacedToken(entries);
   const args = ["-y", `mcp-remote@${version}`, `${url}/mcp`, "--header", "Authorization:${AUTH_HEADER}"];
   if (url.startsWith("http://")) args.push("--allow-http");
-  entries.switchboard = { command: "npx", args, env: { AUTH_HEADER: `Bearer ${token}` } };
+  const env = { AUTH_HEADER: `Bearer ${token}` };
+  entries.switchboard = system === "windows" || system === "wsl"
+    ? { command: "cmd", args: ["/c", "npx", ...args], env }
+    : { command: "npx", args, env };
   save(config);
 }
 

@@ -71,6 +71,7 @@ async def test_install_ps1_is_a_powershell_script_for_this_server_with_the_pinne
     commands = [node.text for node in walk(root) if node.type == "flow_control_statement"]
     assert not [text for text in commands if text and text.lower().startswith(b"exit")]
     assert "device_name = [string]$env:COMPUTERNAME" in script
+    assert "$Replaced 'windows'" in script
 
 
 def test_the_url_in_install_ps1_stays_one_verbatim_string() -> None:
@@ -88,7 +89,7 @@ def test_the_config_editor_in_install_ps1_runs_as_a_file_and_uninstalls(tmp_path
     config.parent.mkdir()
     entry = {
         "command": "npx",
-        "args": ["-y", "mcp-remote@0.15.1", "https://team-mcp.example.com/mcp"],
+        "args": ["-y", f"mcp-remote@{MCP_REMOTE_VERSION}", "https://team-mcp.example.com/mcp"],
         "env": {"AUTH_HEADER": "Bearer sbp_old"},
     }
     # A BOM, as Notepad writes one, must not stop the editor.
@@ -96,7 +97,7 @@ def test_the_config_editor_in_install_ps1_runs_as_a_file_and_uninstalls(tmp_path
     replaced = tmp_path / "replaced"
 
     def edit(mode: str, stdin: str = "") -> str:
-        args = [mode, str(config), "https://team-mcp.example.com", MCP_REMOTE_VERSION, str(replaced)]
+        args = [mode, str(config), "https://team-mcp.example.com", MCP_REMOTE_VERSION, str(replaced), "windows"]
         done = subprocess.run(["node", str(editor), *args], input=stdin, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -104,7 +105,20 @@ def test_the_config_editor_in_install_ps1_runs_as_a_file_and_uninstalls(tmp_path
     edit("install", json.dumps({"access_token": "sbp_new"}))
     assert replaced.read_text() == "sbp_old"
     installed = json.loads(config.read_text())["mcpServers"]
-    assert installed["switchboard"]["env"] == {"AUTH_HEADER": "Bearer sbp_new"}
+    # Windows cannot start npx (a .cmd script) directly; cmd /c can.
+    assert installed["switchboard"] == {
+        "command": "cmd",
+        "args": [
+            "/c",
+            "npx",
+            "-y",
+            f"mcp-remote@{MCP_REMOTE_VERSION}",
+            "https://team-mcp.example.com/mcp",
+            "--header",
+            "Authorization:${AUTH_HEADER}",
+        ],
+        "env": {"AUTH_HEADER": "Bearer sbp_new"},
+    }
     assert installed["files"] == {"command": "f"}
 
     replaced.unlink()
