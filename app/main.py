@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
 import httpx2
 from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
@@ -41,6 +42,7 @@ from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
+from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
 from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
@@ -87,7 +89,7 @@ def build_mcp_server(
 ) -> MCPServer:
     """The MCP server with its tools, accepting only our bearer tokens bound to $PUBLIC_URL/mcp."""
     settings = services.settings
-    mcp = MCPServer(
+    mcp = CatalogServer(
         "switchboard",
         title="Switchboard",
         instructions=INSTRUCTIONS,
@@ -95,14 +97,22 @@ def build_mcp_server(
         token_verifier=verifier,
         auth=auth,
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
+        cache_hints={"tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private")},
     )
     register_tools(mcp, services, revocations)
     return mcp
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool."""
-    services = Services(settings=settings, keyring=KeyRing(settings.encryption_keys))
+def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | None = None) -> Starlette:
+    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool.
+
+    `sample_fathom_keys` (sandbox only: email -> the sandbox's Fathom key) are shown as hints on the account page.
+    """
+    services = Services(
+        settings=settings,
+        keyring=KeyRing(settings.encryption_keys),
+        sample_fathom_keys=dict(sample_fathom_keys or {}) if settings.sandbox else {},
+    )
     revocations = Revocations(services.get_store)
     verifier = SwitchboardTokenVerifier(services, revocations)
     provider = SwitchboardAuthProvider(services, verifier, revocations)

@@ -28,6 +28,8 @@ class Services:
     audit: AuditBuffer | None = None
     activity: ActivityBuffer | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    # In sandbox mode only: each sandbox person's sample Fathom key, offered on their account page.
+    sample_fathom_keys: dict[str, str] = field(default_factory=dict)
     tool_limits: TokenBuckets = field(init=False)
     mail_limits: TokenBuckets = field(init=False)
 

@@ -38,7 +38,7 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     account_url = resolvers.account_url
     public_url = resolvers.services.settings.public_url
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Account and connections", read_only=True, idempotent=True)
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
         """Who is signed in, what is connected (Google scopes, Fathom) and what needs reconnecting."""
         found = await resolvers.connections(user)

@@ -77,7 +77,13 @@ class ToolRegistrar:
         mcp.middleware.append(self.around_tool_call)
 
     def __call__(
-        self, *, read_only: bool, destructive: bool = False, idempotent: bool = False, sends_mail: bool = False
+        self,
+        *,
+        title: str,
+        read_only: bool,
+        destructive: bool = False,
+        idempotent: bool = False,
+        sends_mail: bool = False,
     ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
         def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             if not read_only and self.services.settings.read_only:
@@ -90,7 +96,9 @@ class ToolRegistrar:
             )
             if sends_mail:
                 self.mail_tools.add(fn.__name__)
-            self.mcp.tool(annotations=annotations, structured_output=False)(reporting(fn, self.account_url))
+            self.mcp.tool(title=title, annotations=annotations, structured_output=False)(
+                reporting(fn, self.account_url)
+            )
             return fn
 
         return register

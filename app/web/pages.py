@@ -1,4 +1,5 @@
-"""The person's pages: `/` (what Switchboard does, how to connect Claude) and `/account` (connections).
+"""The person's pages: `/` (what Switchboard does, how to connect Claude), `/account` (connections) and
+`/help` (connecting, troubleshooting, what Switchboard sees).
 
 Every change is a POST with the session's CSRF token; a stale or forged form gets a 403 page. The
 Fathom key is checked with Fathom before it is stored, and only its last four characters are ever
@@ -126,12 +127,27 @@ class AccountPages(Pages):
         return [
             Route("/", self.landing, methods=["GET"]),
             Route("/account", self.account, methods=["GET"]),
+            Route("/help", self.help_page, methods=["GET"]),
             Route("/account/fathom", self.save_fathom_key, methods=["POST"]),
             Route("/account/fathom/remove", self.remove_fathom_key, methods=["POST"]),
             Route("/account/clients/revoke", self.revoke_client, methods=["POST"]),
             Route("/account/tokens/revoke", self.revoke_token, methods=["POST"]),
             Route("/account/disconnect", self.disconnect, methods=["POST"]),
+            # Reloading or bookmarking the address a form posted to (say, after a refused key) opens the page.
+            *(
+                Route(path, self.back_to_account, methods=["GET"])
+                for path in (
+                    "/account/fathom",
+                    "/account/fathom/remove",
+                    "/account/clients/revoke",
+                    "/account/tokens/revoke",
+                    "/account/disconnect",
+                )
+            ),
         ]
+
+    async def back_to_account(self, request: Request) -> Response:
+        return RedirectResponse("/account", status_code=303)
 
     async def landing(self, request: Request) -> Response:
         user = await self.current_user(request)
@@ -147,6 +163,21 @@ class AccountPages(Pages):
                 "fathom_last4": await store.fathom_key_last4(user.id),
             }
         return render(request, "landing.html", **context)
+
+    async def help_page(self, request: Request) -> Response:
+        """How to connect and what to do when something is wrong; who the admin is, to signed-in people only."""
+        user = await self.current_user(request)
+        return render(
+            request,
+            "help.html",
+            title="Help",
+            user=user,
+            is_admin=user is not None and self.is_admin(user),
+            connector_url=self.settings.mcp_url,
+            install_command=f"curl -sSL {self.settings.public_url}/install.sh | bash",
+            setup_url=f"{self.settings.public_url}/setup",
+            admins=self.settings.admin_emails if user else [],
+        )
 
     async def account(self, request: Request) -> Response:
         user = await self.current_user(request)
@@ -173,6 +204,7 @@ class AccountPages(Pages):
             is_admin=self.is_admin(user),
             google=google_status(await store.get_google_grant(user.id)),
             fathom_last4=await store.fathom_key_last4(user.id),
+            sample_fathom_key=self.services.sample_fathom_keys.get(user.email),
             clients=await store.connected_clients(user.id),
             tokens=tokens,
             ending=ending,

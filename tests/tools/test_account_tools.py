@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 
-from app.browser import when
 from app.crypto import KeyRing
 from app.storage.db import create_engine
 from app.storage.store import PersonalToken, Store
@@ -28,6 +27,10 @@ async def test_whoami_speaks_of_connections_never_of_the_inbox(stack: Stack) -> 
         text = await alice.ok("whoami")
     assert text.splitlines()[-1] == "Connections needing attention: none."
     assert "Needs attention" not in text  # read by a model as "your inbox needs nothing"
+
+
+def utc_minute(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 async def personal_tokens(stack: Stack, *lifetimes: timedelta) -> list[tuple[PersonalToken, str]]:
@@ -54,12 +57,12 @@ async def test_whoami_says_when_a_personal_token_expires_and_in_its_last_week_ho
     (fresh, fresh_token), (ending, ending_token) = await personal_tokens(stack, timedelta(days=90), timedelta(days=3))
 
     text = await whoami_with(stack, fresh_token)
-    expected = f"This personal access token (from the installer) expires {when(fresh.expires_at)} (in 90 days)."
+    expected = f"This personal access token (from the installer) expires {utc_minute(fresh.expires_at)} (in 90 days)."
     assert expected in text.splitlines()
     assert "installer again" not in text
 
     text = await whoami_with(stack, ending_token)
-    expected = f"This personal access token (from the installer) expires {when(ending.expires_at)} (in 3 days)."
+    expected = f"This personal access token (from the installer) expires {utc_minute(ending.expires_at)} (in 3 days)."
     assert expected in text.splitlines()
     attention = text.splitlines()[-1]
     assert attention.startswith("Connections needing attention: ")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx2
 import pytest
@@ -48,6 +49,11 @@ async def test_a_fathom_key_is_checked_with_fathom_and_only_its_last_four_charac
         assert wrong not in await page.content()
         assert await page.get_by_label("Fathom API key").input_value() == ""
         assert await store.fathom_key_last4(alice.id) is None
+
+        # Opening the address the form posted to (a reload, a bookmark) shows the account page.
+        reopened = await page.goto(stack.url + "/account/fathom")
+        assert reopened is not None and reopened.status == 200 and page.url == stack.url + "/account"
+        assert await page.locator("h1").inner_text() == "Your account"
 
         await page.get_by_label("Fathom API key").fill(right)
         await page.get_by_role("button", name="Save key").click()
@@ -171,3 +177,21 @@ async def test_a_personal_token_in_its_last_week_says_when_it_ends_and_how_to_re
         assert f"irm {stack.url}/install.ps1 | iex" in text
         assert await page.locator("#apps li", has_text="Claude Desktop on DESK").locator(".token-ending").count() == 0
         await screenshots(page, "account-token-ending")
+
+
+async def test_times_on_the_account_page_are_shown_in_the_browsers_zone_with_the_zone_named(stack: Stack) -> None:
+    await connect_claude(stack, ALICE)
+    async with chromium() as browser:
+        for zone, named in (("America/New_York", None), ("Asia/Tokyo", "GMT+9")):
+            page = await new_page(browser, timezone_id=zone, locale="en-US")
+            await sign_in(page, stack, ALICE, "/account")
+            first = page.locator("#apps time").first
+            stamp = await first.get_attribute("datetime")
+            assert stamp and stamp.endswith("Z")
+            at = datetime.fromisoformat(stamp)
+            local = at.astimezone(ZoneInfo(zone))
+            name = named or local.tzname()  # EST or EDT, as the date falls
+            assert await first.inner_text() == f"{local:%b} {local.day}, {local.year}, {local:%H:%M} {name}"
+            # Without the script the server's UTC text stays, and says so.
+            assert await first.get_attribute("title") == f"{at.day} {at:%b %Y, %H:%M} UTC"
+            await page.context.close()
