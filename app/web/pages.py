@@ -174,7 +174,7 @@ class AccountPages(Pages):
             user=user,
             is_admin=user is not None and self.is_admin(user),
             connector_url=self.settings.mcp_url,
-            install_command=f"curl -sSL {self.settings.public_url}/install.sh | bash",
+            install=install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
             setup_url=f"{self.settings.public_url}/setup",
             admins=self.settings.admin_emails if user else [],
         )
