@@ -177,12 +177,17 @@ class Store(OAuthStore, AdminStore):
                 )
 
     async def touch_personal_tokens(self, used: Mapping[str, datetime]) -> None:
+        """Record last-use times in one transaction; never earlier than one another replica wrote."""
         if not used:
             return
+        tokens = t.personal_tokens
         async with self.engine.begin() as conn:
             for token_id, when in used.items():
                 await conn.execute(
-                    t.personal_tokens.update().where(t.personal_tokens.c.id == token_id).values(last_used_at=when)
+                    tokens.update()
+                    .where(tokens.c.id == token_id)
+                    .where(sa.or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at < when))
+                    .values(last_used_at=when)
                 )
 
     async def revoke_user(self, user_id: str) -> int:

@@ -114,6 +114,12 @@ async def test_last_active_times_only_move_forward(store: Store) -> None:
     await store.touch_users({user.id: later - timedelta(hours=1)})
     after = await store.get_user(user.id)
     assert after is not None and after.last_active_at == later
+    # So do last-use times of personal tokens, whichever replica writes last.
+    token, _plaintext = await store.create_personal_token(user.id, "laptop", timedelta(days=1))
+    await store.touch_personal_tokens({token.id: later})
+    await store.touch_personal_tokens({token.id: later - timedelta(hours=1)})
+    [listed] = await store.list_personal_tokens(user.id)
+    assert listed.last_used_at == later
 
 
 async def test_audit_events_are_recorded_and_pruned_by_age(store: Store) -> None:

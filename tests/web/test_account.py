@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -95,7 +96,7 @@ async def test_revoking_an_installer_token_or_an_app_on_the_account_page_refuses
 
         await page.goto(stack.url + "/account")
         assert "Test Client" in await page.locator("#apps").inner_text()
-        await page.get_by_role("button", name="Revoke Work laptop (device sign-in)").click()
+        await page.get_by_role("button", name=re.compile(r"^Revoke Work laptop \(device sign-in, ")).click()
         await page.wait_for_url(stack.url + "/account")
         assert await page.locator(".notice").inner_text() == "The token was revoked."
         assert await mcp_status(stack, personal) == 401
@@ -160,6 +161,23 @@ async def test_a_failed_revocation_at_google_still_disconnects_and_says_so(stack
         assert "Google did not confirm the revocation" in text
         assert "https://myaccount.google.com/connections" in text
         assert not any((await credential_rows(store, alice.id)).values())
+
+
+async def test_a_personal_token_in_its_last_week_says_when_it_ends_and_how_to_renew_it(stack: Stack) -> None:
+    async with chromium() as browser, database(stack) as store:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        alice = await user_named(store, ALICE)
+        await store.create_personal_token(alice.id, "Claude Desktop on DESK", timedelta(days=90))
+        await store.create_personal_token(alice.id, "Claude Desktop on LAPTOP", timedelta(days=2))
+        await page.goto(stack.url + "/account")
+        ending = page.locator("#apps li", has_text="Claude Desktop on LAPTOP").locator(".token-ending")
+        text = " ".join((await ending.inner_text()).split())
+        assert text.startswith("Expires in 2 days: Claude Desktop on that computer then stops reaching Switchboard.")
+        assert f"curl -sSL {stack.url}/install.sh | bash" in text
+        assert f"irm {stack.url}/install.ps1 | iex" in text
+        assert await page.locator("#apps li", has_text="Claude Desktop on DESK").locator(".token-ending").count() == 0
+        await screenshots(page, "account-token-ending")
 
 
 async def test_times_on_the_account_page_are_shown_in_the_browsers_zone_with_the_zone_named(stack: Stack) -> None:
