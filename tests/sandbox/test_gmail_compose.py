@@ -165,3 +165,38 @@ def test_sending_a_draft_without_recipients_keeps_the_draft(gw: GmailWorld) -> N
     response = gw.client.post(URL + "/drafts/send", json={"id": created["id"]}, headers=headers)
     assert response.json()["error"]["message"] == "Recipient address required"
     assert gw.client.get(URL + f"/drafts/{created['id']}", headers=headers).status_code == 200
+
+
+def test_insert_files_a_message_in_this_mailbox_only_dated_by_its_header_and_sends_nothing(gw: GmailWorld) -> None:
+    message = mail(
+        f"Bob Brown <{BOB}>", ALICE, "Re: Quarterly plan", "Agreed.\n", Date="Mon, 02 Mar 2026 09:30:00 +0000"
+    )
+    message["In-Reply-To"] = message["References"] = "<plan@example.com>"
+    before = dict(gw.world.mailboxes[BOB].messages)
+    body = {"raw": raw(message), "labelIds": ["INBOX", "UNREAD"], "threadId": gw.ids["plain"]}
+    response = gw.client.post(
+        URL + "/messages", params={"internalDateSource": "dateHeader"}, json=body, headers=gw.headers()
+    )
+    assert response.status_code == 200, response.text
+    inserted = response.json()
+    assert inserted["threadId"] == gw.ids["plain"] and inserted["labelIds"] == ["INBOX", "UNREAD"]
+    stored = gw.world.mailboxes[ALICE].messages[inserted["id"]]
+    assert stored.internal_date_ms == 1772443800000  # 2026-03-02T09:30:00Z
+    assert stored_headers(gw, ALICE, inserted["id"])["From"] == f"Bob Brown <{BOB}>"  # kept, not re-signed
+    assert gw.world.mailboxes[BOB].messages == before
+
+    plain = gw.client.post(URL + "/messages", json={"raw": raw(mail(BOB, ALICE, "Hi", "x\n"))}, headers=gw.headers())
+    assert plain.status_code == 200 and "labelIds" not in plain.json()  # no labels asked, none given
+    for params, extra, scopes, status, text in (
+        ({}, {"labelIds": ["DRAFT"]}, (MODIFY,), 400, "Invalid label: DRAFT"),
+        ({}, {"labelIds": ["Label_404"]}, (MODIFY,), 400, "Invalid label: Label_404"),
+        ({"internalDateSource": "now"}, {}, (MODIFY,), 400, "internal_date_source"),
+        ({}, {}, (SEND,), 403, "insufficient"),
+    ):
+        refused = gw.client.post(
+            URL + "/messages",
+            params=params,
+            json={"raw": raw(mail(BOB, ALICE, "Hi", "x\n"))} | extra,
+            headers=gw.headers(scopes=scopes),
+        )
+        assert refused.status_code == status and text in refused.text, refused.text
