@@ -35,8 +35,8 @@ from app.upstream.gmail_models import GmailMessage, addresses, message_content
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_INBOX = 100
-MAX_THREADS = 40
+MAX_INBOX = 200
+MAX_THREADS = 50
 CALENDAR_DAYS = 7
 FATHOM_DAYS = 14
 

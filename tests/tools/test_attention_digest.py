@@ -413,6 +413,7 @@ async def test_only_mail_that_asks_me_something_is_listed_quoting_the_ask(stack:
         for block in re.split(r"\n(?=\d+\. \[)", text)
         if (found := re.search(r"thread_id=(\S+)", block))
     }
+    assert "older mail in the period was not checked" not in text  # every filed thread was read
     listed = {filed[thread].subject for thread in blocks.keys() & filed.keys()}
     assert listed == {labelled.subject for labelled in LABELLED if labelled.asks}, text
     for thread, labelled in filed.items():
