@@ -61,7 +61,8 @@ _REQUEST = re.compile(
     r"(?:your|you to)\b|\b(?:i|we)(?:'d| would) appreciate\b|\b(?:it would|it'd) (?:be )?(?:great|helpful|good|"
     r"nice) if you\b|\b(?:waiting|wait) (?:on|for) (?:you|your)\b|\bawaiting your\b|\blooking forward to "
     r"(?:your|hearing (?:back )?from you)\b|\byour call\b|\bget back to (?:me|us)\b|\bwhen you (?:get|have) a "
-    r"(?:chance|minute|moment|sec|second)\b",
+    r"(?:chance|minute|moment|sec|second)\b|\bif you could\b|\bwonder(?:ing)? (?:if|whether) you\b|\bkindly\b|"
+    r"\byou(?:'ll| will)? (?:need|have) to\b|\byour [\w-]+(?: [\w-]+)? (?:is|are) (?:needed|required)\b",
     re.I,
 )
 _PLEASE_NOT_A_TASK = re.compile(
@@ -157,17 +158,20 @@ def _sentences(text: str) -> list[str]:
     return found
 
 
-def _greeted(names_text: str, me: set[str]) -> str:
-    """Whom a greeting's names are: 'me' (among others or alone), 'group' ("Hi all", "Hello!") or 'other'."""
+def _greeted(names_text: str, me: set[str], others: set[str]) -> str:
+    """Whom a greeting's names are: 'me' (among others or alone), 'group' ("Hi all", "Hello!"), 'other'
+    (someone else on the message) or 'unknown' (a name that is nobody's on the message: a nickname?)."""
     parts = [part.strip() for part in _SPLIT_NAMES.split(names_text) if part.strip()]
     lowered = [part.lower() for part in parts]
     if any(part in me or part.split()[0] in me for part in lowered):
         return "me"
     if not parts or any(part.split()[0] in _GROUP or part in _GROUP for part in lowered):
         return "group"
-    if all(part[0].isupper() for part in parts):
+    if not all(part[0].isupper() for part in parts):
+        return "group"  # "Hey, quick question:" is no name
+    if any(part in others or part.split()[0] in others for part in lowered):
         return "other"  # "Hi Bob,"
-    return "group"  # "Hey, quick question:" is no name
+    return "unknown"
 
 
 def _vocative(sentence: str, me: set[str], others: set[str]) -> tuple[str | None, str]:
@@ -209,17 +213,18 @@ def _asks(sentence: str) -> bool:
     if _OFFER.search(plain) or _PLEASE_NOT_A_TASK.search(plain):
         return False
     if _REQUEST.search(plain):
-        return bool(re.search(r"\b(?:you|your|please|let (?:me|us) know)\b", plain, re.I))
+        return bool(re.search(r"\b(?:you|your|please|kindly|let (?:me|us) know)\b", plain, re.I))
     clause = _CONDITIONAL_LEAD.sub("", plain)
     return _imperative(clause) or _imperative(plain)
 
 
 def find_ask(
-    body: str, subject: str, me: set[str], others: set[str], *, in_to: bool, first_in_thread: bool
+    body: str, subject: str, me: set[str], others: set[str], *, in_to: bool, alone: bool, first_in_thread: bool
 ) -> Ask | None:
     """The sentence of `body` that asks the reader (`me`, by their names) something, if any.
 
-    `others` are the names of the other recipients; `in_to` says the reader is in To (not only Cc).
+    `others` are the names of the other recipients; `in_to` says the reader is in To (not only Cc), `alone`
+    that they are its only To recipient (then a greeting by a name nobody on the message has is theirs).
     A subject that asks a question counts only for the first message of a thread.
     """
     text = new_text(body)
@@ -228,8 +233,8 @@ def find_ask(
     if sentences:
         greeting = _GREETING.match(sentences[0])
         if greeting:
-            who = _greeted(greeting.group("names"), me)
-            if who == "me" or (who == "group" and in_to):
+            who = _greeted(greeting.group("names"), me, others)
+            if who == "me" or (who == "group" and in_to) or (who == "unknown" and alone):
                 audience = "me"
             else:
                 audience = None

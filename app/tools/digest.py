@@ -112,6 +112,7 @@ async def _thread_items(
             my_names,
             others,
             in_to=how.direct,
+            alone=how.direct and len(addresses(latest.header("To"))) == 1,
             first_in_thread=len(visible) == 1 and not subject.lower().startswith(("re:", "fwd:", "fw:")),
         )
         if ask is None:
