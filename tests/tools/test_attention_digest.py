@@ -232,6 +232,23 @@ LABELLED = [
         "Could you send me the signed NDA for Hooli?",
     ),
     Labelled(
+        "Board prep",
+        [Mail(FRANK, [ALICE], "Hey Ali,\n\nWhat time works for board prep tomorrow?\n\nFrank")],
+        "What time works for board prep tomorrow?",
+    ),
+    Labelled(
+        "Security questionnaire",
+        [
+            Mail(
+                PRIYA,
+                [ALICE],
+                "Dear Alice,\n\nI was wondering if you could complete our security questionnaire by the 15th.\n\n"
+                "Kind regards,\nPriya Raman\nGlobex",
+            )
+        ],
+        "I was wondering if you could complete our security questionnaire",
+    ),
+    Labelled(
         "Thank you!",
         [
             Mail(
