@@ -52,8 +52,10 @@ def readable_summary(markdown: str) -> tuple[str, str | None]:
             return f"{text} ({moment(found[1])})"
         return f"{text} ({url})"
 
+    source = html.unescape(markdown).splitlines()
+    indents = sorted({len(line) - len(line.lstrip()) for line in source if _BULLET.match(line)})
     lines: list[str] = []
-    for raw in html.unescape(markdown).splitlines():
+    for raw in source:
         line = _EMPHASIS.sub(r"\2", _LINK.sub(link, raw.rstrip()))
         heading = _HEADING.match(line)
         if heading:
@@ -61,7 +63,9 @@ def readable_summary(markdown: str) -> tuple[str, str | None]:
                 lines.append("")
             lines.append(f"{heading.group(1)}:")
         elif _BULLET.match(line):
-            lines.append("- " + _BULLET.sub("", line))
+            indent = len(line) - len(line.lstrip())
+            nesting = indents.index(indent) if indent in indents else 0  # sub-bullets stay under their bullet
+            lines.append("  " * nesting + "- " + _BULLET.sub("", line))
         elif line.strip():
             lines.append(line.strip())
         elif lines and lines[-1] and not lines[-1].endswith(":"):
