@@ -24,13 +24,14 @@ _SIGN_OFF = re.compile(
 )
 _GREETING = re.compile(
     r"^(?P<word>hi|hey|hello|dear|greetings|morning|good (?:morning|afternoon|evening))\b[ ,]*"
-    r"(?P<names>[^,:;!.?\n]{0,60}?)\s*(?:[,:;!—–-]+|$)\s*",
+    r"(?:(?:mr|ms|mrs|mx|dr|prof)\.?\s+)?(?P<names>[^,:;!.?\n]{0,60}?)\s*(?:[,:;!—–-]+|$)\s*",
     re.I,
 )
 _GROUP = frozenset("all team everyone everybody folks both guys there y'all you all gang friends colleagues".split())
 _SPLIT_NAMES = re.compile(r"\s*(?:,|&|/|\band\b|\+)\s*", re.I)
 # A sentence ends at . ! ? (or a line break) followed by space; bullets and lines are sentences too.
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"”')\]]*\s+|\n+")
+_ABBREVIATION = re.compile(r"\b((?:mr|ms|mrs|mx|dr|prof|vs|approx|e\.g|i\.e)\.)\s", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _LEAD_IN = re.compile(
     r"^(?:(?:also|and|so|oh|btw|by the way|plus|finally|lastly|one more thing|quick one|ps|p\.s\.)\b[,:]?\s*)+", re.I
@@ -115,14 +116,14 @@ class Ask:
 
 
 def names_of(display_name: str | None, address: str) -> set[str]:
-    """Lower-case names someone may be greeted by: full name, first name, the address's first word."""
+    """Lower-case names someone may be greeted by: full, first and last name, the address's first word."""
     names = {re.split(r"[._+-]", address.partition("@")[0].lower())[0]}
     if display_name:
         cleaned = display_name.strip().strip("\"'").lower()
         if "," in cleaned:  # "Nguyen, Alice"
             cleaned = " ".join(reversed(cleaned.split(",", 1))).strip()
         names.add(cleaned)
-        names.add(cleaned.split()[0])
+        names.update((cleaned.split()[0], cleaned.split()[-1]))  # "Hi Alice," and "Dear Ms. Nguyen,"
     return {name for name in names if len(name) > 1}
 
 
@@ -151,8 +152,9 @@ def new_text(body: str) -> str:
 
 def _sentences(text: str) -> list[str]:
     found: list[str] = []
-    for piece in _SENTENCE.split(_URL.sub("(link)", text)):
-        sentence = _BULLET.sub("", piece).strip()
+    text = _ABBREVIATION.sub("\\1\0", _URL.sub("(link)", text))  # "Mr. Becker" is one sentence
+    for piece in _SENTENCE.split(text):
+        sentence = _BULLET.sub("", piece).replace("\0", " ").strip()
         if sentence:
             found.append(sentence)
     return found

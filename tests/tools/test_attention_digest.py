@@ -242,7 +242,7 @@ LABELLED = [
             Mail(
                 PRIYA,
                 [ALICE],
-                "Dear Alice,\n\nI was wondering if you could complete our security questionnaire by the 15th.\n\n"
+                "Dear Ms. Nguyen,\n\nI was wondering if you could complete our security questionnaire by the 15th.\n\n"
                 "Kind regards,\nPriya Raman\nGlobex",
             )
         ],
