@@ -14,7 +14,7 @@ from app.storage.store import User
 from app.tools.format import Budget, person, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
-from app.tools.summaries import summary_block
+from app.tools.summaries import moment, summary_block
 from app.tools.times import parse_when
 from app.upstream.errors import NotFound
 from app.upstream.fathom import ActionItem, FathomClient, Meeting, MeetingPage, TranscriptLine
@@ -91,10 +91,21 @@ def _assignee(item: ActionItem) -> str:
     return person(item.assignee.name, item.assignee.email) if item.assignee else "unassigned"
 
 
+def _moment_of(timestamp: str) -> str:
+    """Fathom's `HH:MM:SS` as the summaries show moments (`18:33`, `1:02:03`)."""
+    parts = timestamp.split(":")
+    if not all(part.isdigit() for part in parts):
+        return timestamp
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return moment(seconds)
+
+
 def _action_line(item: ActionItem, status: bool = True, assignee: bool = True) -> str:
     state = f"[{'done' if item.completed else 'open'}] " if status else ""
     who = f"{_assignee(item)}: " if assignee else ""
-    at = f" (at {item.recording_timestamp})" if item.recording_timestamp else ""
+    at = f" ({_moment_of(item.recording_timestamp)})" if item.recording_timestamp else ""
     link = f" {item.recording_playback_url}" if item.recording_playback_url else ""
     return f"- {state}{who}{item.description}{at}{link}"
 
