@@ -39,7 +39,7 @@ _LEAD_IN = re.compile(
 _PLEASANTRY = re.compile(
     r"^(?:how are (?:you|things)|how(?:'s| is) (?:it going|everything|your (?:week|day))|how have you been|"
     r"how was (?:your|the) (?:weekend|trip|holiday|holidays|vacation|break|time off|flight)|"
-    r"(?:i )?hope (?:you|all|this|everyone)|hope you're|you doing ok|how you doing)\b",
+    r"(?:i )?hope (?:you|all|this|everyone)(?!.*\b(?:can|could|will|would|able)\b)|you doing ok|how you doing)\b",
     re.I,
 )
 # Conditional offers and courtesies: they invite a reply but do not wait on one.
@@ -49,11 +49,16 @@ _OFFER = re.compile(
     r"\b(?:don't|do not) hesitate\b|\bhappy to (?:help|answer|chat|jump)\b|\bin case you (?:need|want)\b",
     re.I,
 )
+# Saying outright that nothing is expected back: then only a request put to "you" still counts.
+_NO_REPLY = re.compile(
+    r"\bno (?:action|reply|response|need to reply|need to respond)(?: is)?(?: needed| required| necessary)\b|"
+    r"\bno need to (?:reply|respond|answer|do anything|act)\b|\bnothing (?:needed|required|to do) (?:from|on) you",
+    re.I,
+)
+# Informing, not asking: these words are no ask themselves.
 _NO_ACTION = re.compile(
-    r"\bno (?:action|reply|response|need to reply|need to respond)(?: is)?(?: needed| required| necessary)?\b|"
-    r"\bno need to (?:reply|respond|answer|do anything|act)\b|\bnothing (?:needed|required|to do) (?:from|on) you|"
-    r"\bjust (?:an? )?(?:fyi|heads[- ]up|so you know)\b|\bfor your (?:information|records|reference)\b|\bfyi\b|"
-    r"\bjust keeping you (?:posted|in the loop)\b",
+    rf"{_NO_REPLY.pattern}|\bjust (?:an? )?(?:fyi|heads[- ]up|so you know)\b|"
+    r"\bfor your (?:information|records|reference)\b|\bfyi\b|\bjust keeping you (?:posted|in the loop)\b",
     re.I,
 )
 _REQUEST = re.compile(
@@ -63,6 +68,7 @@ _REQUEST = re.compile(
     r"nice) if you\b|\b(?:waiting|wait) (?:on|for) (?:you|your)\b|\bawaiting your\b|\blooking forward to "
     r"(?:your|hearing (?:back )?from you)\b|\byour call\b|\bget back to (?:me|us)\b|\bwhen you (?:get|have) a "
     r"(?:chance|minute|moment|sec|second)\b|\bif you could\b|\bwonder(?:ing)? (?:if|whether) you\b|\bkindly\b|"
+    r"\b(?:hope|hoping) (?:that )?you (?:can|could|will|'ll)\b|"
     r"\byou(?:'ll| will)? (?:need|have) to\b|\byour [\w-]+(?: [\w-]+)? (?:is|are) (?:needed|required)\b",
     re.I,
 )
@@ -246,7 +252,7 @@ def find_ask(
             if who is not None and rest != sentences[0] and not _asks(sentences[0]):
                 # "Alice," on a line of its own greets the reader.
                 audience = "me" if who == "me" else None
-    no_action = any(_NO_ACTION.search(s) for s in sentences)
+    no_action = any(_NO_REPLY.search(s) for s in sentences)
     best: Ask | None = None
     for sentence in sentences:
         who, rest = _vocative(sentence, me, others)
@@ -254,7 +260,7 @@ def find_ask(
         if target != "me" or not rest or not _asks(_LEAD_IN.sub("", rest)):
             continue
         if no_action and not re.search(r"\b(?:you|your)\b", sentence, re.I):
-            continue  # an FYI's rhetorical or general question
+            continue  # a rhetorical or general question in a message that expects no reply
         ask = Ask(" ".join(sentence.split()), bool(_DECISION.search(sentence)))
         if who == "me":
             return ask

@@ -249,6 +249,18 @@ LABELLED = [
         "I was wondering if you could complete our security questionnaire",
     ),
     Labelled(
+        "SOC 2 fieldwork",
+        [
+            Mail(
+                DIETER,
+                [ALICE],
+                "FYI, the SOC 2 auditors moved fieldwork to next week. Thoughts on who should join the kickoff?\n\n"
+                "Dieter",
+            )
+        ],
+        "Thoughts on who should join the kickoff?",
+    ),
+    Labelled(
         "Thank you!",
         [
             Mail(
