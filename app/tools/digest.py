@@ -1,7 +1,6 @@
 """attention_digest: one ranked list of what is waiting on the person, each item with its reasons."""
 
 import asyncio
-import html
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -14,13 +13,13 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
+from app.tools.asks import find_ask, names_of
 from app.tools.format import Budget, day, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import (
     METADATA_HEADERS,
     addressing,
-    asks_something,
     bulk_reason,
     domain_of,
     is_calendar_notice,
@@ -36,9 +35,8 @@ from app.upstream.gmail_models import GmailMessage, addresses, message_content
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_INBOX = 100
-MAX_THREADS = 25
-MAX_BODY_CHECKS = 8
+MAX_INBOX = 200
+MAX_THREADS = 50
 CALENDAR_DAYS = 7
 FATHOM_DAYS = 14
 
@@ -52,13 +50,10 @@ class Item:
     detail: list[str] = field(default_factory=list)
 
 
-def _quote(text: str, limit: int = 140) -> str:
-    text = " ".join(html.unescape(text).split())
-    return f"“{text[:limit]}{'…' if len(text) > limit else ''}”"
-
-
-async def _thread_items(gmail: GmailClient, me: User, zone: ZoneInfo, since: datetime) -> tuple[list[Item], int]:
-    """Threads whose latest message is someone else's, addressed to me, from a person; and the bulk count."""
+async def _thread_items(
+    gmail: GmailClient, me: User, zone: ZoneInfo, since: datetime
+) -> tuple[list[Item], int, list[str]]:
+    """Threads whose latest message, from a person, asks me something; the bulk count; notes on what was left out."""
     listing = await gmail.list_messages(f"in:inbox after:{int(since.timestamp())}", max_results=MAX_INBOX)
     messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
     newest: dict[str, GmailMessage] = {}
@@ -69,42 +64,67 @@ async def _thread_items(gmail: GmailClient, me: User, zone: ZoneInfo, since: dat
             continue
         if message.thread_id not in newest:
             newest[message.thread_id] = message  # the list is newest first
-    candidates = [t for t in newest if t not in bulk_threads][:MAX_THREADS]
+    people_threads = [t for t in newest if t not in bulk_threads]
+    candidates = people_threads[:MAX_THREADS]
     semaphore = asyncio.Semaphore(5)
 
     async def thread(thread_id: str) -> list[GmailMessage]:
         async with semaphore:
             return (await gmail.get_thread(thread_id, format="metadata", metadata_headers=METADATA_HEADERS)).messages
 
+    async def full(message_id: str) -> GmailMessage:
+        async with semaphore:
+            return await gmail.get_message(message_id)
+
     threads = await asyncio.gather(*(thread(t) for t in candidates))
-    items: list[tuple[Item, GmailMessage]] = []
-    my_domain = domain_of(me.email)
-    now = datetime.now(UTC)
+    addressed: list[tuple[GmailMessage, list[GmailMessage]]] = []
     for thread_messages in threads:
         visible = [m for m in thread_messages if "DRAFT" not in m.label_ids]
         if not visible:
             continue
         latest = visible[-1]
-        sender = sender_address(latest)
-        if "SENT" in latest.label_ids or sender == me.email.lower() or bulk_reason(latest):
+        if "SENT" in latest.label_ids or sender_address(latest) == me.email.lower() or bulk_reason(latest):
             continue
         if is_calendar_notice(latest.header("Subject") or ""):
             continue
         how = addressing(latest, me.email)
-        if not how.direct and not how.cc_only:
-            continue  # reached me through a list or Bcc
-        reasons: list[str] = []
-        score = 0.0
+        if how.direct or how.cc_only:  # not when it reached me through a list or Bcc
+            addressed.append((latest, visible))
+    bodies = await asyncio.gather(*(full(latest.id) for latest, _visible in addressed))
+    items: list[Item] = []
+    my_domain = domain_of(me.email)
+    my_names = names_of(me.name, me.email)
+    now = datetime.now(UTC)
+    for (latest, visible), message in zip(addressed, bodies, strict=True):
+        sender = sender_address(latest)
+        how = addressing(latest, me.email)
+        subject = latest.header("Subject") or ""
+        others = {
+            name
+            for header in ("To", "Cc")
+            for display, address in addresses(latest.header(header))
+            if address.lower() not in (me.email.lower(), sender)
+            for name in names_of(display, address)
+        } - my_names
+        ask = find_ask(
+            message_content(message).text,
+            subject,
+            my_names,
+            others,
+            in_to=how.direct,
+            alone=how.direct and len(addresses(latest.header("To"))) == 1,
+            first_in_thread=len(visible) == 1 and not subject.lower().startswith(("re:", "fwd:", "fw:")),
+        )
+        if ask is None:
+            continue
+        reasons = [ask.reason()]
+        score = 3.0 + (1.0 if ask.decision else 0.0)
         if how.direct:
             score += 3
             reasons.append("addressed to you" + (" alone" if how.recipients == 1 else ""))
         else:
-            score += 0.5
-            reasons.append("you are in Cc")
-        subject = latest.header("Subject") or ""
-        if asks_something(subject, latest.snippet):
-            score += 3
-            reasons.append(f"asks you something: {_quote(latest.snippet or subject)}")
+            score += 1.5
+            reasons.append("you are in Cc and named")
         i_wrote = {
             a.lower()
             for m in visible
@@ -127,34 +147,25 @@ async def _thread_items(gmail: GmailClient, me: User, zone: ZoneInfo, since: dat
         waited = (now - received).total_seconds() / 3600
         score += min(2.0, waited / 24)
         reasons.append(f"no reply from you for {waited:.0f} h")
-        item = Item(
-            score=score,
-            kind="email",
-            title=f"{subject or '(no subject)'} — {sender_name(latest)} <{sender}>, {when(received, zone)}",
-            reasons=reasons,
-            detail=[f"thread_id={latest.thread_id} message_id={latest.id}"],
+        items.append(
+            Item(
+                score=score,
+                kind="email",
+                title=f"{subject or '(no subject)'} — {sender_name(latest)} <{sender}>, {when(received, zone)}",
+                reasons=reasons,
+                detail=[f"thread_id={latest.thread_id} message_id={latest.id}"],
+            )
         )
-        items.append((item, latest))
-    await _look_for_questions_in_bodies(gmail, items)
-    return [item for item, _m in items], len(bulk_threads)
-
-
-async def _look_for_questions_in_bodies(gmail: GmailClient, items: list[tuple[Item, GmailMessage]]) -> None:
-    """The snippet shows only the start; read the bodies of the strongest direct threads that seem to ask nothing."""
-    unclear = [
-        (item, message)
-        for item, message in sorted(items, key=lambda pair: -pair[0].score)
-        if not any(r.startswith("asks you") for r in item.reasons) and item.score >= 3
-    ][:MAX_BODY_CHECKS]
-    if not unclear:
-        return
-    full = await asyncio.gather(*(gmail.get_message(message.id) for _item, message in unclear))
-    for (item, _message), message in zip(unclear, full, strict=True):
-        text = message_content(message).text
-        question = next((line for line in text.splitlines() if asks_something(line)), None)
-        if question:
-            item.score += 3
-            item.reasons.insert(1, f"asks you something: {_quote(question)}")
+    notes: list[str] = []
+    quiet = len(addressed) - len(items)
+    if quiet:
+        notes.append(f"{quiet} thread(s) from people that ask nothing of you (thanks, FYIs, questions to others)")
+    if len(people_threads) > len(candidates) or listing.next_page_token:
+        notes.append(
+            f"older mail in the period was not checked (only the {MAX_INBOX} newest inbox messages and the "
+            f"{MAX_THREADS} newest threads from people are); pass fewer `hours` to focus"
+        )
+    return items, len(bulk_threads), notes
 
 
 def _clashes(events: list[Event]) -> list[list[Event]]:
@@ -270,10 +281,11 @@ def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         hours: Annotated[int, Field(ge=1, le=336, description="How far back to look in the inbox")] = 72,
     ) -> str:
-        """What needs my attention: mail waiting on me, invitations, conflicts, open Fathom action items; ranked."""
+        """What needs my attention, ranked: mail that asks me something (the question quoted), invitations to
+        answer, conflicts, my open Fathom action items."""
         since = datetime.now(UTC) - timedelta(hours=hours)
 
-        async def mail() -> tuple[list[Item], int]:
+        async def mail() -> tuple[list[Item], int, list[str]]:
             return await _thread_items(await resolvers.gmail(), user, zone, since)
 
         async def calendar() -> list[Item]:
@@ -285,7 +297,7 @@ def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         (mail_result, mail_note), (calendar_items, calendar_note), (fathom_items, fathom_note) = await asyncio.gather(
             _guard("Gmail", mail()), _guard("Calendar", calendar()), _guard("Fathom", meetings())
         )
-        thread_items, bulk = mail_result or ([], 0)
+        thread_items, bulk, mail_notes = mail_result or ([], 0, [])
         ranked = sorted(thread_items + (calendar_items or []) + (fathom_items or []), key=lambda item: -item.score)
         budget = Budget(12_000, "ask about one item for details")
         budget.add(
@@ -301,6 +313,8 @@ def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 break
         if bulk:
             budget.add(f"Left out: {bulk} newsletter/notification/promotion thread(s).")
+        for note in mail_notes:
+            budget.add(f"Left out: {note}.")
         for note in (mail_note, calendar_note, fathom_note):
             if note:
                 budget.add(f"Not included — {note}")

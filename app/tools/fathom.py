@@ -14,6 +14,7 @@ from app.storage.store import User
 from app.tools.format import Budget, person, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
+from app.tools.summaries import moment, summary_block
 from app.tools.times import parse_when
 from app.upstream.errors import NotFound
 from app.upstream.fathom import ActionItem, FathomClient, Meeting, MeetingPage, TranscriptLine
@@ -90,11 +91,23 @@ def _assignee(item: ActionItem) -> str:
     return person(item.assignee.name, item.assignee.email) if item.assignee else "unassigned"
 
 
-def _action_line(item: ActionItem, status: bool = True) -> str:
+def _moment_of(timestamp: str) -> str:
+    """Fathom's `HH:MM:SS` as the summaries show moments (`18:33`, `1:02:03`)."""
+    parts = timestamp.split(":")
+    if not all(part.isdigit() for part in parts):
+        return timestamp
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return moment(seconds)
+
+
+def _action_line(item: ActionItem, status: bool = True, assignee: bool = True) -> str:
     state = f"[{'done' if item.completed else 'open'}] " if status else ""
-    at = f" (at {item.recording_timestamp})" if item.recording_timestamp else ""
+    who = f"{_assignee(item)}: " if assignee else ""
+    at = f" ({_moment_of(item.recording_timestamp)})" if item.recording_timestamp else ""
     link = f" {item.recording_playback_url}" if item.recording_playback_url else ""
-    return f"- {state}{_assignee(item)}: {item.description}{at}{link}"
+    return f"- {state}{who}{item.description}{at}{link}"
 
 
 def _started_text(meeting: Meeting, zone: ZoneInfo) -> str:
@@ -253,7 +266,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 ]
             )
         budget.add("\nSummary:")
-        budget.add(summary.markdown_formatted or "(Fathom has no summary for this recording yet.)")
+        budget.add(summary_block(summary.markdown_formatted, 12_000, "fathom_get_transcript has the whole meeting"))
         return budget.render()
 
     @tool(title="Fathom transcript", read_only=True, idempotent=True)
@@ -329,7 +342,11 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             heading = (
                 f"\n{meeting.display_title} · {_started_text(meeting, zone)} · recording_id={meeting.recording_id}"
             )
-            items = [_action_line(item, status=False) for item in meeting.action_items or [] if wanted(item)]
+            items = [
+                _action_line(item, status=False, assignee=not assigned_to_me)
+                for item in meeting.action_items or []
+                if wanted(item)
+            ]
             if not budget.extend([heading, *items]):
                 break
         text = budget.render()

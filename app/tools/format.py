@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -14,6 +15,45 @@ def clamp_budget(max_chars: int | None, default: int = DEFAULT_BUDGET) -> int:
     if max_chars is None:
         return default
     return max(200, min(int(max_chars), MAX_BUDGET))
+
+
+# Spans a cut must not fall inside: markdown links (with their targets) and bare URLs.
+_UNBREAKABLE = re.compile(r"!?\[[^\]\n]*\]\([^)\s]*\)|<https?://[^>\s]*>|\b(?:https?://|www\.)\S+", re.I)
+_SENTENCE_END = re.compile(r"[.!?…][\"”')\]]*(?=\s)")
+
+
+def boundary(text: str, limit: int) -> int:
+    """Where to cut `text` to keep at most `limit` characters: after the last whole line or list item that
+    fits, else after a sentence or between words; never inside a link or a URL (0 when nothing fits)."""
+    if len(text) <= limit:
+        return len(text)
+    inside = [(m.start(), m.end()) for m in _UNBREAKABLE.finditer(text, 0, min(len(text), limit + 2000))]
+
+    def allowed(at: int) -> bool:
+        return not any(start < at < end for start, end in inside)
+
+    window = text[: limit + 1]
+    lines = [m.start() for m in re.finditer(r"\n", window) if allowed(m.start())]
+    if any(lines):
+        return max(lines)
+    # One paragraph: after a sentence, unless that wastes most of the room; else between words.
+    sentences = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() <= limit and allowed(m.end())]
+    if sentences and max(sentences) >= limit // 2:
+        return max(sentences)
+    words = [m.start() for m in re.finditer(r"\s", window) if allowed(m.start())]
+    return max([*sentences, *words], default=0)
+
+
+def clip(text: str, limit: int, rest: str) -> str:
+    """`text` cut to `limit` characters at a boundary (see `boundary`), then a notice of how much was left out
+    and how to get the rest (`rest`, e.g. "fathom_get_meeting shows all of it")."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    kept = text[: boundary(text, limit)].rstrip()
+    left = text[len(kept) :].strip()
+    lines = left.count("\n") + 1
+    return f"{kept}\n[cut here: {lines} more line(s), {len(left)} characters — {rest}]"
 
 
 class Budget:
@@ -32,9 +72,9 @@ class Budget:
             return False
         room = self.limit - self.used
         if len(text) + 1 > room:
-            cut = max(0, room - 1)
+            cut = boundary(text, max(0, room - 2))
             if cut > 40:
-                self.parts.append(text[:cut].rstrip() + "…")
+                self.parts.append(text[:cut].rstrip() + " …")
             self.truncated = True
             return False
         self.parts.append(text)

@@ -15,20 +15,23 @@ from publicsuffixlist import PublicSuffixList
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, person, when
+from app.tools.format import Budget, boundary, clip, person, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
+from app.tools.summaries import readable_summary, summary_block
 from app.upstream.calendar import CalendarClient, Event
 from app.upstream.errors import UpstreamError
-from app.upstream.fathom import FathomClient, Meeting
+from app.upstream.fathom import FathomClient, Meeting, Summary
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message, reply_context, reply_subject
 from app.upstream.gmail_models import GmailMessage, addresses
 
 PAST_MEETING_DAYS = 120
 MAX_FATHOM_PAGES = 5
+SUMMARY_CHARS = 1200  # per past meeting in a prep
 _WORD = re.compile(r"[a-z0-9]{3,}")
+_QUOTED = re.compile(r"\sOn\s.{0,200}?\swrote:|\s-{2,}\s*(?:Original|Forwarded) [Mm]essage")
 
 
 @cache
@@ -41,15 +44,6 @@ def company(domain: str) -> str:
     """`globex.example` → `Globex`, `acme.co.uk` → `Acme` (a readable guess at the organisation behind a domain)."""
     registered = _suffixes().privatesuffix(domain.lower().strip(".")) or domain
     return registered.split(".")[0].replace("-", " ").title()
-
-
-def markdown_to_text(markdown: str) -> str:
-    """Fathom's markdown summary as plain email text."""
-    text = re.sub(r"\[([^\]]+)\]\((https?://[^)]+)\)", r"\1 (\2)", markdown)
-    text = re.sub(r"^#{1,6}\s*(.+?)\s*#*$", lambda m: m.group(1).upper(), text, flags=re.M)
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = re.sub(r"^\s*[*+]\s+", "- ", text, flags=re.M)
-    return re.sub(r"\n{3,}", "\n\n", html.unescape(text)).strip()
 
 
 async def find_meeting(fathom: FathomClient, recording_id: int) -> Meeting | None:
@@ -96,10 +90,18 @@ async def _recent_threads(gmail: GmailClient, emails: list[str], zone: ZoneInfo)
             f"{', ' + when(received, zone) if received else ''} · thread_id={message.thread_id}"
         )
         if message.snippet:
-            lines.append(f"  “{html.unescape(message.snippet)[:160]}”")
+            lines.append(f"  “{_preview(message.snippet)}”")
         if len(seen) == 6:
             break
     return lines
+
+
+def _preview(snippet: str, limit: int = 160) -> str:
+    """Gmail's snippet without the quoted history it runs into, cut between words or sentences (marked …)."""
+    text = " ".join(html.unescape(snippet).split())
+    text = _QUOTED.split(text, maxsplit=1)[0].rstrip()
+    cut = boundary(text, limit)
+    return text if cut >= len(text) else text[:cut].rstrip() + " …"
 
 
 async def _past_meetings(fathom: FathomClient, emails: set[str], external_domains: list[str]) -> list[Meeting]:
@@ -132,7 +134,9 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         event = await _next_event(calendar) if event_id == "next" else await calendar.get_event(event_id)
         me = user.email.lower()
         my_domain = domain_of(me)
-        people = [a for a in event.attendees if a.email.lower() != me and not a.resource]
+        guests = [a for a in event.attendees if not a.resource]  # counted as calendar_list_events counts them
+        mine = next((a for a in guests if a.self_ or a.email.lower() == me), None)
+        people = [a for a in guests if a is not mine]
         emails = [a.email.lower() for a in people]
         external = sorted({domain_of(e) for e in emails if domain_of(e) != my_domain})
         budget = Budget(14_000, "ask for one thread or meeting in detail")
@@ -141,8 +145,11 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         if event.location or event.meet_link:
             budget.add(f"Where: {', '.join(x for x in (event.location, event.meet_link) if x)}")
         if event.description:
-            budget.add(f"Agenda/description: {event.description[:800]}")
-        budget.add(f"Attendees ({len(people)}):")
+            rest = f"calendar_get_event with event_id={event.id} shows all of it"
+            budget.add(f"Agenda/description: {clip(event.description, 800, rest)}")
+        budget.add(f"Attendees ({len(guests)}{', you included' if mine else ''}):")
+        if mine is not None:
+            budget.add(f"- you ({mine.response_status}{'; organizer' if mine.organizer else ''})")
         for attendee in people:
             domain = domain_of(attendee.email)
             side = "internal" if domain == my_domain else f"external — {company(domain)}"
@@ -180,11 +187,11 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                     f"- {meeting.display_title} ({when(held, zone) if held else '?'})"
                     f" recording_id={meeting.recording_id}"
                 )
-                if index < len(summaries) and not isinstance(summaries[index], BaseException):
-                    summary = summaries[index]
-                    text = markdown_to_text(getattr(summary, "markdown_formatted", "") or "")
-                    if text:
-                        budget.add("  " + text[:1200].replace("\n", "\n  "))
+                summary = summaries[index] if index < len(summaries) else None
+                if isinstance(summary, Summary) and summary.markdown_formatted:
+                    rest = f"fathom_get_meeting with recording_id={meeting.recording_id} shows all of it"
+                    text = summary_block(summary.markdown_formatted, SUMMARY_CHARS, rest)
+                    budget.add("  " + text.replace("\n", "\n  "))
                 open_items = [a for a in meeting.action_items or [] if not a.completed]
                 for item in open_items:
                     who = item.assignee.name or item.assignee.email if item.assignee else "unassigned"
@@ -207,7 +214,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         if not recipients:
             raise ToolError("That meeting had no other invitees to follow up with.")
         parent = await _thread_with(gmail, recipients, meeting.display_title)
-        body = _follow_up_body(user, meeting, markdown_to_text(summary.markdown_formatted or ""))
+        body = _follow_up_body(user, meeting, readable_summary(summary.markdown_formatted or "")[0])
         if parent is not None:
             context = reply_context(parent)
             message = build_message(
@@ -251,7 +258,7 @@ def _follow_up_body(user: User, meeting: Meeting, summary: str) -> str:
     greeting = f"Hi {', '.join(names[:4])}," if 0 < len(names) <= 4 else "Hi all,"
     lines = [greeting, "", f"Thanks for the time in “{meeting.display_title}”. A quick recap:", ""]
     if summary:
-        lines += [summary[:3500], ""]
+        lines += [clip(summary, 3500, "the full summary is in Fathom"), ""]
     items = [a for a in meeting.action_items or [] if not a.completed]
     if items:
         lines.append("Action items:")
@@ -260,6 +267,6 @@ def _follow_up_body(user: User, meeting: Meeting, summary: str) -> str:
             lines.append(f"- {who}: {item.description}")
         lines.append("")
     if meeting.share_url:
-        lines += [f"Recording: {meeting.share_url}", ""]
+        lines += [f"Recording (times above are moments in it): {meeting.share_url}", ""]
     lines += ["Best,", user.name.split()[0] if user.name else user.email]
     return "\n".join(lines)

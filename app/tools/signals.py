@@ -1,6 +1,5 @@
-"""Reading intent from mail metadata: bulk mail vs people, questions, who a message is addressed to."""
+"""Reading mail metadata: bulk mail vs people, calendar notices, who a message is addressed to."""
 
-import html
 import re
 from dataclasses import dataclass
 
@@ -10,12 +9,6 @@ BULK_CATEGORIES = frozenset({"CATEGORY_PROMOTIONS", "CATEGORY_SOCIAL", "CATEGORY
 _AUTOMATED_SENDER = re.compile(
     r"^(no-?reply|do-?not-?reply|notifications?|alerts?|updates?|news(letter)?|offers|marketing|mailer-daemon|"
     r"bounces?|digest|comments-noreply|calendar-notification|info|hello|team)([+.\-_].*)?@",
-    re.IGNORECASE,
-)
-_REQUEST = re.compile(
-    r"\?(?=[\s\"'”)]|$)|\b(could|can|would|will) you\b|\bplease\b|\blet me know\b|\bneed(s|ed)? (your|you to)\b|"
-    r"\bwaiting (on|for) you\b|\bby (mon|tues|wednes|thurs|fri|satur|sun)day\b|\bby (eod|end of day|tomorrow)\b|"
-    r"\bany (thoughts|update)s?\b|\bthoughts\?|\bapprove\b|\bconfirm\b|\bsign off\b",
     re.IGNORECASE,
 )
 METADATA_HEADERS = (
@@ -60,24 +53,11 @@ def bulk_reason(message: GmailMessage) -> str | None:
     return None
 
 
-_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bqBQ]\?[^?\s]*\?=")
 _CALENDAR_NOTICE = re.compile(
     r"^(updated )?invitation( from google calendar)?:|^(accepted|declined|tentatively accepted|canceled event|"
     r"cancelled event|new event|event canceled):",
     re.IGNORECASE,
 )
-
-
-def asks_something(*texts: str) -> bool:
-    """Whether the person is asked a question or for something (quoted lines, links and encodings ignored)."""
-    for text in texts:
-        if not text:
-            continue
-        own = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
-        if _REQUEST.search(_ENCODED_WORD.sub(" ", _URL.sub(" ", html.unescape(own)))):
-            return True
-    return False
 
 
 def is_calendar_notice(subject: str) -> bool:

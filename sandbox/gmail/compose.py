@@ -1,4 +1,4 @@
-"""Sending and drafts in the Gmail sandbox: messages.send, drafts.*, and delivery between mailboxes.
+"""Sending and drafts in the Gmail sandbox: messages.send, messages.insert, drafts.*, and delivery.
 
 A sent message lands in the sender's mailbox with SENT and, without its Bcc header, in the INBOX of
 every sandbox person among its recipients, threaded there the way Gmail threads incoming mail.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parsedate_to_datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +20,7 @@ from sandbox.gmail import mime as gmail_mime
 from sandbox.gmail.http import (
     DRAFT_READ_SCOPES,
     DRAFT_WRITE_SCOPES,
+    INSERT_SCOPES,
     MESSAGE_FIELDS,
     SEND_SCOPES,
     ApiError,
@@ -32,10 +33,12 @@ from sandbox.gmail.http import (
     json_body,
     not_found,
     page,
+    string_list,
 )
 from sandbox.gmail.query import matches, parse_query
 from sandbox.gmail.store import (
     GmailState,
+    all_labels,
     message_ref,
     message_resource,
     newest_first,
@@ -166,6 +169,39 @@ async def send(state: GmailState, request: Request) -> Response:
     return GoogleJSONResponse(message_ref(send_message(state, caller, message, thread_id)))
 
 
+async def insert(state: GmailState, request: Request) -> Response:
+    """POST messages {raw, labelIds?, threadId?}: into this mailbox only (like IMAP APPEND), nothing is sent.
+
+    `internalDateSource=dateHeader` dates the message by its Date header instead of the time of the call.
+    """
+    caller = authorize(state, request, INSERT_SCOPES, ("internalDateSource",))
+    source = request.query_params.get("internalDateSource", "receivedTime")
+    if source not in ("receivedTime", "dateHeader"):
+        raise ApiError(
+            400,
+            f"Invalid value at 'internal_date_source' "
+            f'(type.googleapis.com/google.apps.gmail.v1.InsertMessageRequest.InternalDateSource), "{source}"',
+            "invalid",
+        )
+    body = await json_body(request, MESSAGE_FIELDS)
+    message = _message_from(body)
+    labels = string_list(body, "labelIds")
+    known = all_labels(caller.mailbox)
+    for label_id in labels:
+        if label_id not in known or label_id in ("DRAFT", "CHAT"):
+            raise ApiError(400, f"Invalid label: {label_id}", "invalidArgument")
+    thread_id = resolve_thread(state, caller.mailbox, body.get("threadId"), message)
+    stored = store_message(state, caller.mailbox, gmail_mime.to_bytes(message), thread_id, set(labels))
+    if source == "dateHeader" and message.get("Date") is not None:
+        try:
+            dated = parsedate_to_datetime(str(message["Date"]))
+        except (TypeError, ValueError):
+            dated = None
+        if dated is not None and dated.tzinfo is not None:
+            stored.internal_date_ms = int(dated.timestamp() * 1000)
+    return GoogleJSONResponse(message_ref(stored))
+
+
 def _draft_message(body: dict[str, Any]) -> dict[str, Any]:
     draft_message = body.get("message")
     if not isinstance(draft_message, dict):
@@ -273,6 +309,7 @@ async def send_draft(state: GmailState, request: Request) -> Response:
 def compose_routes(state: GmailState, user: str) -> list[Route]:
     """The send and draft routes under `user` (".../users/{userId}")."""
     return [
+        Route(f"{user}/messages", endpoint(state, insert), methods=["POST"]),
         Route(f"{user}/messages/send", endpoint(state, send), methods=["POST"]),
         Route(f"{user}/drafts", endpoint(state, list_drafts), methods=["GET"]),
         Route(f"{user}/drafts", endpoint(state, create_draft), methods=["POST"]),

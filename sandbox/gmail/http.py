@@ -24,11 +24,13 @@ MAIL = "https://mail.google.com/"
 MODIFY, READONLY, METADATA = _AUTH + "gmail.modify", _AUTH + "gmail.readonly", _AUTH + "gmail.metadata"
 COMPOSE, SEND, LABELS = _AUTH + "gmail.compose", _AUTH + "gmail.send", _AUTH + "gmail.labels"
 SETTINGS_BASIC = _AUTH + "gmail.settings.basic"
+INSERT = _AUTH + "gmail.insert"
 # Which scopes each kind of call accepts, per the Gmail API reference.
 READ_SCOPES = (MAIL, MODIFY, READONLY, METADATA)
 BODY_SCOPES = (MAIL, MODIFY, READONLY)  # full/raw formats, attachments and `q`
 MODIFY_SCOPES = (MAIL, MODIFY)
 SEND_SCOPES = (MAIL, MODIFY, COMPOSE, SEND)
+INSERT_SCOPES = (MAIL, MODIFY, INSERT)
 DRAFT_READ_SCOPES = (MAIL, MODIFY, READONLY, COMPOSE)
 DRAFT_WRITE_SCOPES = (MAIL, MODIFY, COMPOSE)
 LABEL_READ_SCOPES = (MAIL, MODIFY, READONLY, METADATA, LABELS)

@@ -190,3 +190,38 @@ def test_send_as_lists_the_account_and_its_aliases_and_sending_keeps_only_a_veri
     assert refused.status_code == 403
     assert stored_headers(gw, ALICE, as_alias.json()["id"])["From"] == "The Team <team@example.com>"
     assert stored_headers(gw, ALICE, as_pending.json()["id"])["From"] == f"Alice Adams <{ALICE}>"
+
+
+def test_insert_files_a_message_in_this_mailbox_only_dated_by_its_header_and_sends_nothing(gw: GmailWorld) -> None:
+    message = mail(
+        f"Bob Brown <{BOB}>", ALICE, "Re: Quarterly plan", "Agreed.\n", Date="Mon, 02 Mar 2026 09:30:00 +0000"
+    )
+    message["In-Reply-To"] = message["References"] = "<plan@example.com>"
+    before = dict(gw.world.mailboxes[BOB].messages)
+    body = {"raw": raw(message), "labelIds": ["INBOX", "UNREAD"], "threadId": gw.ids["plain"]}
+    response = gw.client.post(
+        URL + "/messages", params={"internalDateSource": "dateHeader"}, json=body, headers=gw.headers()
+    )
+    assert response.status_code == 200, response.text
+    inserted = response.json()
+    assert inserted["threadId"] == gw.ids["plain"] and inserted["labelIds"] == ["INBOX", "UNREAD"]
+    stored = gw.world.mailboxes[ALICE].messages[inserted["id"]]
+    assert stored.internal_date_ms == 1772443800000  # 2026-03-02T09:30:00Z
+    assert stored_headers(gw, ALICE, inserted["id"])["From"] == f"Bob Brown <{BOB}>"  # kept, not re-signed
+    assert gw.world.mailboxes[BOB].messages == before
+
+    plain = gw.client.post(URL + "/messages", json={"raw": raw(mail(BOB, ALICE, "Hi", "x\n"))}, headers=gw.headers())
+    assert plain.status_code == 200 and "labelIds" not in plain.json()  # no labels asked, none given
+    for params, extra, scopes, status, text in (
+        ({}, {"labelIds": ["DRAFT"]}, (MODIFY,), 400, "Invalid label: DRAFT"),
+        ({}, {"labelIds": ["Label_404"]}, (MODIFY,), 400, "Invalid label: Label_404"),
+        ({"internalDateSource": "now"}, {}, (MODIFY,), 400, "internal_date_source"),
+        ({}, {}, (SEND,), 403, "insufficient"),
+    ):
+        refused = gw.client.post(
+            URL + "/messages",
+            params=params,
+            json={"raw": raw(mail(BOB, ALICE, "Hi", "x\n"))} | extra,
+            headers=gw.headers(scopes=scopes),
+        )
+        assert refused.status_code == status and text in refused.text, refused.text

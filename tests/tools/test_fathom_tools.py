@@ -127,10 +127,20 @@ async def test_getting_a_meeting_shows_its_details_action_items_and_summary(stac
     assert f"Scheduled: {when(_time(meeting['scheduled_start_time']), zone)}" in text
     assert f"Links: {meeting['url']} · share: {meeting['share_url']}" in text
     assert "Recorded by: Carmen Ruiz <carmen@acme.example>" in text
-    assert "- [done] Carmen Ruiz <carmen@acme.example>: Ship the SAML clock-skew tolerance fix (at " in text
+    done = "- [done] Carmen Ruiz <carmen@acme.example>: Ship the SAML clock-skew tolerance fix ("
+    assert re.search(rf"^{re.escape(done)}\d+:\d\d\) https://", text, re.M)
     assert "- [open] Alice Nguyen <alice@acme.example>: Confirm whether SCIM group push" in text
     assert "?timestamp=" in text
-    assert "Summary:\n## Meeting Purpose" in text
+    # The summary in one readable format: each bullet's text with its moment, the recording's link once.
+    summary = text.split("\nSummary:\n", 1)[1]
+    share = meeting["share_url"]
+    assert summary.startswith(
+        f"(m:ss) marks a moment in the recording: open {share}?timestamp=SECONDS\nMeeting Purpose:"
+    )
+    assert "](" not in text and "##" not in text and text.count(share) == 2  # the Links line and the summary
+    for bullet, seconds in re.findall(r"^\s*- \[(.+)\]\(\S+\?timestamp=([\d.]+)\)$", recording.summary_markdown, re.M):
+        whole = int(float(seconds))
+        assert f"\n- {bullet} ({whole // 60}:{whole % 60:02d})\n" in summary + "\n", bullet
     assert any(r.path.endswith(f"/recordings/{recording_id}/summary") for r in stack.sandbox.faults.requests("/fathom"))
 
 
@@ -140,7 +150,7 @@ async def test_a_meeting_beyond_the_recent_pages_still_gets_its_summary(stack: S
         await store_fathom_key(stack, ALICE)
         text = await alice.ok("fathom_get_meeting", {"recording_id": older[-1]})
     assert "were not found in your 50 most recent meetings" in text
-    assert "Summary:\n## Notes" in text
+    assert "Summary:\nNotes:\nRoutine sync." in text
     assert len(_meeting_queries(stack)) == 5
 
 
@@ -196,12 +206,17 @@ async def test_action_items_assigned_to_me_are_my_open_ones_only(stack: Stack) -
         everyone = await alice.ok("fathom_action_items", {"assigned_to_me": False})
     assert text.startswith(f"{len(mine) - 1} open action item(s) assigned to you ({ALICE}) from meetings since ")
     assert mine[0]["description"] not in text
+    assert text.count("Alice Nguyen") == 0 and text.count(ALICE) == 1  # said once, at the top
     for item in mine[1:]:
-        assert f"Alice Nguyen <{ALICE}>: {item['description']}" in text
-        assert item["recording_playback_url"] in text
+        hours, minutes, seconds = (int(part) for part in item["recording_timestamp"].split(":"))
+        at = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+        assert f"\n- {item['description']} ({at}) {item['recording_playback_url']}" in text
     assert not any(i["description"] in text for i in items if i["assignee"]["email"] != ALICE)
     open_items = [i for i in items if not i["completed"]]
     assert everyone.startswith(f"{len(open_items)} open action item(s) for anyone")
+    assert all(
+        f"{i['assignee']['name']} <{i['assignee']['email']}>: {i['description']}" in everyone for i in open_items
+    )
     assert not any(i["description"] in everyone for i in items if i["completed"])
     assert all("created_after=" in query and "include_action_items=true" in query for query in _meeting_queries(stack))
 

@@ -26,10 +26,18 @@ def _recording_id(stack: Stack, title: str) -> int:
 
 
 async def test_prep_names_external_attendees_recent_threads_and_past_meetings(stack: Stack) -> None:
+    event_id = _event_id(stack, INITECH_CHECK_IN)
     async with mcp_session(stack, ALICE) as alice:
         await store_fathom_key(stack, ALICE)
-        text = await alice.ok("meeting_prep", {"event_id": _event_id(stack, INITECH_CHECK_IN)})
+        text = await alice.ok("meeting_prep", {"event_id": event_id})
+        start = re.search(r"^Meeting: .*? — (\S+)", text, re.M)
+        assert start, text
+        listing = await alice.ok("calendar_list_events", {"start": start.group(1), "query": INITECH_CHECK_IN})
     assert text.startswith(f"Meeting: {INITECH_CHECK_IN} — ")
+    # Counted as calendar_list_events counts the same event, and the person is among them.
+    counted = re.search(rf"event_id={event_id} · .*? · (\d+) attendee\(s\)", listing)
+    assert counted, listing
+    assert f"\nAttendees ({counted.group(1)}, you included):\n- you (" in text
     assert re.search(r"raj\.patel@initech\.example> \(external — Initech; \w+\)", text)
     assert re.search(r"dieter@acme\.example> \(internal; \w+\)", text)
     assert "SAML clock-skew fix is live" in text
@@ -84,3 +92,28 @@ def test_a_company_is_named_from_the_registered_domain_not_the_public_suffix() -
     assert company("globex.example") == "Globex"
     assert company("vandelay-industries.com.au") == "Vandelay Industries"
     assert company("octo.github.io") == "Octo"  # a private suffix: each site is its own organisation
+
+
+async def test_a_long_summary_in_a_prep_is_cut_after_a_whole_line_and_says_how_to_read_the_rest(stack: Stack) -> None:
+    recording = _recording_id(stack, INITECH_SSO_RECORDING)
+    summary = stack.sandbox.world.recordings[recording]
+    share = summary.meeting["share_url"]
+    summary.summary_markdown += "".join(
+        f"  - [Step {n}: check the assertion at https://idp.initech.example/saml/{n}]({share}?timestamp={60 * n})\n"
+        for n in range(1, 40)
+    )
+    async with mcp_session(stack, ALICE) as alice:
+        await store_fathom_key(stack, ALICE)
+        prep = await alice.ok("meeting_prep", {"event_id": _event_id(stack, INITECH_CHECK_IN)})
+        whole = await alice.ok("fathom_get_meeting", {"recording_id": recording})
+    shown = prep.split(f"recording_id={recording}\n", 1)[1].split("\n  open: ", 1)[0]
+    kept, notice = shown.rsplit("\n  [cut here: ", 1)
+    full = whole.split("\nSummary:\n", 1)[1].splitlines()
+    kept_lines = [line.removeprefix("  ") for line in kept.splitlines()]
+    assert kept_lines == full[: len(kept_lines)]  # whole lines, each link and URL intact
+    left = full[len(kept_lines) :]
+    assert notice == (
+        f"{len(left)} more line(s), {len(chr(10).join(left).strip())} characters — "
+        f"fathom_get_meeting with recording_id={recording} shows all of it]"
+    )
+    assert "](" not in prep
