@@ -12,7 +12,6 @@ import logging
 from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,7 +23,7 @@ from mcp.server.mcpserver.resolve import Resolve
 
 from app.auth.revocations import Revocations
 from app.services import Services
-from app.storage.store import User
+from app.storage.store import Connections, User
 from app.tools.caches import cached, per_person
 from app.upstream.calendar import CalendarClient
 from app.upstream.errors import UpstreamError
@@ -42,13 +41,6 @@ GMAIL_READ = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail
 CALENDAR_ANY = ("https://www.googleapis.com/auth/calendar",)
 ZONE_TTL = 600.0
 USER_TTL = 5.0
-
-
-@dataclass(frozen=True)
-class Connections:
-    google_status: str | None
-    scopes: list[str]
-    fathom_last4: str | None
 
 
 class Resolvers:
@@ -87,18 +79,17 @@ class Resolvers:
 
         return await cached(self._users, subject, load)
 
-    async def connections(self, user: User) -> Connections:
-        """Google grant status and scopes and the Fathom key's last 4, cached for a few seconds.
+    async def connections(self, user: User, *, fresh: bool = False) -> Connections:
+        """What the user has connected (`Store.connections`), cached for a few seconds unless `fresh`.
 
-        Only a hint for messages and checks before calling out: the credentials layer reads the
-        grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
+        The cached answer is only a hint for checks before calling out: the credentials layer reads
+        the grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
+        Anything that reports the status to the person asks for it `fresh`.
         """
-
-        async def load() -> Connections:
-            status, scopes, last4 = await self.services.get_store().connections(user.id)
-            return Connections(google_status=status, scopes=scopes, fathom_last4=last4)
-
-        return await cached(self._connections, user.id, load)
+        if fresh:
+            self._connections[user.id] = found = await self.services.get_store().connections(user.id)
+            return found
+        return await cached(self._connections, user.id, lambda: self.services.get_store().connections(user.id))
 
     def forget(self) -> None:
         self._users.clear()
@@ -107,9 +98,9 @@ class Resolvers:
     async def _google(self, base_url: str, service: str, scope_prefixes: tuple[str, ...]) -> GoogleApi:
         user = await self.user()
         grant = await self.connections(user)
-        if grant.google_status is None:
+        if grant.google == "not_connected":
             raise ToolError(f"Google is not connected for {user.email}. Connect it at {self.account_url}")
-        if grant.google_status != "active":
+        if grant.google == "needs_reconnect":
             raise ToolError(
                 f"Google access for {user.email} has expired or was revoked. Reconnect at {self.account_url}"
             )

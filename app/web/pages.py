@@ -22,7 +22,7 @@ from app.auth.revocations import Revocations
 from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
 from app.services import Services
 from app.storage.clock import utcnow
-from app.storage.store import GoogleGrant, User
+from app.storage.store import Connections, GoogleGrant, GoogleState, User
 from app.upstream.errors import NeedsReconnect, UpstreamError
 from app.upstream.fathom import FathomClient
 
@@ -79,16 +79,16 @@ def forged_form(request: Request) -> HTMLResponse:
 
 @dataclass(frozen=True)
 class GoogleStatus:
-    state: str  # connected | needs_reconnect | not_connected
+    state: GoogleState
     scopes: list[str]
     missing: list[str]
 
 
-def google_status(grant: GoogleGrant | None) -> GoogleStatus:
-    if grant is None:
+def google_status(found: Connections) -> GoogleStatus:
+    """What the pages show of the Google connection: the same `Store.connections` whoami reports."""
+    if found.google == "not_connected":
         return GoogleStatus("not_connected", [], [])
-    state = "connected" if grant.status == "active" else "needs_reconnect"
-    return GoogleStatus(state, readable_scopes(grant.scopes), missing_capabilities(grant.scopes))
+    return GoogleStatus(found.google, readable_scopes(found.scopes), missing_capabilities(found.scopes))
 
 
 class Pages:
@@ -136,14 +136,14 @@ class AccountPages(Pages):
         user = await self.current_user(request)
         context: dict[str, Any] = {"title": "Claude, with your Gmail, Calendar and Fathom", "asks": EXAMPLE_ASKS}
         if user is not None:
-            store = self.services.get_store()
+            found = await self.services.get_store().connections(user.id)
             context |= {
                 "user": user,
                 "is_admin": self.is_admin(user),
                 "connector_url": self.settings.mcp_url,
                 "install_command": f"curl -sSL {self.settings.public_url}/install.sh | bash",
-                "google": google_status(await store.get_google_grant(user.id)),
-                "fathom_last4": await store.fathom_key_last4(user.id),
+                "google": google_status(found),
+                "fathom_last4": found.fathom_last4,
             }
         return render(request, "landing.html", **context)
 
@@ -161,6 +161,7 @@ class AccountPages(Pages):
             for token in await store.list_personal_tokens(user.id)
             if token.revoked_at is None and token.expires_at > now
         ]
+        found = await store.connections(user.id)
         return render(
             request,
             "account.html",
@@ -168,8 +169,8 @@ class AccountPages(Pages):
             title="Your account",
             user=user,
             is_admin=self.is_admin(user),
-            google=google_status(await store.get_google_grant(user.id)),
-            fathom_last4=await store.fathom_key_last4(user.id),
+            google=google_status(found),
+            fathom_last4=found.fathom_last4,
             clients=await store.connected_clients(user.id),
             tokens=tokens,
             **extra,

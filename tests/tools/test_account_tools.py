@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
+from tests.support.oauth_client import Browser
 from tests.support.stack import Stack
 
 CALENDAR_LIST = "/calendar/v3/users/me/calendarList"
@@ -26,3 +27,21 @@ async def test_a_failed_time_zone_lookup_is_not_remembered_as_the_answer(stack: 
     assert "(times in UTC;" in guessed
     assert "(times in America/New_York;" in known
     assert len(stack.sandbox.faults.requests(CALENDAR_LIST)) == 2
+
+
+async def test_after_google_refuses_the_grant_whoami_and_the_account_page_both_say_reconnect(stack: Stack) -> None:
+    browser = Browser(ALICE)
+    try:
+        async with mcp_session(stack, ALICE) as alice:
+            assert "Google: connected" in await alice.ok("whoami")
+            await browser.walk(f"{stack.url}/auth/login?next=/account", f"{stack.url}/account")
+            stack.sandbox.world.revoke_grants_of(ALICE)
+            stack.sandbox.world.expire_all_access_tokens()
+            failed = await alice.error("gmail_search", {"query": "in:inbox"})
+            whoami = await alice.ok("whoami")
+        page = await browser.http.get(f"{stack.url}/account")
+    finally:
+        await browser.aclose()
+    assert "expired or was revoked" in failed
+    assert "Google: needs reconnect" in whoami and f"Reconnect Google at {stack.url}/account" in whoami
+    assert "Needs reconnect" in page.text and ">Connected<" not in page.text.split('id="fathom"')[0]
