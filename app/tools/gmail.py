@@ -18,6 +18,7 @@ from app.tools.format import Budget, clamp_budget, human_size, person, when
 from app.tools.mail_text import header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
+from app.tools.times import zone_label
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
 from app.upstream.gmail_models import GmailMessage, Label, addresses, b64url_decode, message_content
@@ -165,7 +166,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             gmail.get_messages_metadata([m.id for m in listing.messages]), label_names.get(gmail)
         )
         budget = Budget(12_000, "narrow the query or lower max_results")
-        budget.add(f"{len(messages)} message(s) for {query or 'all mail'!r}, newest first (times in {zone.key}):")
+        budget.add(
+            f"{len(messages)} message(s) for {query or 'all mail'!r}, newest first (times in {zone_label(zone)}):"
+        )
         budget.extend(_summary(message, zone, names) for message in messages)
         text = budget.render()
         if listing.next_page_token:
@@ -197,7 +200,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         thread = await gmail.get_thread(thread_id)
         names = await label_names.for_messages(gmail, thread.messages)
         budget = Budget(clamp_budget(max_chars, 12_000), "read single messages with gmail_read_message")
-        budget.add(f"Thread {thread.id}: {len(thread.messages)} message(s), oldest first (times in {zone.key}).")
+        budget.add(
+            f"Thread {thread.id}: {len(thread.messages)} message(s), oldest first (times in {zone_label(zone)})."
+        )
         for index, message in enumerate(thread.messages, 1):
             if not budget.add(f"\n--- message {index} of {len(thread.messages)} ---"):
                 break

@@ -25,6 +25,7 @@ from app.auth.revocations import Revocations
 from app.services import Services
 from app.storage.store import Connections, User
 from app.tools.caches import cached, per_person
+from app.tools.times import guessed_zone
 from app.upstream.calendar import CalendarClient
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient
@@ -126,22 +127,29 @@ class Resolvers:
         return FathomClient(self.services.get_http(), key, self.services.settings.fathom_api_base)
 
     async def time_zone(self) -> ZoneInfo:
-        """The user's primary-calendar time zone (cached a few minutes); UTC, never cached, when unknown."""
+        """The user's primary-calendar time zone (cached a few minutes); when unknown, UTC said to be a guess.
+
+        A guess is never cached: the next call asks Google again instead of repeating it.
+        """
         user = await self.user()
         known = self._zones.get(user.id)
         if known is not None:
             return known
         try:
             calendars = await (await self.calendar()).list_calendars()
-            primary = next((c for c in calendars if c.primary), None)
+        except ToolError:  # Calendar not connected or not granted: asking again will not help
+            return guessed_zone("UTC", "your calendar's time zone is unknown without Google Calendar access")
+        except UpstreamError:
+            calendars = []
+        primary = next((c for c in calendars if c.primary), None)
+        try:
             if primary and primary.time_zone:
                 self._zones[user.id] = zone = ZoneInfo(primary.time_zone)
                 return zone
-        except (ToolError, UpstreamError, ZoneInfoNotFoundError):
+        except (ZoneInfoNotFoundError, ValueError):
             pass
-        # A fallback is not an answer: the next call asks Google again instead of repeating the guess.
         logger.info("time zone unknown for user %s; using UTC for this call", user.id)
-        return ZoneInfo("UTC")
+        return guessed_zone("UTC", "your calendar's time zone could not be read just now")
 
 
 # The Resolvers of the server running the current tool call (set by the tool-call middleware).

@@ -10,6 +10,24 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_EXAMPLE = '"2026-11-24T09:30:00-05:00", "2026-11-24T09:30" (in the time zone) or "2026-11-24"'
 
 
+class GuessedZone(ZoneInfo):
+    """A zone used because the person's own could not be read; answers say so (`zone_label`)."""
+
+    why: str
+
+
+def guessed_zone(key: str, why: str) -> GuessedZone:
+    """`key` as a stand-in for the person's zone, for one call, with the reason answers give."""
+    zone = GuessedZone.no_cache(key)  # its own instance: the reason belongs to this call only
+    zone.why = why
+    return zone
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    """The zone as answers name it ("times in …"): its name, and when it is a guess, why."""
+    return f"{zone.key} — {zone.why}" if isinstance(zone, GuessedZone) else zone.key
+
+
 def is_date(value: str) -> bool:
     return bool(DATE.match(value.strip()))
 

@@ -19,14 +19,26 @@ async def test_whoami_speaks_of_connections_never_of_the_inbox(stack: Stack) -> 
     assert "Needs attention" not in text  # read by a model as "your inbox needs nothing"
 
 
-async def test_a_failed_time_zone_lookup_is_not_remembered_as_the_answer(stack: Stack) -> None:
-    stack.sandbox.faults.fail_next(CALENDAR_LIST, 1, 404)
+async def test_a_failed_time_zone_lookup_is_said_to_be_a_guess_and_not_remembered_as_the_answer(stack: Stack) -> None:
+    zone = stack.sandbox.world.people[ALICE].time_zone
+    guess = "(times in UTC — your calendar's time zone could not be read just now"
+    stack.sandbox.faults.fail_next(CALENDAR_LIST, 2, 404)
     async with mcp_session(stack, ALICE) as alice:
         guessed = await alice.ok("calendar_list_events")
+        guessed_mail = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
         known = await alice.ok("calendar_list_events")
-    assert "(times in UTC;" in guessed
-    assert "(times in America/New_York;" in known
-    assert len(stack.sandbox.faults.requests(CALENDAR_LIST)) == 2
+        known_mail = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+    assert f"{guess}; all-day dates inclusive)" in guessed and f"{guess})" in guessed_mail
+    assert f"(times in {zone}; all-day dates inclusive)" in known and f"(times in {zone})" in known_mail
+    assert "could not be read" not in known + known_mail
+    assert len(stack.sandbox.faults.requests(CALENDAR_LIST)) == 3
+
+
+async def test_without_calendar_access_the_zone_is_said_to_be_unknown_for_that_reason(stack: Stack) -> None:
+    gmail_only = "openid%20email%20profile%20https://www.googleapis.com/auth/gmail.modify"
+    async with mcp_session(stack, ALICE, scopes=gmail_only) as alice:
+        text = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+    assert "(times in UTC — your calendar's time zone is unknown without Google Calendar access)" in text
 
 
 async def test_after_google_refuses_the_grant_whoami_and_the_account_page_both_say_reconnect(stack: Stack) -> None:
