@@ -4,6 +4,7 @@ import asyncio
 import html
 from dataclasses import dataclass
 from email.message import EmailMessage
+from itertools import takewhile
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,14 @@ from app.tools.resolvers import Resolvers
 from app.tools.times import zone_label
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
-from app.upstream.gmail_models import GmailMessage, Label, addresses, b64url_decode, message_content
+from app.upstream.gmail_models import (
+    GmailMessage,
+    Label,
+    MessageList,
+    addresses,
+    b64url_decode,
+    message_content,
+)
 
 SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
@@ -33,10 +41,19 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
     "unstar": ([], ["STARRED"]),
 }
 TRASH_CONCURRENCY = 8
+SEARCH_BUDGET = 12_000
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "application/x-ndjson")
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
 Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
+
+
+def _found(count: int, listing: MessageList, *, first_page: bool) -> str:
+    """How many messages a search page holds, against Gmail's estimate of all matches."""
+    if first_page and listing.next_page_token is None:
+        return f"{count} message(s)"
+    total = f"of about {listing.result_size_estimate}" if listing.result_size_estimate > count else "of more"
+    return f"First {count} {total} message(s)" if first_page else f"{count} more {total} message(s)"
 
 
 def _labels_text(message: GmailMessage, names: dict[str, str]) -> str:
@@ -165,14 +182,21 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         messages, names = await asyncio.gather(
             gmail.get_messages_metadata([m.id for m in listing.messages]), label_names.get(gmail)
         )
-        budget = Budget(12_000, "narrow the query or lower max_results")
-        budget.add(
-            f"{len(messages)} message(s) for {query or 'all mail'!r}, newest first (times in {zone_label(zone)}):"
-        )
-        budget.extend(_summary(message, zone, names) for message in messages)
+        wanted = f"{query or 'all mail'!r}, newest first (times in {zone_label(zone)})"
+        budget = Budget(SEARCH_BUDGET, "")
+        budget.add(f"{_found(len(messages), listing, first_page=page_token is None)} for {wanted}:")
+        shown = sum(1 for _ in takewhile(budget.add_whole, (_summary(m, zone, names) for m in messages)))
+        if shown < len(messages):
+            # A page token would skip the hits left out here: offer a smaller page instead.
+            same_page = " and the same page_token" if page_token else ""
+            budget.more_hint = (
+                f"the last {len(messages) - shown} hit(s) of this page left out; "
+                f"call again with max_results={shown}{same_page}, or narrow the query"
+            )
+            return budget.render()
         text = budget.render()
         if listing.next_page_token:
-            text += f"\nMore results: call again with page_token={listing.next_page_token!r}"
+            text += f"\nMore results: call again with page_token={listing.next_page_token!r}, or narrow the query."
         return text
 
     @tool(read_only=True, idempotent=True)

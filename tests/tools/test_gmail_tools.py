@@ -21,13 +21,43 @@ IDS = re.compile(r"message_id=(\S+) thread_id=(\S+)")
 async def test_search_lists_each_hit_with_sender_subject_zoned_date_labels_and_ids(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 5})
-        assert text.startswith("5 message(s) for 'in:inbox'")
+        inbox = [m for m in stack.sandbox.world.mailboxes[ALICE].messages.values() if "INBOX" in m.label_ids]
+        assert len(inbox) > 5
+        assert text.startswith(f"First 5 of about {len(inbox)} message(s) for 'in:inbox'")
         assert text.count("· From: ") == 5 and text.count("Subject: ") == 5
         assert len(IDS.findall(text)) == 5
         zone = stack.sandbox.world.people[ALICE].time_zone
         assert f"times in {zone}" in text
         assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \(\w{3}\)", text)
         assert "page_token=" in text
+
+
+async def test_search_says_how_many_of_the_estimated_matches_it_shows_and_how_to_get_more(stack: Stack) -> None:
+    headers = f"From: Bo <bo@x.example>\nTo: {ALICE}\nSubject: Zebra quota {{n}}\nMessage-ID: <z{{n}}@x>"
+    ids = [_deliver_to_alice(stack, headers.format(n=n)) for n in range(3)]
+    async with mcp_session(stack, ALICE) as alice:
+        everything = await alice.ok("gmail_search", {"query": "subject:zebra", "max_results": 3})
+        first = await alice.ok("gmail_search", {"query": "subject:zebra", "max_results": 2})
+        token = re.search(r"call again with page_token='([^']+)', or narrow the query\.$", first)
+        assert token, first
+        rest = await alice.ok("gmail_search", {"query": "subject:zebra", "page_token": token.group(1)})
+    assert everything.startswith("3 message(s) for 'subject:zebra', newest first") and "page_token" not in everything
+    assert first.startswith("First 2 of about 3 message(s) for 'subject:zebra', newest first")
+    assert rest.startswith("1 more of about 3 message(s) for 'subject:zebra'") and "page_token" not in rest
+    assert sorted(m for m, _t in IDS.findall(first + rest)) == sorted(ids)
+
+
+async def test_a_search_page_too_long_to_show_drops_whole_hits_and_says_how_to_see_them(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("gmail_search", {"query": "", "max_results": 100})
+    shown = len(IDS.findall(text))
+    notice = text.splitlines()[-1]
+    assert 0 < shown < 100 and len(text) < 12_200
+    assert notice == (
+        f"[truncated at 12000 characters — the last {100 - shown} hit(s) of this page left out; "
+        f"call again with max_results={shown}, or narrow the query]"
+    )
+    assert IDS.search(text.splitlines()[-2]) and "page_token" not in text
 
 
 async def test_search_with_no_hits_says_so(stack: Stack) -> None:
