@@ -2,6 +2,8 @@
 
 import asyncio
 import html
+from collections.abc import Generator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from itertools import takewhile
@@ -20,6 +22,7 @@ from app.tools.mail_text import header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.times import zone_label
+from app.upstream.errors import InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
 from app.upstream.gmail_models import (
@@ -43,9 +46,32 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
 TRASH_CONCURRENCY = 8
 SEARCH_BUDGET = 12_000
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "application/x-ndjson")
+# Where the model finds each kind of id, for errors about one that Gmail refused or does not have.
+ID_SOURCES = {
+    "message": "a message_id from gmail_search or gmail_read_thread",
+    "thread": "a thread_id from gmail_search or gmail_read_message",
+    "attachment": "an attachment_id that gmail_read_message lists for that message",
+}
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
 Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
+
+
+@contextmanager
+def _gmail_id(param: str, value: str) -> Generator[None]:
+    """Gmail refusing `value` (400 "Invalid id value") or not having it (404), said with what to pass instead."""
+    kind = "thread" if param == "thread_id" else "attachment" if param == "attachment_id" else "message"
+    try:
+        yield
+    except InvalidId as error:
+        shape = "long opaque strings" if kind == "attachment" else "hexadecimal, like 18c1f2a3b4d5e6f7"
+        raise ToolError(
+            f"{param} {value!r} is not a Gmail {kind} id (those are {shape}). Use {ID_SOURCES[kind]}."
+        ) from error
+    except NotFound as error:
+        raise ToolError(
+            f"Gmail has no {kind} {value!r} in your mailbox (deleted, or not an id of yours). Use {ID_SOURCES[kind]}."
+        ) from error
 
 
 def _found(count: int, listing: MessageList, *, first_page: bool) -> str:
@@ -146,7 +172,8 @@ async def _compose(
     """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
     reply: ReplyContext | None = None
     if reply_to_message_id:
-        parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
+        with _gmail_id("reply_to_message_id", reply_to_message_id):
+            parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
         reply = reply_context(parent)
         if not to:
             me = user.email.lower()
@@ -207,7 +234,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
     ) -> str:
         """Read one email: headers, readable body (quoted history trimmed) and attachments."""
-        message = await gmail.get_message(message_id)
+        with _gmail_id("message_id", message_id):
+            message = await gmail.get_message(message_id)
         names = await label_names.for_messages(gmail, [message])
         budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
         budget.extend(_message_block(message, zone, names, trim=False))
@@ -221,7 +249,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 12_000,
     ) -> str:
         """Read a whole conversation, oldest first; quoted history in replies is trimmed."""
-        thread = await gmail.get_thread(thread_id)
+        with _gmail_id("thread_id", thread_id):
+            thread = await gmail.get_thread(thread_id)
         names = await label_names.for_messages(gmail, thread.messages)
         budget = Budget(clamp_budget(max_chars, 12_000), "read single messages with gmail_read_message")
         budget.add(
@@ -288,7 +317,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
 
             async def trash(message_id: str) -> None:
                 async with gate:
-                    await gmail.trash_message(message_id)
+                    with _gmail_id("message_ids", message_id):
+                        await gmail.trash_message(message_id)
 
             await asyncio.gather(*(trash(message_id) for message_id in message_ids))
             return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
@@ -297,7 +327,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         add = add + _resolve_labels(add_labels or [], labels)
         remove = remove + _resolve_labels(remove_labels or [], labels)
         if len(message_ids) == 1:
-            await gmail.modify_message(message_ids[0], add, remove)
+            with _gmail_id("message_ids", message_ids[0]):
+                await gmail.modify_message(message_ids[0], add, remove)
         else:
             await gmail.batch_modify(message_ids, add, remove)
         done = [f"+{name}" for name in add] + [f"-{name}" for name in remove]
@@ -324,8 +355,15 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     ) -> str:
         """An attachment's text (for text-like files) or its name, type and size."""
         message, attachment = await asyncio.gather(
-            gmail.get_message(message_id), gmail.get_attachment(message_id, attachment_id)
+            gmail.get_message(message_id), gmail.get_attachment(message_id, attachment_id), return_exceptions=True
         )
+        # Both calls fail for a bad message id: only once the message is there is an error about the attachment.
+        with _gmail_id("message_id", message_id):
+            if isinstance(message, BaseException):
+                raise message
+        with _gmail_id("attachment_id", attachment_id):
+            if isinstance(attachment, BaseException):
+                raise attachment
         info = next((a for a in message_content(message).attachments if a.attachment_id == attachment_id), None)
         name = info.filename if info else "attachment"
         mime = info.mime_type if info else "application/octet-stream"

@@ -16,6 +16,7 @@ from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack
 
 IDS = re.compile(r"message_id=(\S+) thread_id=(\S+)")
+HEX = "are hexadecimal, like 18c1f2a3b4d5e6f7)"
 
 
 async def test_search_lists_each_hit_with_sender_subject_zoned_date_labels_and_ids(stack: Stack) -> None:
@@ -234,12 +235,47 @@ async def test_an_encoded_display_name_cannot_smuggle_in_extra_recipients(stack:
     assert [a.addr_spec for a in raw["To"].addresses] == ["priya.raman@globex.example"]
 
 
+async def test_a_malformed_or_unknown_gmail_id_says_what_ids_look_like_and_where_to_find_one(stack: Stack) -> None:
+    mailbox = stack.sandbox.world.mailboxes[ALICE]
+    unknown = "18c0ffffffffffff"
+    assert unknown not in mailbox.messages
+    some = next(iter(mailbox.messages))
+    from_search = "Use a message_id from gmail_search or gmail_read_thread."
+    calls = [
+        ("gmail_read_message", {"message_id": "abc!"}, f"message_id 'abc!' is not a Gmail message id (those {HEX}"),
+        ("gmail_read_message", {"message_id": unknown}, f"Gmail has no message '{unknown}' in your mailbox"),
+        ("gmail_read_thread", {"thread_id": "abc!"}, f"thread_id 'abc!' is not a Gmail thread id (those {HEX}"),
+        ("gmail_read_thread", {"thread_id": unknown}, f"Gmail has no thread '{unknown}' in your mailbox"),
+        ("gmail_get_attachment", {"message_id": "abc!", "attachment_id": "x"}, "message_id 'abc!' is not a Gmail"),
+        ("gmail_get_attachment", {"message_id": some, "attachment_id": "x"}, "attachment_id 'x' is not a Gmail"),
+        ("gmail_draft", {"to": [], "reply_to_message_id": unknown}, f"Gmail has no message '{unknown}'"),
+        ("gmail_modify", {"message_ids": ["abc!"], "action": "archive"}, "message_ids 'abc!' is not a Gmail"),
+        ("gmail_modify", {"message_ids": [unknown], "action": "trash"}, f"Gmail has no message '{unknown}'"),
+    ]
+    async with mcp_session(stack, ALICE) as alice:
+        answers = [await alice.error(name, arguments) for name, arguments, _expected in calls]
+    for (name, _arguments, expected), answer in zip(calls, answers, strict=True):
+        assert f"{name}: {expected}" in answer, answer
+        assert "refused the request" not in answer and "HTTP" not in answer
+    assert [a.split(". ")[-1] for a in answers] == [
+        from_search,
+        from_search,
+        "Use a thread_id from gmail_search or gmail_read_message.",
+        "Use a thread_id from gmail_search or gmail_read_message.",
+        from_search,
+        "Use an attachment_id that gmail_read_message lists for that message.",
+        from_search,
+        from_search,
+        from_search,
+    ]
+
+
 async def test_dot_segment_ids_are_refused_before_reaching_google(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.error("calendar_delete_event", {"event_id": "..", "calendar_id": ALICE})
         message = await alice.error("gmail_read_message", {"message_id": "."})
     assert "'..' is not a valid event id" in text
-    assert "'.' is not a valid Gmail id" in message
+    assert "message_id '.' is not a Gmail message id" in message
     assert not [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "DELETE"]
 
 
