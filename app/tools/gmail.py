@@ -2,7 +2,7 @@
 
 import asyncio
 import html
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -24,7 +24,7 @@ from app.tools.resolvers import Resolvers
 from app.tools.times import zone_label
 from app.upstream.errors import InvalidId, NotFound
 from app.upstream.gmail import GmailClient
-from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
+from app.upstream.gmail_compose import build_message, reply_context, reply_subject, same_subject
 from app.upstream.gmail_models import (
     GmailMessage,
     Label,
@@ -54,7 +54,7 @@ ID_SOURCES = {
 }
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
-Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
+Addresses = Annotated[tuple[str, ...], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
 
 
 @contextmanager
@@ -157,36 +157,50 @@ class Outgoing:
     to: list[str]
     subject: str
     thread_id: str | None
+    note: str = ""  # said after the outcome, e.g. that a changed subject may leave the thread
+
+
+def _reply_subject(given: str, original: str) -> tuple[str, str]:
+    """A reply's subject: `Re: <original>` unless the caller clearly wrote another; and what to say about it."""
+    if not given.strip() or same_subject(given, original):
+        return reply_subject(original), ""
+    return given, (
+        f" The subject differs from the original's ({original!r}), so the recipients' mail may show this "
+        "reply outside that conversation."
+    )
 
 
 async def _compose(
     gmail: GmailClient,
     user: User,
-    to: list[str],
+    to: Sequence[str],
     subject: str,
     body: str,
-    cc: list[str],
-    bcc: list[str],
+    cc: Sequence[str],
+    bcc: Sequence[str],
     reply_to_message_id: str | None,
 ) -> Outgoing:
     """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
-    reply: ReplyContext | None = None
-    if reply_to_message_id:
-        with _gmail_id("reply_to_message_id", reply_to_message_id):
-            parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
-        reply = reply_context(parent)
+    if not reply_to_message_id:
         if not to:
-            me = user.email.lower()
-            sender = [a.lower() for _n, a in addresses(parent.header("From"))]
-            reply_to = [a for _n, a in addresses(reply.reply_to)]
-            to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
-        subject = subject or reply_subject(reply.subject)
+            raise ToolError("Give to: the recipients' addresses (only a reply, with reply_to_message_id, may omit it).")
+        if not subject.strip():
+            raise ToolError("Give a subject.")
+        message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc)
+        return Outgoing(message, list(to), subject, None)
+    with _gmail_id("reply_to_message_id", reply_to_message_id):
+        parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
+    reply = reply_context(parent)
+    if not to:
+        me = user.email.lower()
+        sender = [a.lower() for _n, a in addresses(parent.header("From"))]
+        reply_to = [a for _n, a in addresses(reply.reply_to)]
+        to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
     if not to and not cc and not bcc:
-        raise ToolError("Give at least one recipient in to, cc or bcc (or reply_to_message_id to answer a message).")
-    if not subject.strip() and reply is None:
-        raise ToolError("Give a subject.")
+        raise ToolError(f"Message {reply_to_message_id} names nobody to reply to: give to.")
+    subject, note = _reply_subject(subject, reply.subject)
     message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc, reply=reply)
-    return Outgoing(message, to, subject, reply.thread_id if reply else None)
+    return Outgoing(message, list(to), subject, reply.thread_id, note)
 
 
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
@@ -267,37 +281,41 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
-        to: Addresses,
+        to: Addresses = (),
         subject: str = "",
         body: str = "",
-        cc: Addresses | None = None,
-        bcc: Addresses | None = None,
+        cc: Addresses = (),
+        bcc: Addresses = (),
         reply_to_message_id: Annotated[
             str | None, Field(description="Reply in that message's thread; to/subject default to the reply")
         ] = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        out = await _compose(gmail, user, to, subject, body, cc, bcc, reply_to_message_id)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
-        return f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
+        return (
+            f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} "
+            f"thread_id={sent.thread_id}.{out.note}"
+        )
 
     @tool(read_only=False, sends_mail=True)
     async def gmail_draft(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
-        to: Addresses,
+        to: Addresses = (),
         subject: str = "",
         body: str = "",
-        cc: Addresses | None = None,
-        bcc: Addresses | None = None,
+        cc: Addresses = (),
+        bcc: Addresses = (),
         reply_to_message_id: str | None = None,
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
-        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        out = await _compose(gmail, user, to, subject, body, cc, bcc, reply_to_message_id)
         draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
         return (
             f"Draft saved (not sent) to {', '.join(out.to)} — subject {out.subject!r}. draft_id={draft.id} "
             f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
+            f"{out.note}"
         )
 
     @tool(read_only=False, destructive=True, idempotent=True)

@@ -345,3 +345,40 @@ Date: Mon, 1 Jun 2026 09:00:00 +0000
     assert reply["References"].split() == ids
     assert reply["Subject"] == "Re: Invoice 42 Bcc: eve@outsider.test"
     assert reply["Bcc"] is None and [a.addr_spec for a in reply["To"].addresses] == ["mallory@outsider.test"]
+
+
+async def test_a_reply_is_subjected_re_original_unless_the_caller_chose_another_subject(stack: Stack) -> None:
+    parent_id = _deliver_to_alice(
+        stack,
+        f"""
+From: Bo Lind <bo@partner.example>
+To: {ALICE}
+Subject: RE: Budget for Q3
+Message-ID: <p1@partner.example>
+References: <root@partner.example>
+Date: Mon, 1 Jun 2026 09:00:00 +0000
+""",
+    )
+    given = ["", "RE: Budget for Q3", "budget  for q3", "Re: Aw: Fwd: Budget for Q3", "Q3 budget: new numbers"]
+    async with mcp_session(stack, ALICE) as alice:
+        answers = [await alice.ok("gmail_send", {"body": "Thanks!", "reply_to_message_id": parent_id})]
+        for subject in given[1:]:
+            draft = {"body": "Numbers attached.", "reply_to_message_id": parent_id, "subject": subject}
+            answers.append(await alice.ok("gmail_draft", draft))
+        refused = await alice.error("gmail_draft", {"subject": "Budget", "body": "x", "cc": ["bo@partner.example"]})
+    replies = _sent_or_drafted(stack)
+    assert [r["Subject"] for r in replies] == ["Re: Budget for Q3"] * 4 + ["Q3 budget: new numbers"]
+    for reply in replies:
+        assert [a.addr_spec for a in reply["To"].addresses] == ["bo@partner.example"]
+        assert reply["In-Reply-To"] == "<p1@partner.example>"
+        assert reply["References"] == "<root@partner.example> <p1@partner.example>"
+    sent = stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send")
+    drafts = stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/drafts")
+    assert [json.loads(r.body)["threadId"] for r in sent] == [parent_id]
+    assert [json.loads(r.body)["message"]["threadId"] for r in drafts] == [parent_id] * 4
+    assert all("outside that conversation" not in a for a in answers[:4])
+    assert answers[4].endswith(
+        "The subject differs from the original's ('RE: Budget for Q3'), so the recipients' mail may show this "
+        "reply outside that conversation."
+    )
+    assert "Give to: the recipients' addresses (only a reply, with reply_to_message_id, may omit it)." in refused
