@@ -18,7 +18,7 @@ from pydantic import Field
 from app.storage.store import User
 from app.tools.caches import cached, per_person
 from app.tools.format import Budget, clamp_budget, human_size, person, when
-from app.tools.mail_text import header_lines, readable_body
+from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.times import zone_label
@@ -246,13 +246,15 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         message_id: str,
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
+        include_quoted: bool = False,
     ) -> str:
         """Read one email: headers, readable body (quoted history trimmed) and attachments."""
         with _gmail_id("message_id", message_id):
             message = await gmail.get_message(message_id)
         names = await label_names.for_messages(gmail, [message])
         budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
-        budget.extend(_message_block(message, zone, names, trim=False))
+        left_out = "" if include_quoted else "call again with include_quoted=true to see it"
+        budget.extend(_message_block(message, zone, names, trim=not include_quoted, left_out=left_out))
         return budget.render()
 
     @tool(read_only=True, idempotent=True)
@@ -395,9 +397,14 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         return f"{header}: binary content, not shown as text; the person can open it in Gmail."
 
 
-def _message_block(message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool) -> list[str]:
+def _message_block(
+    message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool, left_out: str = ""
+) -> list[str]:
+    """One message as the model reads it; `left_out` says how to see what trimming left out."""
     received = message.received_at
     body, notes = readable_body(message, trim=trim)
+    if left_out:
+        notes = [f"{note} — {left_out}" if note == TRIMMED else note for note in notes]
     content = message_content(message)
     lines = [
         f"Subject: {message.header('Subject') or '(no subject)'}",

@@ -112,7 +112,7 @@ async def test_reading_a_thread_lists_messages_oldest_first(stack: Stack) -> Non
     assert dates[0] < dates[-1]
 
 
-async def test_reading_a_thread_drops_the_quoted_history_of_its_replies(stack: Stack) -> None:
+async def test_reading_a_thread_or_a_reply_drops_its_quoted_history_and_says_how_to_see_it(stack: Stack) -> None:
     attribution = re.compile(r"^On .*wrote:\s*$", re.M)
     reply, new_part = next(
         (stored, body.split("\n--\n")[0].split("\nOn ")[0].strip())
@@ -123,10 +123,18 @@ async def test_reading_a_thread_drops_the_quoted_history_of_its_replies(stack: S
     )
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.ok("gmail_read_thread", {"thread_id": reply.thread_id, "max_chars": 50_000})
+        single = await alice.ok("gmail_read_message", {"message_id": reply.id, "max_chars": 50_000})
+        whole = await alice.ok(
+            "gmail_read_message", {"message_id": reply.id, "max_chars": 50_000, "include_quoted": True}
+        )
     assert "[quoted history/signature trimmed]" in text
-    assert new_part.splitlines()[0] in text
-    assert not attribution.search(text)
-    assert not [line for line in text.splitlines() if line.startswith(">")]
+    assert "[quoted history/signature trimmed — call again with include_quoted=true to see it]" in single
+    for trimmed in (text, single):
+        assert new_part.splitlines()[0] in trimmed
+        assert not attribution.search(trimmed)
+        assert not [line for line in trimmed.splitlines() if line.startswith(">")]
+    assert new_part.splitlines()[0] in whole and attribution.search(whole) and "\n>" in whole
+    assert "trimmed" not in whole
 
 
 async def test_a_small_budget_truncates_with_a_notice(stack: Stack) -> None:
