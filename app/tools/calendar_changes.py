@@ -17,7 +17,7 @@ from app.tools.calendar_edits import (
 )
 from app.tools.calendar_format import event_span, event_title, organizer_text, zone_note
 from app.tools.resolvers import Calendar, TimeZone
-from app.tools.times import is_date, parse_day, parse_when, parse_zone
+from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
@@ -55,6 +55,7 @@ async def calendar_create_event(
     elif is_date(start) or is_date(end):
         raise ToolError('Give times like "2026-12-01T09:00" for a timed event, or set all_day=true for dates.')
     else:
+        refuse_guessed_zone(event_zone, start, end)
         body = timed_span(parse_when(start, event_zone), parse_when(end, event_zone), event_zone.key)
     body["summary"] = summary
     if description:

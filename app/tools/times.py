@@ -28,6 +28,25 @@ def zone_label(zone: ZoneInfo) -> str:
     return f"{zone.key} — {zone.why}" if isinstance(zone, GuessedZone) else zone.key
 
 
+def refuse_guessed_zone(zone: ZoneInfo, *values: str | None) -> None:
+    """Refuse to place wall-clock times without an offset in a zone that is only a guess."""
+    if not isinstance(zone, GuessedZone):
+        return
+    for value in values:
+        if value and not is_date(value) and _has_no_offset(value):
+            raise ToolError(
+                f"{value!r} has no UTC offset and {zone.why}, so its time is unknown. Give an offset "
+                '(e.g. "2026-11-24T09:30:00-05:00") or time_zone (e.g. "America/New_York").'
+            )
+
+
+def _has_no_offset(value: str) -> bool:
+    try:
+        return datetime.fromisoformat(value.strip().replace("z", "Z")).tzinfo is None
+    except ValueError:
+        return False  # not a time at all: parse_when says so
+
+
 def is_date(value: str) -> bool:
     return bool(DATE.match(value.strip()))
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
@@ -57,3 +60,16 @@ async def test_after_google_refuses_the_grant_whoami_and_the_account_page_both_s
     assert "expired or was revoked" in failed
     assert "Google: needs reconnect" in whoami and f"Reconnect Google at {stack.url}/account" in whoami
     assert "Needs reconnect" in page.text and ">Connected<" not in page.text.split('id="fathom"')[0]
+
+
+async def test_a_time_without_offset_is_not_placed_in_a_guessed_zone(stack: Stack) -> None:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    event = {"summary": "Sync", "start": f"{tomorrow}T09:30", "end": f"{tomorrow}T10:00", "send_updates": "none"}
+    stack.sandbox.faults.fail_next(CALENDAR_LIST, 2, 404)
+    async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error("calendar_create_event", event)
+        created = await alice.ok("calendar_create_event", event | {"time_zone": "Europe/Berlin"})
+    assert f"'{tomorrow}T09:30' has no UTC offset and your calendar's time zone could not be read just now" in refused
+    posted = [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "POST"]
+    assert len(posted) == 1 and json.loads(posted[0].body)["start"]["timeZone"] == "Europe/Berlin"
+    assert created.startswith("Created 'Sync'")
