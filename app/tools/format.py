@@ -32,7 +32,8 @@ class Budget:
             return False
         room = self.limit - self.used
         if len(text) + 1 > room:
-            cut = max(0, room - 1)
+            # Cut at the last space or line break that fits, so no link, id or address is cut in two.
+            cut = max(text.rfind(" ", 0, room - 1), text.rfind("\n", 0, room - 1))
             if cut > 40:
                 self.parts.append(text[:cut].rstrip() + "…")
             self.truncated = True

@@ -16,7 +16,8 @@ TRIMMED = "quoted history/signature trimmed"  # the note readable_body gives whe
 
 def trim_reply(text: str) -> tuple[str, bool]:
     """The new part of a reply, without the quoted history and the signature; (text, trimmed?)."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
     cut = len(lines)
     for index, line in enumerate(lines):
         stripped = line.strip()

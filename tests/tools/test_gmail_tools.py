@@ -137,12 +137,17 @@ async def test_reading_a_thread_or_a_reply_drops_its_quoted_history_and_says_how
     assert "trimmed" not in whole
 
 
-async def test_a_small_budget_truncates_with_a_notice(stack: Stack) -> None:
+async def test_a_small_budget_truncates_between_words_with_a_notice(stack: Stack) -> None:
+    links = [f"https://docs.example/d/{n:03d}{'x' * 60}" for n in range(40)]
+    message_id = _deliver_to_alice(stack, f"From: bo@x.example\nTo: {ALICE}\nSubject: Links", "\n".join(links))
     async with mcp_session(stack, ALICE) as alice:
-        hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
-        message_id, _thread = IDS.findall(hits)[0]
-        text = await alice.ok("gmail_read_message", {"message_id": message_id, "max_chars": 200})
-        assert "[truncated at 200 characters — call again with a larger max_chars]" in text
+        text = await alice.ok("gmail_read_message", {"message_id": message_id, "max_chars": 700})
+    shown, notice = text.rsplit("\n", 1)
+    assert notice == "[truncated at 700 characters — call again with a larger max_chars]"
+    assert len(shown) <= 700 and shown.endswith("…")
+    body = shown.removesuffix("…").split("\n\n", 1)[1].splitlines()
+    assert body and set(body) <= set(links)
+    assert "trimmed" not in text  # nothing was quoted
 
 
 async def test_a_reply_is_threaded_server_side_and_defaults_recipient_and_subject(stack: Stack) -> None:
@@ -298,10 +303,10 @@ def _sent_or_drafted(stack: Stack) -> list[email.message.EmailMessage]:
     ]
 
 
-def _deliver_to_alice(stack: Stack, headers: str) -> str:
+def _deliver_to_alice(stack: Stack, headers: str, body: str = "See you then.") -> str:
     """A message with these raw header lines put in Alice's inbox, as if it had just arrived; its id."""
     world = stack.sandbox.world
-    raw = (headers.strip().replace("\n", "\r\n") + "\r\n\r\nSee you then.\r\n").encode()
+    raw = (headers.strip().replace("\n", "\r\n") + "\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n").encode()
     message_id = world.next_id()
     world.mailboxes[ALICE].messages[message_id] = StoredMessage(
         id=message_id,
