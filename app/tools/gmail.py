@@ -78,8 +78,11 @@ def _found(count: int, listing: MessageList, *, first_page: bool) -> str:
     """How many messages a search page holds, against Gmail's estimate of all matches."""
     if first_page and listing.next_page_token is None:
         return f"{count} message(s)"
-    total = f"of about {listing.result_size_estimate}" if listing.result_size_estimate > count else "of more"
-    return f"First {count} {total} message(s)" if first_page else f"{count} more {total} message(s)"
+    # Gmail's estimate can be below what it already returned: then only say that more match.
+    about = f" of about {listing.result_size_estimate}" if listing.result_size_estimate > count else ""
+    if first_page:
+        return f"First {count}{about} message(s)" + ("" if about else " (more match)")
+    return f"{count} more{about} message(s)"
 
 
 def _labels_text(message: GmailMessage, names: dict[str, str]) -> str:
