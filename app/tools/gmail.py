@@ -74,6 +74,17 @@ def _gmail_id(param: str, value: str) -> Generator[None]:
         ) from error
 
 
+async def _refuse_missing(gmail: GmailClient, message_ids: list[str]) -> None:
+    """Check several ids before changing any: Gmail's batchModify silently skips ids it does not have."""
+    existing = await gmail.existing_ids(message_ids)
+    missing = [repr(i) for i in dict.fromkeys(message_ids) if i not in existing]
+    if missing:
+        named = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise ToolError(
+            f"Nothing was changed: Gmail has no message {named} in your mailbox. Use {ID_SOURCES['message']}."
+        )
+
+
 def _found(count: int, listing: MessageList, *, first_page: bool) -> str:
     """How many messages a search page holds, against Gmail's estimate of all matches."""
     if first_page and listing.next_page_token is None:
@@ -335,6 +346,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         """Archive, mark read/unread, star, trash, or add/remove labels on messages."""
         if action is None and not add_labels and not remove_labels:
             raise ToolError("Say what to do: an action, or labels to add or remove.")
+        if len(message_ids) > 1:
+            await _refuse_missing(gmail, message_ids)
         if action == "trash":
             gate = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
 

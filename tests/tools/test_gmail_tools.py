@@ -253,6 +253,7 @@ async def test_a_malformed_or_unknown_gmail_id_says_what_ids_look_like_and_where
     unknown = "18c0ffffffffffff"
     assert unknown not in mailbox.messages
     some = next(iter(mailbox.messages))
+    labels_before = set(mailbox.messages[some].label_ids)
     from_search = "Use a message_id from gmail_search or gmail_read_thread."
     calls = [
         ("gmail_read_message", {"message_id": "abc!"}, f"message_id 'abc!' is not a Gmail message id (those {HEX}"),
@@ -264,6 +265,8 @@ async def test_a_malformed_or_unknown_gmail_id_says_what_ids_look_like_and_where
         ("gmail_draft", {"to": [], "reply_to_message_id": unknown}, f"Gmail has no message '{unknown}'"),
         ("gmail_modify", {"message_ids": ["abc!"], "action": "archive"}, "message_ids 'abc!' is not a Gmail"),
         ("gmail_modify", {"message_ids": [unknown], "action": "trash"}, f"Gmail has no message '{unknown}'"),
+        ("gmail_modify", {"message_ids": [some, "abc!", unknown], "action": "mark_read"}, "Nothing was changed: "),
+        ("gmail_modify", {"message_ids": [some, unknown], "action": "trash"}, "Nothing was changed: "),
     ]
     async with mcp_session(stack, ALICE) as alice:
         answers = [await alice.error(name, arguments) for name, arguments, _expected in calls]
@@ -280,7 +283,13 @@ async def test_a_malformed_or_unknown_gmail_id_says_what_ids_look_like_and_where
         from_search,
         from_search,
         from_search,
+        from_search,
+        from_search,
     ]
+    assert f"Gmail has no message 'abc!', '{unknown}' in your mailbox" in answers[-2]
+    changes = [r for r in stack.sandbox.faults.requests("/gmail") if r.path.endswith(("/batchModify", "/trash"))]
+    assert [r.status for r in changes] == [404]  # only the single unknown id's trash, refused by Gmail
+    assert mailbox.messages[some].label_ids == labels_before
 
 
 async def test_dot_segment_ids_are_refused_before_reaching_google(stack: Stack) -> None:
