@@ -32,7 +32,7 @@ from app.tools.format import Budget, day, when
 from app.tools.free_time import free_slots, parse_working_hours, round_up, spread, working_days_end
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone
-from app.tools.times import parse_when, zone_label
+from app.tools.times import guess_note, parse_when, zone_label
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
@@ -108,7 +108,7 @@ async def calendar_get_event(
             recurrence = (await calendar.get_event(event.recurring_event_id, calendar_id)).recurrence
         except NotFound:
             recurrence = []
-    lines = [event_title(event), f"When: {event_span(event, zone)}{zone_note(event, zone)}"]
+    lines = [event_title(event), f"When: {event_span(event, zone)}{zone_note(event, zone)}{guess_note(zone)}"]
     if event.status != "confirmed":
         lines.append(f"Status: {event.status}")
     if recurrence:

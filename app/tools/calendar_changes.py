@@ -17,7 +17,7 @@ from app.tools.calendar_edits import (
 )
 from app.tools.calendar_format import event_span, event_title, organizer_text, zone_note
 from app.tools.resolvers import Calendar, TimeZone
-from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
+from app.tools.times import guess_note, is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
@@ -69,7 +69,8 @@ async def calendar_create_event(
     if add_meet_link:
         body["conferenceData"] = meet_request()
     event = await calendar.insert_event(body, send_updates=send_updates)
-    lines = [f"Created {event_title(event)!r}: {event_span(event, zone)}{zone_note(event, zone)} · event_id={event.id}"]
+    when = f"{event_span(event, zone)}{zone_note(event, zone)}{guess_note(zone)}"
+    lines = [f"Created {event_title(event)!r}: {when} · event_id={event.id}"]
     if event.recurrence:
         lines.append("Repeats: " + "; ".join(event.recurrence))
     if event.attendees:
@@ -138,7 +139,7 @@ async def calendar_update_event(
     notified = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     lines = [
         f"Updated {event_title(event)!r} ({', '.join(changes)}{notified}): "
-        f"{event_span(event, zone)}{zone_note(event, zone)} · event_id={event.id}"
+        f"{event_span(event, zone)}{zone_note(event, zone)}{guess_note(zone)} · event_id={event.id}"
     ]
     if event.recurrence:
         lines.append("Changed the whole series: " + "; ".join(event.recurrence))
@@ -169,7 +170,7 @@ async def calendar_delete_event(
         raise ToolError(f"Event {event_id} has already been deleted; nothing to do.") from error
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     guests = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
-    return f"Deleted {event_title(event)!r}{scope}: {event_span(event, zone)}{guests}."
+    return f"Deleted {event_title(event)!r}{scope}: {event_span(event, zone)}{guess_note(zone)}{guests}."
 
 
 async def calendar_respond(
@@ -197,6 +198,6 @@ async def calendar_respond(
     await calendar.patch_event(event_id, {"attendees": attendees}, calendar_id)
     scope = " (this occurrence only)" if event.recurring_event_id else " (every occurrence)" if event.recurrence else ""
     return (
-        f"Responded {response} to {event_title(event)!r}{scope}: {event_span(event, zone)}. "
+        f"Responded {response} to {event_title(event)!r}{scope}: {event_span(event, zone)}{guess_note(zone)}. "
         f"Organizer {organizer_text(event)} is notified."
     )

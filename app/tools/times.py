@@ -28,6 +28,11 @@ def zone_label(zone: ZoneInfo) -> str:
     return f"{zone.key} — {zone.why}" if isinstance(zone, GuessedZone) else zone.key
 
 
+def guess_note(zone: ZoneInfo) -> str:
+    """` (times in UTC — why)` after a time shown in a guessed zone; nothing for the person's own zone."""
+    return f" (times in {zone_label(zone)})" if isinstance(zone, GuessedZone) else ""
+
+
 def refuse_guessed_zone(zone: ZoneInfo, *values: str | None) -> None:
     """Refuse to place wall-clock times without an offset in a zone that is only a guess."""
     if not isinstance(zone, GuessedZone):

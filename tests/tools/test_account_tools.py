@@ -62,7 +62,7 @@ async def test_after_google_refuses_the_grant_whoami_and_the_account_page_both_s
     assert "Needs reconnect" in page.text and ">Connected<" not in page.text.split('id="fathom"')[0]
 
 
-async def test_a_time_without_offset_is_not_placed_in_a_guessed_zone(stack: Stack) -> None:
+async def test_a_time_without_offset_is_not_placed_in_a_guessed_zone_and_times_shown_in_it_say_so(stack: Stack) -> None:
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     event = {"summary": "Sync", "start": f"{tomorrow}T09:30", "end": f"{tomorrow}T10:00", "send_updates": "none"}
     stack.sandbox.faults.fail_next(CALENDAR_LIST, 2, 404)
@@ -73,3 +73,6 @@ async def test_a_time_without_offset_is_not_placed_in_a_guessed_zone(stack: Stac
     posted = [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "POST"]
     assert len(posted) == 1 and json.loads(posted[0].body)["start"]["timeZone"] == "Europe/Berlin"
     assert created.startswith("Created 'Sync'")
+    assert (
+        "(Europe/Berlin: 09:30–10:00) (times in UTC — your calendar's time zone could not be read just now)" in created
+    )
