@@ -22,7 +22,7 @@ from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.times import zone_label
-from app.upstream.errors import InvalidId, NotFound
+from app.upstream.errors import BadRequest, InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message, reply_context, reply_subject, same_subject
 from app.upstream.gmail_models import (
@@ -230,7 +230,15 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         page_token: str | None = None,
     ) -> str:
         """Search Gmail; every hit with sender, recipients, subject, date, snippet, labels and ids."""
-        listing = await gmail.list_messages(query, max_results=max_results, page_token=page_token)
+        try:
+            listing = await gmail.list_messages(query, max_results=max_results, page_token=page_token)
+        except BadRequest as error:
+            if not page_token:
+                raise
+            raise ToolError(
+                f"page_token {page_token!r} is not one Gmail gave: pass the page_token an earlier gmail_search "
+                "printed, with the same query, or leave it out to start from the newest."
+            ) from error
         if not listing.messages:
             return f"No messages match {query!r}." if query else "The mailbox is empty."
         # Label names travel beside the metadata fetch rather than after it (one round trip less).

@@ -42,10 +42,12 @@ async def test_search_says_how_many_of_the_estimated_matches_it_shows_and_how_to
         token = re.search(r"call again with page_token='([^']+)', or narrow the query\.$", first)
         assert token, first
         rest = await alice.ok("gmail_search", {"query": "subject:zebra", "page_token": token.group(1)})
+        stale = await alice.error("gmail_search", {"query": "subject:zebra", "page_token": "next"})
     assert everything.startswith("3 message(s) for 'subject:zebra', newest first") and "page_token" not in everything
     assert first.startswith("First 2 of about 3 message(s) for 'subject:zebra', newest first")
     assert rest.startswith("1 more of about 3 message(s) for 'subject:zebra'") and "page_token" not in rest
     assert sorted(m for m, _t in IDS.findall(first + rest)) == sorted(ids)
+    assert "page_token 'next' is not one Gmail gave: pass the page_token an earlier gmail_search printed" in stale
 
 
 async def test_a_search_page_too_long_to_show_drops_whole_hits_and_says_how_to_see_them(stack: Stack) -> None:
