@@ -55,6 +55,7 @@ ID_SOURCES = {
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
 Addresses = Annotated[tuple[str, ...], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
+MoreAddresses = tuple[str, ...]  # cc and bcc: written like `to`, whose description says how
 
 
 @contextmanager
@@ -308,8 +309,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         to: Addresses = (),
         subject: str = "",
         body: str = "",
-        cc: Addresses = (),
-        bcc: Addresses = (),
+        cc: MoreAddresses = (),
+        bcc: MoreAddresses = (),
         reply_to_message_id: Annotated[
             str | None, Field(description="Reply in that message's thread; to/subject default to the reply")
         ] = None,
@@ -329,8 +330,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         to: Addresses = (),
         subject: str = "",
         body: str = "",
-        cc: Addresses = (),
-        bcc: Addresses = (),
+        cc: MoreAddresses = (),
+        bcc: MoreAddresses = (),
         reply_to_message_id: str | None = None,
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
