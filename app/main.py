@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
 import httpx2
 from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
@@ -35,11 +36,13 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
 from app.metrics import origin
+from app.railway import ephemeral_database_warning
 from app.services import Services
 from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
+from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
 from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
@@ -86,7 +89,7 @@ def build_mcp_server(
 ) -> MCPServer:
     """The MCP server with its tools, accepting only our bearer tokens bound to $PUBLIC_URL/mcp."""
     settings = services.settings
-    mcp = MCPServer(
+    mcp = CatalogServer(
         "switchboard",
         title="Switchboard",
         instructions=INSTRUCTIONS,
@@ -94,14 +97,25 @@ def build_mcp_server(
         token_verifier=verifier,
         auth=auth,
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
+        cache_hints={
+            "tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+            "prompts/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+        },
     )
     register_tools(mcp, services, revocations)
     return mcp
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool."""
-    services = Services(settings=settings, keyring=KeyRing(settings.encryption_keys))
+def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | None = None) -> Starlette:
+    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool.
+
+    `sample_fathom_keys` (sandbox only: email -> the sandbox's Fathom key) are shown as hints on the account page.
+    """
+    services = Services(
+        settings=settings,
+        keyring=KeyRing(settings.encryption_keys),
+        sample_fathom_keys=dict(sample_fathom_keys or {}) if settings.sandbox else {},
+    )
     revocations = Revocations(services.get_store)
     verifier = SwitchboardTokenVerifier(services, revocations)
     provider = SwitchboardAuthProvider(services, verifier, revocations)
@@ -116,6 +130,9 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
+        lost_at_deploy = ephemeral_database_warning(settings)
+        if lost_at_deploy:
+            logger.warning(lost_at_deploy)
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
@@ -124,7 +141,7 @@ def create_app(settings: Settings) -> Starlette:
             async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits, event_hooks=hooks) as http:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
-                    flusher = background.create_task(verifier.run_activity_flusher())
+                    flusher = background.create_task(services.get_activity().run())
                     auditor = background.create_task(services.get_audit().run())
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
                     yield

@@ -39,6 +39,17 @@ def test_the_product_never_imports_the_sandbox_or_the_tests() -> None:
     assert offenders == []
 
 
+def test_the_document_worker_loads_only_the_parsers_never_the_server_or_its_secrets() -> None:
+    imported: set[str] = set()
+    for path in (ROOT / "app" / "documents").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app"):
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names if alias.name.startswith("app"))
+    assert imported and all(name.startswith("app.documents") for name in imported), imported
+
+
 def test_the_wheel_holds_the_product_package_only_and_says_where_the_sandbox_is(tmp_path: Path) -> None:
     build = ["uv", "build", "--wheel", "--out-dir", str(tmp_path), "--quiet"]
     subprocess.run(build, cwd=ROOT, check=True, timeout=120)

@@ -196,11 +196,11 @@ async def calendar_find_free_time(
 
 def register_calendar_tools(tool: ToolRegistrar) -> None:
     """Register the calendar tools, in the order the model sees them."""
-    tool(read_only=True, idempotent=True)(calendar_list_calendars)
-    tool(read_only=True, idempotent=True)(calendar_list_events)
-    tool(read_only=True, idempotent=True)(calendar_get_event)
-    tool(read_only=False)(calendar_create_event)
-    tool(read_only=False, idempotent=True)(calendar_update_event)
-    tool(read_only=False, destructive=True, idempotent=True)(calendar_delete_event)
-    tool(read_only=False, idempotent=True)(calendar_respond)
-    tool(read_only=True, idempotent=True)(calendar_find_free_time)
+    tool(title="List calendars", read_only=True, idempotent=True)(calendar_list_calendars)
+    tool(title="List calendar events", read_only=True, idempotent=True)(calendar_list_events)
+    tool(title="Get calendar event", read_only=True, idempotent=True)(calendar_get_event)
+    tool(title="Create calendar event", read_only=False)(calendar_create_event)
+    tool(title="Change calendar event", read_only=False, idempotent=True)(calendar_update_event)
+    tool(title="Delete calendar event", read_only=False, destructive=True, idempotent=True)(calendar_delete_event)
+    tool(title="Reply to an invitation", read_only=False, idempotent=True)(calendar_respond)
+    tool(title="Find free time", read_only=True, idempotent=True)(calendar_find_free_time)

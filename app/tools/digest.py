@@ -264,7 +264,7 @@ async def _guard(source: str, work: Awaitable[T]) -> tuple[T | None, str | None]
 
 
 def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
-    @tool(read_only=True, idempotent=True)
+    @tool(title="What needs attention", read_only=True, idempotent=True)
     async def attention_digest(
         user: Annotated[User, Resolve(resolvers.user)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],

@@ -144,7 +144,7 @@ def _speaker_matches(line: TranscriptLine, needle: str) -> bool:
 def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="List Fathom meetings", read_only=True, idempotent=True)
     async def fathom_list_meetings(
         fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -211,7 +211,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 )
         return text
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Fathom meeting summary", read_only=True, idempotent=True)
     async def fathom_get_meeting(
         fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -256,7 +256,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         budget.add(summary.markdown_formatted or "(Fathom has no summary for this recording yet.)")
         return budget.render()
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Fathom transcript", read_only=True, idempotent=True)
     async def fathom_get_transcript(
         fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],
         recording_id: int,
@@ -297,7 +297,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             text += f"\n… continue with offset={end}{same}"
         return text
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Fathom action items", read_only=True, idempotent=True)
     async def fathom_action_items(
         fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],

@@ -15,6 +15,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
+from app.documents.extract import KIND_NAMES, Document, DocumentError, kind_of, sniff, window
+from app.documents.reader import DocumentReader
 from app.storage.store import User
 from app.tools.caches import cached, per_person
 from app.tools.format import Budget, clamp_budget, human_size, person, when
@@ -45,7 +47,8 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
 }
 TRASH_CONCURRENCY = 8
 SEARCH_BUDGET = 12_000
-TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "application/x-ndjson")
+# Gmail's own limit on what a message may carry.
+MAX_ATTACHMENT = 25 * 1024 * 1024
 # Where the model finds each kind of id, for errors about one that Gmail refused or does not have.
 ID_SOURCES = {
     "message": "a message_id from gmail_search or gmail_read_thread",
@@ -54,8 +57,8 @@ ID_SOURCES = {
 }
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
-Addresses = Annotated[tuple[str, ...], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
-MoreAddresses = tuple[str, ...]  # cc and bcc: written like `to`, whose description says how
+Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
+MoreAddresses = list[str]  # cc and bcc: written like `to`, whose description says how
 
 
 @contextmanager
@@ -141,16 +144,22 @@ class LabelNames:
 
         return await cached(self._cache, gmail.api.user_id, load)
 
+    def forget(self, gmail: GmailClient) -> None:
+        """Drop the cached names after labels changed."""
+        self._cache.pop(gmail.api.user_id, None)
+
     async def for_messages(self, gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
         if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
             return {}
         return await self.get(gmail)
 
 
-def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
+def _resolve_labels(requested: list[str], labels: list[Label], missing_ok: bool = False) -> tuple[list[str], list[str]]:
+    """(ids of the labels named, names that match no label); unknown names are refused unless `missing_ok`."""
     by_name = {label.name.lower(): label.id for label in labels}
     ids = {label.id for label in labels}
     resolved: list[str] = []
+    missing: list[str] = []
     for name in requested:
         if name in ids:
             resolved.append(name)
@@ -158,10 +167,13 @@ def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
             resolved.append(by_name[name.lower()])
         elif name.upper() in SYSTEM_LABELS:
             resolved.append(name.upper())
+        elif missing_ok and name.strip() and not name.startswith("Label_"):
+            missing.append(name.strip())
         else:
             known = ", ".join(sorted(label.name for label in labels if label.type == "user")[:20])
-            raise ToolError(f"There is no label {name!r}. Your labels: {known or 'none'}.")
-    return resolved
+            create = " To create it, call again with create_missing=true." if not missing_ok else ""
+            raise ToolError(f"There is no label {name!r}. Your labels: {known or 'none'}.{create}")
+    return resolved, missing
 
 
 @dataclass(frozen=True)
@@ -220,9 +232,10 @@ async def _compose(
 
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     label_names = LabelNames()
+    documents = DocumentReader()
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Search Gmail", read_only=True, idempotent=True)
     async def gmail_search(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -263,7 +276,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             text += f"\nMore results: call again with page_token={listing.next_page_token!r}, or narrow the query."
         return text
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Read email", read_only=True, idempotent=True)
     async def gmail_read_message(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -280,7 +293,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         budget.extend(_message_block(message, zone, names, trim=not include_quoted, left_out=left_out))
         return budget.render()
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Read email thread", read_only=True, idempotent=True)
     async def gmail_read_thread(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
@@ -302,40 +315,40 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 break
         return budget.render()
 
-    @tool(read_only=False, sends_mail=True)
+    @tool(title="Send email", read_only=False, sends_mail=True)
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
-        to: Addresses = (),
+        to: Addresses | None = None,
         subject: str = "",
         body: str = "",
-        cc: MoreAddresses = (),
-        bcc: MoreAddresses = (),
+        cc: MoreAddresses | None = None,
+        bcc: MoreAddresses | None = None,
         reply_to_message_id: Annotated[
             str | None, Field(description="Reply in that message's thread; to/subject default to the reply")
         ] = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        out = await _compose(gmail, user, to, subject, body, cc, bcc, reply_to_message_id)
+        out = await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
         return (
             f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} "
             f"thread_id={sent.thread_id}.{out.note}"
         )
 
-    @tool(read_only=False, sends_mail=True)
+    @tool(title="Draft email", read_only=False, sends_mail=True)
     async def gmail_draft(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
-        to: Addresses = (),
+        to: Addresses | None = None,
         subject: str = "",
         body: str = "",
-        cc: MoreAddresses = (),
-        bcc: MoreAddresses = (),
+        cc: MoreAddresses | None = None,
+        bcc: MoreAddresses | None = None,
         reply_to_message_id: str | None = None,
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
-        out = await _compose(gmail, user, to, subject, body, cc, bcc, reply_to_message_id)
+        out = await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
         draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
         return (
             f"Draft saved (not sent) to {', '.join(out.to)} — subject {out.subject!r}. draft_id={draft.id} "
@@ -343,7 +356,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             f"{out.note}"
         )
 
-    @tool(read_only=False, destructive=True, idempotent=True)
+    @tool(title="Label, archive or trash email", read_only=False, destructive=True, idempotent=True)
     async def gmail_modify(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         message_ids: Annotated[list[str], Field(min_length=1, max_length=1000)],
@@ -351,6 +364,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         | None = None,
         add_labels: Annotated[list[str] | None, Field(description="Label names or ids")] = None,
         remove_labels: list[str] | None = None,
+        create_missing: Annotated[bool, Field(description="Create add_labels that don't exist yet")] = False,
     ) -> str:
         """Archive, mark read/unread, star, trash, or add/remove labels on messages."""
         if action is None and not add_labels and not remove_labels:
@@ -369,17 +383,24 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
         add, remove = ACTIONS[action] if action else ([], [])
         labels = await gmail.list_labels() if add_labels or remove_labels else []
-        add = add + _resolve_labels(add_labels or [], labels)
-        remove = remove + _resolve_labels(remove_labels or [], labels)
+        added, missing = _resolve_labels(add_labels or [], labels, missing_ok=create_missing)
+        removed, _none = _resolve_labels(remove_labels or [], labels)
+        created = [await gmail.create_label(name) for name in dict.fromkeys(missing)]
+        if created:
+            label_names.forget(gmail)
+        add = add + added + [label.id for label in created]
+        remove = remove + removed
         if len(message_ids) == 1:
             with _gmail_id("message_ids", message_ids[0]):
                 await gmail.modify_message(message_ids[0], add, remove)
         else:
             await gmail.batch_modify(message_ids, add, remove)
-        done = [f"+{name}" for name in add] + [f"-{name}" for name in remove]
-        return f"Updated {len(message_ids)} message(s): {' '.join(done)}."
+        names = {label.id: label.name for label in [*labels, *created]}
+        done = [f"+{names.get(i, i)}" for i in add] + [f"-{names.get(i, i)}" for i in remove]
+        made = f" Created label(s): {', '.join(label.name for label in created)}." if created else ""
+        return f"Updated {len(message_ids)} message(s): {' '.join(done)}.{made}"
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="List Gmail labels", read_only=True, idempotent=True)
     async def gmail_list_labels(gmail: Annotated[GmailClient, Resolve(resolvers.gmail)]) -> str:
         """All Gmail labels (system and the person's own) with ids."""
         labels = await gmail.list_labels()
@@ -391,35 +412,81 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         budget.extend(f"- {label.name} (id {label.id})" for label in user)
         return budget.render()
 
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Read email attachment", read_only=True, idempotent=True)
     async def gmail_get_attachment(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         message_id: str,
         attachment_id: str,
+        offset: Annotated[int, Field(ge=0)] = 0,
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
+        pages: Annotated[str | None, Field(description="PDF pages, e.g. '3' or '2-5'")] = None,
     ) -> str:
-        """An attachment's text (for text-like files) or its name, type and size."""
-        message, attachment = await asyncio.gather(
-            gmail.get_message(message_id), gmail.get_attachment(message_id, attachment_id), return_exceptions=True
-        )
-        # Both calls fail for a bad message id: only once the message is there is an error about the attachment.
+        """Read an attachment as text (PDF, Word, Excel, CSV, PowerPoint, HTML, .ics); other files by name and size."""
+        page_range = _page_range(pages)
         with _gmail_id("message_id", message_id):
-            if isinstance(message, BaseException):
-                raise message
+            message = await gmail.get_message(message_id)
+        listed = message_content(message).attachments
+        info = next((a for a in listed if a.attachment_id == attachment_id), None)
+        if info and info.size > MAX_ATTACHMENT:
+            raise ToolError(
+                f"{info.filename} is {human_size(info.size)}, over the {human_size(MAX_ATTACHMENT)} read here; "
+                "open it in Gmail."
+            )
         with _gmail_id("attachment_id", attachment_id):
-            if isinstance(attachment, BaseException):
-                raise attachment
-        info = next((a for a in message_content(message).attachments if a.attachment_id == attachment_id), None)
+            attachment = await gmail.get_attachment(message_id, attachment_id)
+        data = b64url_decode(attachment.data) if attachment.data else b""
+        if info is None:
+            # Gmail may give the same attachment a new id on each read: match it by size when that is unique.
+            same_size = [a for a in listed if a.size == len(data)]
+            info = same_size[0] if len(same_size) == 1 else None
         name = info.filename if info else "attachment"
         mime = info.mime_type if info else "application/octet-stream"
-        data = b64url_decode(attachment.data) if attachment.data else b""
-        header = f"{name} ({mime}, {human_size(attachment.size or len(data))})"
-        if mime.startswith(TEXT_TYPES) or name.lower().endswith((".csv", ".txt", ".md", ".ics", ".json")):
-            budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
-            budget.add(header)
-            budget.add(data.decode("utf-8", errors="replace"))
-            return budget.render()
-        return f"{header}: binary content, not shown as text; the person can open it in Gmail."
+        kind = kind_of(name, mime) or sniff(data)
+        if kind is None:
+            what = "an image" if mime.startswith("image/") else "a file that is not read as text"
+            return f"{name} ({mime}, {human_size(len(data))}): {what}; the person can open it in Gmail."
+        if page_range and kind != "pdf":
+            raise ToolError(f"pages applies to PDFs; {name} is a {KIND_NAMES[kind]}. Page with offset instead.")
+        try:
+            document = await documents.read(kind, data, page_range)
+        except DocumentError as error:
+            raise ToolError(f"{name} ({KIND_NAMES[kind]}, {human_size(len(data))}): {error}.") from error
+        return _document_page(name, kind, len(data), document, offset, clamp_budget(max_chars))
+
+
+def _page_range(pages: str | None) -> tuple[int, int] | None:
+    if pages is None or not pages.strip():
+        return None
+    first, _, last = pages.replace("–", "-").partition("-")
+    try:
+        span = (int(first), int(last or first))
+    except ValueError:
+        raise ToolError(f"pages={pages!r} is not a page range: write '3' or '2-5'.") from None
+    if span[0] < 1 or span[1] < span[0]:
+        raise ToolError(f"pages={pages!r} is not a page range: pages start at 1, e.g. '2-5'.")
+    return span
+
+
+def _document_page(name: str, kind: str, size: int, document: Document, offset: int, limit: int) -> str:
+    """One window of a document's text, with where it is in the whole and how to go on."""
+    unit = {"pdf": "page", "pptx": "slide", "xlsx": "sheet"}.get(kind)
+    parts = f", {document.parts} {unit}(s)" if unit and document.parts is not None else ""
+    header = f"{name} ({KIND_NAMES[kind]}, {human_size(size)}{parts})"
+    text = document.text
+    if not text.strip():
+        empty = "no text (a scan or an image-only file?)" if kind == "pdf" else "no text"
+        return f"{header}: {empty}" + (f" [{document.note}]" if document.note else "")
+    if offset >= len(text):
+        raise ToolError(f"offset={offset} is past the end: the text of {name} has {len(text):,} characters.")
+    shown = window(text, offset, limit)
+    end = offset + len(shown)
+    lines = [header + (f" — {document.note}" if document.note else "")]
+    if offset or end < len(text):
+        lines[0] += f" — characters {offset:,}–{end:,} of {len(text):,}"
+    lines.append(shown.rstrip())
+    if end < len(text):
+        lines.append(f"[continues — call again with offset={end} for the next part]")
+    return "\n".join(lines)
 
 
 def _message_block(

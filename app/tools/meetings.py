@@ -121,7 +121,7 @@ async def _past_meetings(fathom: FathomClient, emails: set[str], external_domain
 
 
 def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
-    @tool(read_only=True, idempotent=True)
+    @tool(title="Prepare for a meeting", read_only=True, idempotent=True)
     async def meeting_prep(
         user: Annotated[User, Resolve(resolvers.user)],
         calendar: Annotated[CalendarClient, Resolve(resolvers.calendar)],
@@ -191,7 +191,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                     budget.add(f"  open: {item.description} — {who}")
         return budget.render()
 
-    @tool(read_only=False, sends_mail=True)
+    @tool(title="Draft a meeting follow-up", read_only=False, sends_mail=True)
     async def meeting_follow_up(
         user: Annotated[User, Resolve(resolvers.user)],
         fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],

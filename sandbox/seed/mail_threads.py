@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sandbox.seed.calendar_plan import Slot
-from sandbox.seed.mail_files import pdf_file, pilot_usage_csv
+from sandbox.seed.mail_files import docx_file, hostile_pdf, pdf_file, pilot_usage_csv, pptx_file, xlsx_file
 from sandbox.seed.mail_mime import Clock, MailSpec, Step, conversation
 from sandbox.seed.people import (
     ALICE,
@@ -123,8 +123,18 @@ def answered_threads(clock: Clock, slots: dict[str, Slot]) -> list[Sequence[Mail
                     Step(
                         ALICE,
                         (PRODUCT_LIST,),
-                        "Hi all,\n\nThe Q3 roadmap draft is ready for comments: https://docs.google.com/document/d/1q3R0adm4p-draft/edit\n\nTop candidates: SSO enforcement, audit log export and the new onboarding flow. Custom dashboards are on the cut line. Please comment in the doc by Thursday; we'll finalize in the review.\n\nThanks,\nAlice",
+                        "Hi all,\n\nThe Q3 roadmap draft is ready for comments: https://docs.google.com/document/d/1q3R0adm4p-draft/edit\n\nTop candidates: SSO enforcement, audit log export and the new onboarding flow. Custom dashboards are on the cut line. Please comment in the doc by Thursday; we'll finalize in the review. The review slides are attached.\n\nThanks,\nAlice",
                         cc=(FRANK,),
+                        attachments=(
+                            pptx_file(
+                                "Q3-roadmap-review.pptx",
+                                [
+                                    ("Q3 roadmap", ["Review draft", "Product team"]),
+                                    ("Top candidates", ["SSO enforcement", "Audit log export", "New onboarding flow"]),
+                                    ("Cut line", ["Custom dashboards"]),
+                                ],
+                            ),
+                        ),
                     ),
                     Step(
                         CARMEN,
@@ -153,14 +163,20 @@ def answered_threads(clock: Clock, slots: dict[str, Slot]) -> list[Sequence[Mail
             )
         )
     if "alice-carmen-1on1" in slots:
-        packet = pdf_file(
-            "Carmen_Ruiz_Staff_Engineer_Packet.pdf",
+        packet = docx_file(
+            "Carmen_Ruiz_Staff_Engineer_Packet.docx",
             "Promotion packet: Carmen Ruiz",
             [
-                "Role: Staff Engineer",
-                "Scope: SSO, provisioning and identity platform",
-                "Impact: enterprise SSO launch; SAML reliability; pilot support for Initech",
-                "Peer feedback: see appendix",
+                ("Role", ["Staff Engineer", "Scope: SSO, provisioning and identity platform"]),
+                (
+                    "Impact",
+                    [
+                        "- Enterprise SSO launch",
+                        "- SAML reliability: login failures down from 1.2% to 0.1%",
+                        "- Pilot support for Initech",
+                    ],
+                ),
+                ("Peer feedback", ["See appendix."]),
             ],
         )
         end = clock.after(slots["alice-carmen-1on1"].end, 20, 30)
@@ -246,15 +262,18 @@ def answered_threads(clock: Clock, slots: dict[str, Slot]) -> list[Sequence[Mail
             user_labels=("Customers",),
         )
     )
-    questionnaire = pdf_file(
-        "Globex-Vendor-Security-Questionnaire.pdf",
-        "Globex vendor security questionnaire",
-        [
-            "Section A: Data handling",
-            "Section B: Access control and SSO",
-            "Section C: Logging and audit",
-            "Section D: Incident response",
-        ],
+    questionnaire = xlsx_file(
+        "Globex-Vendor-Security-Questionnaire.xlsx",
+        {
+            "Questions": [
+                ["Section", "Question", "Answer"],
+                ["A. Data handling", "Is customer data encrypted at rest?", "Yes, AES-256"],
+                ["B. Access control and SSO", "Do you support SAML SSO?", "Yes"],
+                ["C. Logging and audit", "Can audit logs be exported?", ""],
+                ["D. Incident response", "What is your breach notification window?", ""],
+            ],
+            "Contacts": [["Role", "Name"], ["Security lead", "Tom Becker"]],
+        },
     )
     threads.append(
         conversation(
@@ -310,6 +329,26 @@ def answered_threads(clock: Clock, slots: dict[str, Slot]) -> list[Sequence[Mail
                     ),
                 ],
                 end,
+                user_labels=("Partners",),
+            )
+        )
+        # A scanner's PDF that expands to far more than it weighs: readers must refuse it, not fall over.
+        scan = hostile_pdf("Vandelay-target-accounts-scan.pdf")
+        threads.append(
+            conversation(
+                rng,
+                "vandelay-target-accounts",
+                "Vandelay target account list",
+                [
+                    Step(
+                        LENA,
+                        (FRANK,),
+                        "Hi Frank,\n\nAs promised, our target account list, scanned from the printout from our planning day.\n\nBeste Grüße\nLena",
+                        cc=(ALICE, DIETER),
+                        attachments=(scan,),
+                    ),
+                ],
+                clock.after(end, 20, 30),
                 user_labels=("Partners",),
             )
         )
