@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -47,6 +47,25 @@ class GoogleGrant:
     status: str
     version: int
     updated_at: datetime
+
+
+GoogleState = Literal["connected", "needs_reconnect", "not_connected"]
+
+
+@dataclass(frozen=True)
+class Connections:
+    """What a person has connected: the one answer whoami, the pages and the tools' checks share."""
+
+    google: GoogleState
+    scopes: list[str]
+    fathom_last4: str | None
+
+
+def google_state(grant_status: str | None) -> GoogleState:
+    """How a Google grant's stored status reads to the person (no grant: not connected)."""
+    if grant_status is None:
+        return "not_connected"
+    return "connected" if grant_status == "active" else "needs_reconnect"
 
 
 @dataclass(frozen=True)
@@ -282,8 +301,12 @@ class Store(OAuthStore, AdminStore):
         async with self.engine.begin() as conn:
             await conn.execute(t.google_grants.delete().where(t.google_grants.c.user_id == user_id))
 
-    async def connections(self, user_id: str) -> tuple[str | None, list[str], str | None]:
-        """(Google grant status, granted scopes, Fathom key's last 4) in one round trip."""
+    async def connections(self, user_id: str) -> Connections:
+        """The Google grant's state and scopes and the Fathom key's last 4, in one round trip.
+
+        Always read from the database: a grant Google refused a moment ago (marked by the
+        credentials layer) shows as needing reconnect here at once, on every replica.
+        """
         query = (
             sa.select(t.google_grants.c.status, t.google_grants.c.scopes, t.fathom_keys.c.last4)
             .select_from(
@@ -296,9 +319,8 @@ class Store(OAuthStore, AdminStore):
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
-            return None, [], None
-        scopes: list[str] = str(row.scopes or "").split()
-        return row.status, scopes, row.last4
+            return Connections("not_connected", [], None)
+        return Connections(google_state(row.status), str(row.scopes or "").split(), row.last4)
 
     # -- Fathom key ---------------------------------------------------------------------------
 

@@ -41,14 +41,14 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     @tool(title="Account and connections", read_only=True, idempotent=True)
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
         """Who is signed in, what is connected (Google scopes, Fathom) and what needs reconnecting."""
-        found = await resolvers.connections(user)
-        status, scopes, last4 = found.google_status, found.scopes, found.fathom_last4
+        found = await resolvers.connections(user, fresh=True)
+        status, scopes, last4 = found.google, found.scopes, found.fathom_last4
         lines = [f"Signed in as {user.name} <{user.email}>."]
         todo: list[str] = []
-        if status is None:
+        if status == "not_connected":
             lines.append("Google: not connected.")
             todo.append(f"Connect Google at {account_url}")
-        elif status != "active":
+        elif status == "needs_reconnect":
             lines.append("Google: needs reconnect (access expired or was revoked).")
             todo.append(f"Reconnect Google at {account_url}")
         else:

@@ -32,7 +32,7 @@ from app.tools.format import Budget, day, when
 from app.tools.free_time import free_slots, parse_working_hours, round_up, spread, working_days_end
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone
-from app.tools.times import parse_when
+from app.tools.times import guess_note, parse_when, zone_label
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
@@ -82,7 +82,9 @@ async def calendar_list_events(
     if not listing.items:
         return f"No events{matching} from {span}."
     budget = Budget(12_000, "narrow the range or the query, or lower max_results")
-    budget.add(f"{len(listing.items)} event(s){matching} from {span} (times in {zone.key}; all-day dates inclusive):")
+    budget.add(
+        f"{len(listing.items)} event(s){matching} from {span} (times in {zone_label(zone)}; all-day dates inclusive):"
+    )
     clashes = double_bookings(listing.items)
     budget.extend(event_line(event, zone, clashes.get(event.id, [])) for event in listing.items)
     text = budget.render()
@@ -106,7 +108,7 @@ async def calendar_get_event(
             recurrence = (await calendar.get_event(event.recurring_event_id, calendar_id)).recurrence
         except NotFound:
             recurrence = []
-    lines = [event_title(event), f"When: {event_span(event, zone)}{zone_note(event, zone)}"]
+    lines = [event_title(event), f"When: {event_span(event, zone)}{zone_note(event, zone)}{guess_note(zone)}"]
     if event.status != "confirmed":
         lines.append(f"Status: {event.status}")
     if recurrence:
@@ -170,7 +172,7 @@ async def calendar_find_free_time(
     known = ["you", *(email for email in people[1:] if email not in unknown)]
     lines = [
         f"Free {duration_minutes} min for {', '.join(known)}: weekdays {hours[0]:%H:%M}–{hours[1]:%H:%M} "
-        f"{zone.key}, {when(begin, zone)} to {when(finish, zone)}."
+        f"{zone_label(zone)}, {when(begin, zone)} to {when(finish, zone)}."
     ]
     if unknown:
         lines.append(

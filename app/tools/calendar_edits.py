@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from app.tools.times import is_date, parse_day, parse_when, parse_zone
+from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
 from app.upstream.calendar import Event
 from app.upstream.gmail_compose import parse_address
 
@@ -89,6 +89,7 @@ def _times_for_update(
         length = old[1] - old[0] if current.start.all_day and old[0] and old[1] else timedelta(days=1)
         return all_day_span(first, first + length)
     event_zone = parse_zone(time_zone) if time_zone else zone_of(current, zone)
+    refuse_guessed_zone(event_zone, start, end)
     old_start, old_end = current.start.date_time, current.end.date_time
     begin = parse_when(start, event_zone) if start else old_start
     finish = parse_when(end, event_zone) if end else None

@@ -81,6 +81,13 @@ class Budget:
         self.used += len(text) + 1
         return True
 
+    def add_whole(self, text: str) -> bool:
+        """Append `text` only if all of it fits (an entry with ids is never cut); False once spent."""
+        if self.truncated or len(text) + 1 > self.limit - self.used:
+            self.truncated = True
+            return False
+        return self.add(text)
+
     def extend(self, texts: Iterable[str]) -> bool:
         return all(self.add(text) for text in texts)
 

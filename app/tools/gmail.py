@@ -2,8 +2,11 @@
 
 import asyncio
 import html
+from collections.abc import Generator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
+from itertools import takewhile
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -17,12 +20,21 @@ from app.documents.reader import DocumentReader
 from app.storage.store import User
 from app.tools.caches import cached, per_person
 from app.tools.format import Budget, clamp_budget, human_size, person, when
-from app.tools.mail_text import header_lines, readable_body
+from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
+from app.tools.times import zone_label
+from app.upstream.errors import BadRequest, InvalidId, NotFound
 from app.upstream.gmail import GmailClient
-from app.upstream.gmail_compose import ReplyContext, build_message, reply_context, reply_subject
-from app.upstream.gmail_models import GmailMessage, Label, addresses, b64url_decode, message_content
+from app.upstream.gmail_compose import build_message, reply_context, reply_subject, same_subject
+from app.upstream.gmail_models import (
+    GmailMessage,
+    Label,
+    MessageList,
+    addresses,
+    b64url_decode,
+    message_content,
+)
 
 SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
@@ -34,11 +46,58 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
     "unstar": ([], ["STARRED"]),
 }
 TRASH_CONCURRENCY = 8
+SEARCH_BUDGET = 12_000
 # Gmail's own limit on what a message may carry.
 MAX_ATTACHMENT = 25 * 1024 * 1024
+# Where the model finds each kind of id, for errors about one that Gmail refused or does not have.
+ID_SOURCES = {
+    "message": "a message_id from gmail_search or gmail_read_thread",
+    "thread": "a thread_id from gmail_search or gmail_read_message",
+    "attachment": "an attachment_id that gmail_read_message lists for that message",
+}
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 
 Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
+MoreAddresses = list[str]  # cc and bcc: written like `to`, whose description says how
+
+
+@contextmanager
+def _gmail_id(param: str, value: str) -> Generator[None]:
+    """Gmail refusing `value` (400 "Invalid id value") or not having it (404), said with what to pass instead."""
+    kind = "thread" if param == "thread_id" else "attachment" if param == "attachment_id" else "message"
+    try:
+        yield
+    except InvalidId as error:
+        shape = "long opaque strings" if kind == "attachment" else "hexadecimal, like 18c1f2a3b4d5e6f7"
+        raise ToolError(
+            f"{param} {value!r} is not a Gmail {kind} id (those are {shape}). Use {ID_SOURCES[kind]}."
+        ) from error
+    except NotFound as error:
+        raise ToolError(
+            f"Gmail has no {kind} {value!r} in your mailbox (deleted, or not an id of yours). Use {ID_SOURCES[kind]}."
+        ) from error
+
+
+async def _refuse_missing(gmail: GmailClient, message_ids: list[str]) -> None:
+    """Check several ids before changing any: Gmail's batchModify silently skips ids it does not have."""
+    existing = await gmail.existing_ids(message_ids)
+    missing = [repr(i) for i in dict.fromkeys(message_ids) if i not in existing]
+    if missing:
+        named = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise ToolError(
+            f"Nothing was changed: Gmail has no message {named} in your mailbox. Use {ID_SOURCES['message']}."
+        )
+
+
+def _found(count: int, listing: MessageList, *, first_page: bool) -> str:
+    """How many messages a search page holds, against Gmail's estimate of all matches."""
+    if first_page and listing.next_page_token is None:
+        return f"{count} message(s)"
+    # Gmail's estimate can be below what it already returned: then only say that more match.
+    about = f" of about {listing.result_size_estimate}" if listing.result_size_estimate > count else ""
+    if first_page:
+        return f"First {count}{about} message(s)" + ("" if about else " (more match)")
+    return f"{count} more{about} message(s)"
 
 
 def _labels_text(message: GmailMessage, names: dict[str, str]) -> str:
@@ -125,35 +184,50 @@ class Outgoing:
     to: list[str]
     subject: str
     thread_id: str | None
+    note: str = ""  # said after the outcome, e.g. that a changed subject may leave the thread
+
+
+def _reply_subject(given: str, original: str) -> tuple[str, str]:
+    """A reply's subject: `Re: <original>` unless the caller clearly wrote another; and what to say about it."""
+    if not given.strip() or same_subject(given, original):
+        return reply_subject(original), ""
+    return given, (
+        f" The subject differs from the original's ({original!r}), so the recipients' mail may show this "
+        "reply outside that conversation."
+    )
 
 
 async def _compose(
     gmail: GmailClient,
     user: User,
-    to: list[str],
+    to: Sequence[str],
     subject: str,
     body: str,
-    cc: list[str],
-    bcc: list[str],
+    cc: Sequence[str],
+    bcc: Sequence[str],
     reply_to_message_id: str | None,
 ) -> Outgoing:
     """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
-    reply: ReplyContext | None = None
-    if reply_to_message_id:
-        parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
-        reply = reply_context(parent)
+    if not reply_to_message_id:
         if not to:
-            me = user.email.lower()
-            sender = [a.lower() for _n, a in addresses(parent.header("From"))]
-            reply_to = [a for _n, a in addresses(reply.reply_to)]
-            to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
-        subject = subject or reply_subject(reply.subject)
+            raise ToolError("Give to: the recipients' addresses (only a reply, with reply_to_message_id, may omit it).")
+        if not subject.strip():
+            raise ToolError("Give a subject.")
+        message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc)
+        return Outgoing(message, list(to), subject, None)
+    with _gmail_id("reply_to_message_id", reply_to_message_id):
+        parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
+    reply = reply_context(parent)
+    if not to:
+        me = user.email.lower()
+        sender = [a.lower() for _n, a in addresses(parent.header("From"))]
+        reply_to = [a for _n, a in addresses(reply.reply_to)]
+        to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
     if not to and not cc and not bcc:
-        raise ToolError("Give at least one recipient in to, cc or bcc (or reply_to_message_id to answer a message).")
-    if not subject.strip() and reply is None:
-        raise ToolError("Give a subject.")
+        raise ToolError(f"Message {reply_to_message_id} names nobody to reply to: give to.")
+    subject, note = _reply_subject(subject, reply.subject)
     message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc, reply=reply)
-    return Outgoing(message, to, subject, reply.thread_id if reply else None)
+    return Outgoing(message, list(to), subject, reply.thread_id, note)
 
 
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
@@ -170,19 +244,36 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         page_token: str | None = None,
     ) -> str:
         """Search Gmail; every hit with sender, recipients, subject, date, snippet, labels and ids."""
-        listing = await gmail.list_messages(query, max_results=max_results, page_token=page_token)
+        try:
+            listing = await gmail.list_messages(query, max_results=max_results, page_token=page_token)
+        except BadRequest as error:
+            if not page_token:
+                raise
+            raise ToolError(
+                f"page_token {page_token!r} is not one Gmail gave: pass the page_token an earlier gmail_search "
+                "printed, with the same query, or leave it out to start from the newest."
+            ) from error
         if not listing.messages:
             return f"No messages match {query!r}." if query else "The mailbox is empty."
         # Label names travel beside the metadata fetch rather than after it (one round trip less).
         messages, names = await asyncio.gather(
             gmail.get_messages_metadata([m.id for m in listing.messages]), label_names.get(gmail)
         )
-        budget = Budget(12_000, "narrow the query or lower max_results")
-        budget.add(f"{len(messages)} message(s) for {query or 'all mail'!r}, newest first (times in {zone.key}):")
-        budget.extend(_summary(message, zone, names) for message in messages)
+        wanted = f"{query or 'all mail'!r}, newest first (times in {zone_label(zone)})"
+        budget = Budget(SEARCH_BUDGET, "")
+        budget.add(f"{_found(len(messages), listing, first_page=page_token is None)} for {wanted}:")
+        shown = sum(1 for _ in takewhile(budget.add_whole, (_summary(m, zone, names) for m in messages)))
+        if shown < len(messages):
+            # A page token would skip the hits left out here: offer a smaller page instead.
+            same_page = " and the same page_token" if page_token else ""
+            budget.more_hint = (
+                f"the last {len(messages) - shown} hit(s) of this page left out; "
+                f"call again with max_results={shown}{same_page}, or narrow the query"
+            )
+            return budget.render()
         text = budget.render()
         if listing.next_page_token:
-            text += f"\nMore results: call again with page_token={listing.next_page_token!r}"
+            text += f"\nMore results: call again with page_token={listing.next_page_token!r}, or narrow the query."
         return text
 
     @tool(title="Read email", read_only=True, idempotent=True)
@@ -191,12 +282,15 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         message_id: str,
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
+        include_quoted: bool = False,
     ) -> str:
         """Read one email: headers, readable body (quoted history trimmed) and attachments."""
-        message = await gmail.get_message(message_id)
+        with _gmail_id("message_id", message_id):
+            message = await gmail.get_message(message_id)
         names = await label_names.for_messages(gmail, [message])
         budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
-        budget.extend(_message_block(message, zone, names, trim=False))
+        left_out = "" if include_quoted else "call again with include_quoted=true to see it"
+        budget.extend(_message_block(message, zone, names, trim=not include_quoted, left_out=left_out))
         return budget.render()
 
     @tool(title="Read email thread", read_only=True, idempotent=True)
@@ -207,10 +301,13 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 12_000,
     ) -> str:
         """Read a whole conversation, oldest first; quoted history in replies is trimmed."""
-        thread = await gmail.get_thread(thread_id)
+        with _gmail_id("thread_id", thread_id):
+            thread = await gmail.get_thread(thread_id)
         names = await label_names.for_messages(gmail, thread.messages)
         budget = Budget(clamp_budget(max_chars, 12_000), "read single messages with gmail_read_message")
-        budget.add(f"Thread {thread.id}: {len(thread.messages)} message(s), oldest first (times in {zone.key}).")
+        budget.add(
+            f"Thread {thread.id}: {len(thread.messages)} message(s), oldest first (times in {zone_label(zone)})."
+        )
         for index, message in enumerate(thread.messages, 1):
             if not budget.add(f"\n--- message {index} of {len(thread.messages)} ---"):
                 break
@@ -222,37 +319,41 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
-        to: Addresses,
+        to: Addresses | None = None,
         subject: str = "",
         body: str = "",
-        cc: Addresses | None = None,
-        bcc: Addresses | None = None,
+        cc: MoreAddresses | None = None,
+        bcc: MoreAddresses | None = None,
         reply_to_message_id: Annotated[
             str | None, Field(description="Reply in that message's thread; to/subject default to the reply")
         ] = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        out = await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
-        return f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} thread_id={sent.thread_id}"
+        return (
+            f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} "
+            f"thread_id={sent.thread_id}.{out.note}"
+        )
 
     @tool(title="Draft email", read_only=False, sends_mail=True)
     async def gmail_draft(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
         user: Annotated[User, Resolve(resolvers.user)],
-        to: Addresses,
+        to: Addresses | None = None,
         subject: str = "",
         body: str = "",
-        cc: Addresses | None = None,
-        bcc: Addresses | None = None,
+        cc: MoreAddresses | None = None,
+        bcc: MoreAddresses | None = None,
         reply_to_message_id: str | None = None,
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
-        out = await _compose(gmail, user, to, subject, body, cc or [], bcc or [], reply_to_message_id)
+        out = await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
         draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
         return (
             f"Draft saved (not sent) to {', '.join(out.to)} — subject {out.subject!r}. draft_id={draft.id} "
             f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
+            f"{out.note}"
         )
 
     @tool(title="Label, archive or trash email", read_only=False, destructive=True, idempotent=True)
@@ -268,12 +369,15 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         """Archive, mark read/unread, star, trash, or add/remove labels on messages."""
         if action is None and not add_labels and not remove_labels:
             raise ToolError("Say what to do: an action, or labels to add or remove.")
+        if len(message_ids) > 1:
+            await _refuse_missing(gmail, message_ids)
         if action == "trash":
             gate = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
 
             async def trash(message_id: str) -> None:
                 async with gate:
-                    await gmail.trash_message(message_id)
+                    with _gmail_id("message_ids", message_id):
+                        await gmail.trash_message(message_id)
 
             await asyncio.gather(*(trash(message_id) for message_id in message_ids))
             return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
@@ -287,7 +391,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         add = add + added + [label.id for label in created]
         remove = remove + removed
         if len(message_ids) == 1:
-            await gmail.modify_message(message_ids[0], add, remove)
+            with _gmail_id("message_ids", message_ids[0]):
+                await gmail.modify_message(message_ids[0], add, remove)
         else:
             await gmail.batch_modify(message_ids, add, remove)
         names = {label.id: label.name for label in [*labels, *created]}
@@ -318,7 +423,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     ) -> str:
         """Read an attachment as text (PDF, Word, Excel, CSV, PowerPoint, HTML, .ics); other files by name and size."""
         page_range = _page_range(pages)
-        message = await gmail.get_message(message_id)
+        with _gmail_id("message_id", message_id):
+            message = await gmail.get_message(message_id)
         listed = message_content(message).attachments
         info = next((a for a in listed if a.attachment_id == attachment_id), None)
         if info and info.size > MAX_ATTACHMENT:
@@ -326,7 +432,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 f"{info.filename} is {human_size(info.size)}, over the {human_size(MAX_ATTACHMENT)} read here; "
                 "open it in Gmail."
             )
-        attachment = await gmail.get_attachment(message_id, attachment_id)
+        with _gmail_id("attachment_id", attachment_id):
+            attachment = await gmail.get_attachment(message_id, attachment_id)
         data = b64url_decode(attachment.data) if attachment.data else b""
         if info is None:
             # Gmail may give the same attachment a new id on each read: match it by size when that is unique.
@@ -382,9 +489,14 @@ def _document_page(name: str, kind: str, size: int, document: Document, offset: 
     return "\n".join(lines)
 
 
-def _message_block(message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool) -> list[str]:
+def _message_block(
+    message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool, left_out: str = ""
+) -> list[str]:
+    """One message as the model reads it; `left_out` says how to see what trimming left out."""
     received = message.received_at
     body, notes = readable_body(message, trim=trim)
+    if left_out:
+        notes = [f"{note} — {left_out}" if note == TRIMMED else note for note in notes]
     content = message_content(message)
     lines = [
         f"Subject: {message.header('Subject') or '(no subject)'}",

@@ -11,11 +11,13 @@ from app.upstream.gmail_models import GmailMessage, addresses, message_content
 _ATTRIBUTION = re.compile(r"^(On\b.{0,200}\bwrote:|Am\b.{0,200}\bschrieb\b.{0,80}:|Le\b.{0,200}\ba écrit ?:)\s*$", re.S)
 _OUTLOOK = re.compile(r"^(-{2,}\s*Original Message\s*-{2,}|_{10,})\s*$", re.I)
 _OUTLOOK_HEADER = re.compile(r"^From:\s.+", re.I)
+TRIMMED = "quoted history/signature trimmed"  # the note readable_body gives when it left something out
 
 
 def trim_reply(text: str) -> tuple[str, bool]:
     """The new part of a reply, without the quoted history and the signature; (text, trimmed?)."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
     cut = len(lines)
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -64,7 +66,7 @@ def readable_body(message: GmailMessage, trim: bool = True) -> tuple[str, list[s
     if trim and text:
         text, trimmed = trim_reply(text)
         if trimmed:
-            notes.append("quoted history/signature trimmed")
+            notes.append(TRIMMED)
     if content.from_html:
         notes.append("converted from HTML")
     return text, notes

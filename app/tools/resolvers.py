@@ -12,7 +12,6 @@ import logging
 from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,8 +23,9 @@ from mcp.server.mcpserver.resolve import Resolve
 
 from app.auth.revocations import Revocations
 from app.services import Services
-from app.storage.store import User
+from app.storage.store import Connections, User
 from app.tools.caches import cached, per_person
+from app.tools.times import guessed_zone
 from app.upstream.calendar import CalendarClient
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient
@@ -42,13 +42,6 @@ GMAIL_READ = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail
 CALENDAR_ANY = ("https://www.googleapis.com/auth/calendar",)
 ZONE_TTL = 600.0
 USER_TTL = 5.0
-
-
-@dataclass(frozen=True)
-class Connections:
-    google_status: str | None
-    scopes: list[str]
-    fathom_last4: str | None
 
 
 class Resolvers:
@@ -87,18 +80,17 @@ class Resolvers:
 
         return await cached(self._users, subject, load)
 
-    async def connections(self, user: User) -> Connections:
-        """Google grant status and scopes and the Fathom key's last 4, cached for a few seconds.
+    async def connections(self, user: User, *, fresh: bool = False) -> Connections:
+        """What the user has connected (`Store.connections`), cached for a few seconds unless `fresh`.
 
-        Only a hint for messages and checks before calling out: the credentials layer reads the
-        grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
+        The cached answer is only a hint for checks before calling out: the credentials layer reads
+        the grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
+        Anything that reports the status to the person asks for it `fresh`.
         """
-
-        async def load() -> Connections:
-            status, scopes, last4 = await self.services.get_store().connections(user.id)
-            return Connections(google_status=status, scopes=scopes, fathom_last4=last4)
-
-        return await cached(self._connections, user.id, load)
+        if fresh:
+            self._connections[user.id] = found = await self.services.get_store().connections(user.id)
+            return found
+        return await cached(self._connections, user.id, lambda: self.services.get_store().connections(user.id))
 
     def forget(self) -> None:
         self._users.clear()
@@ -107,9 +99,9 @@ class Resolvers:
     async def _google(self, base_url: str, service: str, scope_prefixes: tuple[str, ...]) -> GoogleApi:
         user = await self.user()
         grant = await self.connections(user)
-        if grant.google_status is None:
+        if grant.google == "not_connected":
             raise ToolError(f"Google is not connected for {user.email}. Connect it at {self.account_url}")
-        if grant.google_status != "active":
+        if grant.google == "needs_reconnect":
             raise ToolError(
                 f"Google access for {user.email} has expired or was revoked. Reconnect at {self.account_url}"
             )
@@ -135,22 +127,29 @@ class Resolvers:
         return FathomClient(self.services.get_http(), key, self.services.settings.fathom_api_base)
 
     async def time_zone(self) -> ZoneInfo:
-        """The user's primary-calendar time zone (cached a few minutes); UTC, never cached, when unknown."""
+        """The user's primary-calendar time zone (cached a few minutes); when unknown, UTC said to be a guess.
+
+        A guess is never cached: the next call asks Google again instead of repeating it.
+        """
         user = await self.user()
         known = self._zones.get(user.id)
         if known is not None:
             return known
         try:
             calendars = await (await self.calendar()).list_calendars()
-            primary = next((c for c in calendars if c.primary), None)
+        except ToolError:  # Calendar not connected or not granted: asking again will not help
+            return guessed_zone("UTC", "your calendar's time zone is unknown without Google Calendar access")
+        except UpstreamError:
+            calendars = []
+        primary = next((c for c in calendars if c.primary), None)
+        try:
             if primary and primary.time_zone:
                 self._zones[user.id] = zone = ZoneInfo(primary.time_zone)
                 return zone
-        except (ToolError, UpstreamError, ZoneInfoNotFoundError):
+        except (ZoneInfoNotFoundError, ValueError):
             pass
-        # A fallback is not an answer: the next call asks Google again instead of repeating the guess.
         logger.info("time zone unknown for user %s; using UTC for this call", user.id)
-        return ZoneInfo("UTC")
+        return guessed_zone("UTC", "your calendar's time zone could not be read just now")
 
 
 # The Resolvers of the server running the current tool call (set by the tool-call middleware).

@@ -10,6 +10,48 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_EXAMPLE = '"2026-11-24T09:30:00-05:00", "2026-11-24T09:30" (in the time zone) or "2026-11-24"'
 
 
+class GuessedZone(ZoneInfo):
+    """A zone used because the person's own could not be read; answers say so (`zone_label`)."""
+
+    why: str
+
+
+def guessed_zone(key: str, why: str) -> GuessedZone:
+    """`key` as a stand-in for the person's zone, for one call, with the reason answers give."""
+    zone = GuessedZone.no_cache(key)  # its own instance: the reason belongs to this call only
+    zone.why = why
+    return zone
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    """The zone as answers name it ("times in …"): its name, and when it is a guess, why."""
+    return f"{zone.key} — {zone.why}" if isinstance(zone, GuessedZone) else zone.key
+
+
+def guess_note(zone: ZoneInfo) -> str:
+    """` (times in UTC — why)` after a time shown in a guessed zone; nothing for the person's own zone."""
+    return f" (times in {zone_label(zone)})" if isinstance(zone, GuessedZone) else ""
+
+
+def refuse_guessed_zone(zone: ZoneInfo, *values: str | None) -> None:
+    """Refuse to place wall-clock times without an offset in a zone that is only a guess."""
+    if not isinstance(zone, GuessedZone):
+        return
+    for value in values:
+        if value and not is_date(value) and _has_no_offset(value):
+            raise ToolError(
+                f"{value!r} has no UTC offset and {zone.why}, so its time is unknown. Give an offset "
+                '(e.g. "2026-11-24T09:30:00-05:00") or time_zone (e.g. "America/New_York").'
+            )
+
+
+def _has_no_offset(value: str) -> bool:
+    try:
+        return datetime.fromisoformat(value.strip().replace("z", "Z")).tzinfo is None
+    except ValueError:
+        return False  # not a time at all: parse_when says so
+
+
 def is_date(value: str) -> bool:
     return bool(DATE.match(value.strip()))
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx2
 
+# What Gmail answers (HTTP 400) for an id that cannot be one, whatever it names.
+INVALID_ID_MESSAGES = frozenset({"Invalid id value", "Invalid attachment token"})
 RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"})
 SCOPE_REASONS = frozenset({"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
 
@@ -49,6 +51,10 @@ class UpstreamUnavailable(UpstreamError):
 
 class BadRequest(UpstreamError):
     """The upstream refused the request as invalid; the message says why."""
+
+
+class InvalidId(BadRequest):
+    """An id given to the upstream cannot be one (Gmail: 400 "Invalid id value")."""
 
 
 def retry_after_seconds(response: httpx2.Response) -> float | None:
@@ -109,6 +115,8 @@ def google_error_for(response: httpx2.Response, service: str, *, what: str = "")
         return NotFound(f"{service}: {thing} has already been deleted.", service=service)
     if status >= 500:
         return UpstreamUnavailable(f"{service} is unavailable right now (HTTP {status}); try again.", service=service)
+    if status == 400 and message in INVALID_ID_MESSAGES:
+        return InvalidId(f"{service}: {thing} is not a valid id.", service=service)
     detail = f": {message}" if message else ""
     return BadRequest(f"{service} refused the request (HTTP {status}){detail}", service=service)
 

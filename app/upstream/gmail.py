@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx2
 
-from app.upstream.errors import RateLimited, UpstreamUnavailable, google_error_for
+from app.upstream.errors import InvalidId, RateLimited, UpstreamUnavailable, google_error_for
 from app.upstream.gmail_batch import PartResponse, encode_batch, get_path, parse_batch
 from app.upstream.gmail_models import (
     Attachment,
@@ -96,24 +96,40 @@ class GmailClient:
         Chunks of 25 go out concurrently; parts Gmail throttles are retried with backoff and
         messages that no longer exist are left out.
         """
-        unique = list(dict.fromkeys(ids))
-        if not unique:
-            return []
-        found: dict[str, GmailMessage] = {}
-        semaphore = asyncio.Semaphore(BATCH_CONCURRENCY)
         params = [("format", "metadata"), *(("metadataHeaders", h) for h in headers)]
+        unique = list(dict.fromkeys(ids))
+        found = await self._batch_get_all(unique, params)
+        return [found[i] for i in unique if i in found]
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` are messages in this mailbox (format=minimal through the batch endpoint).
+
+        An id Gmail calls invalid (400 "Invalid id value") counts as missing, like an unknown one.
+        """
+        found = await self._batch_get_all(list(dict.fromkeys(ids)), [("format", "minimal")], invalid_is_missing=True)
+        return set(found)
+
+    async def _batch_get_all(
+        self, unique: list[str], params: list[tuple[str, str]], *, invalid_is_missing: bool = False
+    ) -> dict[str, GmailMessage]:
+        found: dict[str, GmailMessage] = {}
+        if not unique:
+            return found
+        semaphore = asyncio.Semaphore(BATCH_CONCURRENCY)
 
         async def run_chunk(chunk: list[str]) -> None:
             async with semaphore:
-                await self._batch_get(chunk, params, found)
+                await self._batch_get(chunk, params, found, invalid_is_missing)
 
         chunks = [unique[i : i + BATCH_CHUNK] for i in range(0, len(unique), BATCH_CHUNK)]
         async with asyncio.TaskGroup() as group:
             for chunk in chunks:
                 group.create_task(run_chunk(chunk))
-        return [found[i] for i in unique if i in found]
+        return found
 
-    async def _batch_get(self, ids: list[str], params: list[tuple[str, str]], found: dict[str, GmailMessage]) -> None:
+    async def _batch_get(
+        self, ids: list[str], params: list[tuple[str, str]], found: dict[str, GmailMessage], invalid_is_missing: bool
+    ) -> None:
         pending = list(ids)
         for attempt in range(1, BATCH_PART_ATTEMPTS + 1):
             paths = {mid: get_path(f"{self._prefix}/messages/{_segment(mid)}", params) for mid in pending}
@@ -134,6 +150,8 @@ class GmailClient:
                     found[part.content_id] = GmailMessage.model_validate(part.body)
                 elif part.status == 404:
                     continue  # deleted since the list call
+                elif invalid_is_missing and isinstance(_part_error(part), InvalidId):
+                    continue
                 elif (part.status in (429, 403) and _part_rate_limited(part)) or part.status >= 500:
                     retry.append(part.content_id)
                     wait = max(wait, part.retry_after or 0.0)

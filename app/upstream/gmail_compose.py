@@ -12,6 +12,8 @@ from email.utils import formatdate, make_msgid
 from app.upstream.gmail_models import GmailMessage, addresses, decode_mime_words
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:\s*", re.IGNORECASE)
+# Reply and forward prefixes as mail clients write them: "Re:", "RE[2]:", "Aw:", "Fwd:", "FW:".
+_ANY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|fwd?|wg)\s*(\[\d+\])?\s*:\s*", re.IGNORECASE)
 # C0 and C1 controls (tab aside) and the Unicode line separators: anything a reader could take for
 # the end of a header line.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
@@ -122,6 +124,17 @@ def reply_subject(subject: str) -> str:
     while _REPLY_PREFIX.match(stripped):
         stripped = _REPLY_PREFIX.sub("", stripped, count=1)
     return f"Re: {stripped}" if stripped else "Re:"
+
+
+def same_subject(given: str, original: str) -> bool:
+    """Whether `given` is `original` again, ignoring case, spacing and any Re:/Aw:/Fwd: prefixes."""
+
+    def bare(subject: str) -> str:
+        while _ANY_PREFIX.match(subject):
+            subject = _ANY_PREFIX.sub("", subject, count=1)
+        return " ".join(subject.split()).casefold()
+
+    return bare(given) == bare(original)
 
 
 def build_message(

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx2
 
-from app.upstream.errors import BadRequest, google_error_for, is_google_rate_limit
+from app.upstream.errors import InvalidId, google_error_for, is_google_rate_limit
 from app.upstream.google_auth import GoogleCredentials
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy, send_with_retries
 
@@ -18,7 +18,7 @@ Params = Mapping[str, str | int | bool | list[str]] | None
 def path_segment(value: str, what: str) -> str:
     """An opaque id as exactly one URL path segment ("." and ".." would be folded into the path)."""
     if value.strip() in ("", ".", "..") or ("/" in value and value.strip("/") in ("", ".", "..")):
-        raise BadRequest(f"{value!r} is not a valid {what} id.", service="Google")
+        raise InvalidId(f"{value!r} is not a valid {what} id.", service="Google")
     return quote(value, safe="")
 
 

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from app.browser import flash, message_page, pop_flash, render
 from app.storage.admin import DayUsage, UserUsage
 from app.storage.clock import utcnow
-from app.storage.store import User
+from app.storage.store import User, google_state
 from app.web.pages import Pages, login_redirect
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def user_state(row: UserUsage) -> str:
     """active | needs reconnect | revoked, as the admin table shows it."""
     if row.status == "revoked":
         return "revoked"
-    if row.grant_status != "active":
+    if google_state(row.grant_status) != "connected":
         return "needs reconnect"
     return "active"
 
@@ -182,7 +182,9 @@ class AdminPages(Pages):
             user=admin,
             is_admin=True,
             users=[(row, user_state(row)) for row in rows],
-            reconnect=[row for row in rows if row.status != "revoked" and row.grant_status == "needs_reconnect"],
+            reconnect=[
+                row for row in rows if row.status != "revoked" and google_state(row.grant_status) == "needs_reconnect"
+            ],
             chart=usage_chart(usage, today),
             usage_days=USAGE_DAYS,
             notice=pop_flash(request),

@@ -24,7 +24,7 @@ from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_
 from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.services import Services
 from app.storage.clock import utcnow
-from app.storage.store import GoogleGrant, User
+from app.storage.store import Connections, GoogleGrant, GoogleState, User
 from app.upstream.errors import NeedsReconnect, UpstreamError
 from app.upstream.fathom import FathomClient
 
@@ -81,16 +81,16 @@ def forged_form(request: Request) -> HTMLResponse:
 
 @dataclass(frozen=True)
 class GoogleStatus:
-    state: str  # connected | needs_reconnect | not_connected
+    state: GoogleState
     scopes: list[str]
     missing: list[str]
 
 
-def google_status(grant: GoogleGrant | None) -> GoogleStatus:
-    if grant is None:
+def google_status(found: Connections) -> GoogleStatus:
+    """What the pages show of the Google connection: the same `Store.connections` whoami reports."""
+    if found.google == "not_connected":
         return GoogleStatus("not_connected", [], [])
-    state = "connected" if grant.status == "active" else "needs_reconnect"
-    return GoogleStatus(state, readable_scopes(grant.scopes), missing_capabilities(grant.scopes))
+    return GoogleStatus(found.google, readable_scopes(found.scopes), missing_capabilities(found.scopes))
 
 
 class Pages:
@@ -153,14 +153,14 @@ class AccountPages(Pages):
         user = await self.current_user(request)
         context: dict[str, Any] = {"title": "Claude, with your Gmail, Calendar and Fathom", "asks": EXAMPLE_ASKS}
         if user is not None:
-            store = self.services.get_store()
+            found = await self.services.get_store().connections(user.id)
             context |= {
                 "user": user,
                 "is_admin": self.is_admin(user),
                 "connector_url": self.settings.mcp_url,
                 "install": install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
-                "google": google_status(await store.get_google_grant(user.id)),
-                "fathom_last4": await store.fathom_key_last4(user.id),
+                "google": google_status(found),
+                "fathom_last4": found.fathom_last4,
             }
         return render(request, "landing.html", **context)
 
@@ -200,6 +200,7 @@ class AccountPages(Pages):
             for action in await store.recent_actions(user.id)
         ]
         ending = {t.id: time_left(t.expires_at - now) for t in tokens if t.expires_at - now <= RENEW_WITHIN}
+        found = await store.connections(user.id)
         return render(
             request,
             "account.html",
@@ -207,8 +208,8 @@ class AccountPages(Pages):
             title="Your account",
             user=user,
             is_admin=self.is_admin(user),
-            google=google_status(await store.get_google_grant(user.id)),
-            fathom_last4=await store.fathom_key_last4(user.id),
+            google=google_status(found),
+            fathom_last4=found.fathom_last4,
             sample_fathom_key=self.services.sample_fathom_keys.get(user.email),
             clients=clients,
             tokens=tokens,

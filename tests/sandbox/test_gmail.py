@@ -165,10 +165,15 @@ def test_get_metadata_format_keeps_only_the_asked_headers_case_insensitively(gw:
     assert "parts" not in message["payload"]
 
 
-def test_unknown_message_is_404_and_malformed_id_is_400(gw: GmailWorld) -> None:
-    missing = gw.client.get(URL + "/messages/18c0ffffffffffff", headers=gw.headers())
-    assert error_of(missing) == (404, "Requested entity was not found.", "notFound")
-    assert gw.client.get(URL + "/messages/not-an-id!", headers=gw.headers()).status_code == 400
+def test_unknown_message_or_thread_is_404_and_malformed_id_is_400_invalid_id_value(gw: GmailWorld) -> None:
+    for kind in ("messages", "threads"):
+        missing = gw.client.get(f"{URL}/{kind}/18c0ffffffffffff", headers=gw.headers())
+        assert error_of(missing) == (404, "Requested entity was not found.", "notFound")
+        malformed = gw.client.get(f"{URL}/{kind}/not-an-id!", headers=gw.headers())
+        assert error_of(malformed) == (400, "Invalid id value", "invalidArgument")
+        assert malformed.json()["error"]["status"] == "INVALID_ARGUMENT"
+    attachment = gw.client.get(f"{URL}/messages/{gw.ids['attach']}/attachments/nope", headers=gw.headers())
+    assert error_of(attachment) == (400, "Invalid attachment token", "invalidArgument")
 
 
 def test_other_user_id_is_delegation_denied_but_own_email_works(gw: GmailWorld) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.crypto import KeyRing, generate_key, hash_token
 from app.storage import tables as t
 from app.storage.db import create_engine
-from app.storage.store import AuditEvent, Store
+from app.storage.store import AuditEvent, Connections, Store
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -35,7 +35,7 @@ async def test_upserting_the_same_google_sub_updates_one_user(store: Store) -> N
 async def test_google_tokens_are_encrypted_at_rest_and_read_back(store: Store) -> None:
     user = await _alice(store)
     token = {"access_token": "at-plain-123", "refresh_token": "rt-plain-456", "expires_at": 1700000000}
-    await store.save_google_grant(user.id, token, ["openid", "email"])
+    await store.save_google_grant(user.id, token, ["email", "openid"])
     async with store.engine.connect() as conn:
         raw = (await conn.execute(sa.select(t.google_grants.c.token_ciphertext))).scalar_one()
     assert "rt-plain-456" not in raw and "at-plain-123" not in raw
@@ -57,12 +57,16 @@ async def test_replacing_a_google_token_is_compare_and_set_on_the_version(store:
     assert after is not None and after.token == {"access_token": "b"}
 
 
-async def test_a_grant_can_be_flagged_as_needing_reconnect(store: Store) -> None:
+async def test_a_grant_can_be_flagged_as_needing_reconnect_which_connections_report(store: Store) -> None:
     user = await _alice(store)
-    await store.save_google_grant(user.id, {"access_token": "a"}, [])
+    assert await store.connections(user.id) == Connections("not_connected", [], None)
+    await store.save_google_grant(user.id, {"access_token": "a"}, ["email", "openid"])
+    await store.set_fathom_key(user.id, "fathom-key-abcdef-9876")
+    assert await store.connections(user.id) == Connections("connected", ["email", "openid"], "9876")
     await store.mark_google_grant(user.id, "needs_reconnect")
     grant = await store.get_google_grant(user.id)
     assert grant is not None and grant.status == "needs_reconnect"
+    assert await store.connections(user.id) == Connections("needs_reconnect", ["email", "openid"], "9876")
 
 
 async def test_fathom_keys_are_encrypted_and_only_the_last_four_are_plain(store: Store) -> None:

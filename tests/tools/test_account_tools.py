@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import httpx2
 from mcp import Client
@@ -16,6 +17,7 @@ from app.storage.store import PersonalToken, Store
 from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
+from tests.support.oauth_client import Browser
 from tests.support.stack import Stack
 
 CALENDAR_LIST = "/calendar/v3/users/me/calendarList"
@@ -71,11 +73,57 @@ async def test_whoami_says_when_a_personal_token_expires_and_in_its_last_week_ho
     assert f"`irm {stack.url}/install.ps1 | iex`" in attention
 
 
-async def test_a_failed_time_zone_lookup_is_not_remembered_as_the_answer(stack: Stack) -> None:
-    stack.sandbox.faults.fail_next(CALENDAR_LIST, 1, 404)
+async def test_a_failed_time_zone_lookup_is_said_to_be_a_guess_and_not_remembered_as_the_answer(stack: Stack) -> None:
+    zone = stack.sandbox.world.people[ALICE].time_zone
+    guess = "(times in UTC — your calendar's time zone could not be read just now"
+    stack.sandbox.faults.fail_next(CALENDAR_LIST, 2, 404)
     async with mcp_session(stack, ALICE) as alice:
         guessed = await alice.ok("calendar_list_events")
+        guessed_mail = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
         known = await alice.ok("calendar_list_events")
-    assert "(times in UTC;" in guessed
-    assert "(times in America/New_York;" in known
-    assert len(stack.sandbox.faults.requests(CALENDAR_LIST)) == 2
+        known_mail = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+    assert f"{guess}; all-day dates inclusive)" in guessed and f"{guess})" in guessed_mail
+    assert f"(times in {zone}; all-day dates inclusive)" in known and f"(times in {zone})" in known_mail
+    assert "could not be read" not in known + known_mail
+    assert len(stack.sandbox.faults.requests(CALENDAR_LIST)) == 3
+
+
+async def test_without_calendar_access_the_zone_is_said_to_be_unknown_for_that_reason(stack: Stack) -> None:
+    gmail_only = "openid%20email%20profile%20https://www.googleapis.com/auth/gmail.modify"
+    async with mcp_session(stack, ALICE, scopes=gmail_only) as alice:
+        text = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+    assert "(times in UTC — your calendar's time zone is unknown without Google Calendar access)" in text
+
+
+async def test_after_google_refuses_the_grant_whoami_and_the_account_page_both_say_reconnect(stack: Stack) -> None:
+    browser = Browser(ALICE)
+    try:
+        async with mcp_session(stack, ALICE) as alice:
+            assert "Google: connected" in await alice.ok("whoami")
+            await browser.walk(f"{stack.url}/auth/login?next=/account", f"{stack.url}/account")
+            stack.sandbox.world.revoke_grants_of(ALICE)
+            stack.sandbox.world.expire_all_access_tokens()
+            failed = await alice.error("gmail_search", {"query": "in:inbox"})
+            whoami = await alice.ok("whoami")
+        page = await browser.http.get(f"{stack.url}/account")
+    finally:
+        await browser.aclose()
+    assert "expired or was revoked" in failed
+    assert "Google: needs reconnect" in whoami and f"Reconnect Google at {stack.url}/account" in whoami
+    assert "Needs reconnect" in page.text and ">Connected<" not in page.text.split('id="fathom"')[0]
+
+
+async def test_a_time_without_offset_is_not_placed_in_a_guessed_zone_and_times_shown_in_it_say_so(stack: Stack) -> None:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    event = {"summary": "Sync", "start": f"{tomorrow}T09:30", "end": f"{tomorrow}T10:00", "send_updates": "none"}
+    stack.sandbox.faults.fail_next(CALENDAR_LIST, 2, 404)
+    async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error("calendar_create_event", event)
+        created = await alice.ok("calendar_create_event", event | {"time_zone": "Europe/Berlin"})
+    assert f"'{tomorrow}T09:30' has no UTC offset and your calendar's time zone could not be read just now" in refused
+    posted = [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "POST"]
+    assert len(posted) == 1 and json.loads(posted[0].body)["start"]["timeZone"] == "Europe/Berlin"
+    assert created.startswith("Created 'Sync'")
+    assert (
+        "(Europe/Berlin: 09:30–10:00) (times in UTC — your calendar's time zone could not be read just now)" in created
+    )

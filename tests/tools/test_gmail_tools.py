@@ -16,18 +16,51 @@ from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack
 
 IDS = re.compile(r"message_id=(\S+) thread_id=(\S+)")
+HEX = "are hexadecimal, like 18c1f2a3b4d5e6f7)"
 
 
 async def test_search_lists_each_hit_with_sender_subject_zoned_date_labels_and_ids(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 5})
-        assert text.startswith("5 message(s) for 'in:inbox'")
+        inbox = [m for m in stack.sandbox.world.mailboxes[ALICE].messages.values() if "INBOX" in m.label_ids]
+        assert len(inbox) > 5
+        assert text.startswith(f"First 5 of about {len(inbox)} message(s) for 'in:inbox'")
         assert text.count("· From: ") == 5 and text.count("Subject: ") == 5
         assert len(IDS.findall(text)) == 5
         zone = stack.sandbox.world.people[ALICE].time_zone
         assert f"times in {zone}" in text
         assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \(\w{3}\)", text)
         assert "page_token=" in text
+
+
+async def test_search_says_how_many_of_the_estimated_matches_it_shows_and_how_to_get_more(stack: Stack) -> None:
+    headers = f"From: Bo <bo@x.example>\nTo: {ALICE}\nSubject: Zebra quota {{n}}\nMessage-ID: <z{{n}}@x>"
+    ids = [_deliver_to_alice(stack, headers.format(n=n)) for n in range(3)]
+    async with mcp_session(stack, ALICE) as alice:
+        everything = await alice.ok("gmail_search", {"query": "subject:zebra", "max_results": 3})
+        first = await alice.ok("gmail_search", {"query": "subject:zebra", "max_results": 2})
+        token = re.search(r"call again with page_token='([^']+)', or narrow the query\.$", first)
+        assert token, first
+        rest = await alice.ok("gmail_search", {"query": "subject:zebra", "page_token": token.group(1)})
+        stale = await alice.error("gmail_search", {"query": "subject:zebra", "page_token": "next"})
+    assert everything.startswith("3 message(s) for 'subject:zebra', newest first") and "page_token" not in everything
+    assert first.startswith("First 2 of about 3 message(s) for 'subject:zebra', newest first")
+    assert rest.startswith("1 more of about 3 message(s) for 'subject:zebra'") and "page_token" not in rest
+    assert sorted(m for m, _t in IDS.findall(first + rest)) == sorted(ids)
+    assert "page_token 'next' is not one Gmail gave: pass the page_token an earlier gmail_search printed" in stale
+
+
+async def test_a_search_page_too_long_to_show_drops_whole_hits_and_says_how_to_see_them(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("gmail_search", {"query": "", "max_results": 100})
+    shown = len(IDS.findall(text))
+    notice = text.splitlines()[-1]
+    assert 0 < shown < 100 and len(text) < 12_200
+    assert notice == (
+        f"[truncated at 12000 characters — the last {100 - shown} hit(s) of this page left out; "
+        f"call again with max_results={shown}, or narrow the query]"
+    )
+    assert IDS.search(text.splitlines()[-2]) and "page_token" not in text
 
 
 async def test_search_with_no_hits_says_so(stack: Stack) -> None:
@@ -82,7 +115,7 @@ async def test_reading_a_thread_lists_messages_oldest_first(stack: Stack) -> Non
     assert dates[0] < dates[-1]
 
 
-async def test_reading_a_thread_drops_the_quoted_history_of_its_replies(stack: Stack) -> None:
+async def test_reading_a_thread_or_a_reply_drops_its_quoted_history_and_says_how_to_see_it(stack: Stack) -> None:
     attribution = re.compile(r"^On .*wrote:\s*$", re.M)
     reply, new_part = next(
         (stored, body.split("\n--\n")[0].split("\nOn ")[0].strip())
@@ -93,18 +126,31 @@ async def test_reading_a_thread_drops_the_quoted_history_of_its_replies(stack: S
     )
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.ok("gmail_read_thread", {"thread_id": reply.thread_id, "max_chars": 50_000})
+        single = await alice.ok("gmail_read_message", {"message_id": reply.id, "max_chars": 50_000})
+        whole = await alice.ok(
+            "gmail_read_message", {"message_id": reply.id, "max_chars": 50_000, "include_quoted": True}
+        )
     assert "[quoted history/signature trimmed]" in text
-    assert new_part.splitlines()[0] in text
-    assert not attribution.search(text)
-    assert not [line for line in text.splitlines() if line.startswith(">")]
+    assert "[quoted history/signature trimmed — call again with include_quoted=true to see it]" in single
+    for trimmed in (text, single):
+        assert new_part.splitlines()[0] in trimmed
+        assert not attribution.search(trimmed)
+        assert not [line for line in trimmed.splitlines() if line.startswith(">")]
+    assert new_part.splitlines()[0] in whole and attribution.search(whole) and "\n>" in whole
+    assert "trimmed" not in whole
 
 
-async def test_a_small_budget_truncates_with_a_notice(stack: Stack) -> None:
+async def test_a_small_budget_truncates_between_words_with_a_notice(stack: Stack) -> None:
+    links = [f"https://docs.example/d/{n:03d}{'x' * 60}" for n in range(40)]
+    message_id = _deliver_to_alice(stack, f"From: bo@x.example\nTo: {ALICE}\nSubject: Links", "\n".join(links))
     async with mcp_session(stack, ALICE) as alice:
-        hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
-        message_id, _thread = IDS.findall(hits)[0]
-        text = await alice.ok("gmail_read_message", {"message_id": message_id, "max_chars": 200})
-        assert "[truncated at 200 characters — call again with a larger max_chars]" in text
+        text = await alice.ok("gmail_read_message", {"message_id": message_id, "max_chars": 700})
+    shown, notice = text.rsplit("\n", 1)
+    assert notice == "[truncated at 700 characters — call again with a larger max_chars]"
+    assert len(shown) <= 700 and shown.endswith("…")
+    body = shown.removesuffix("…").split("\n\n", 1)[1].splitlines()
+    assert body and set(body) <= set(links)
+    assert "trimmed" not in text  # nothing was quoted
 
 
 async def test_a_reply_is_threaded_server_side_and_defaults_recipient_and_subject(stack: Stack) -> None:
@@ -216,12 +262,56 @@ async def test_an_encoded_display_name_cannot_smuggle_in_extra_recipients(stack:
     assert [a.addr_spec for a in raw["To"].addresses] == ["priya.raman@globex.example"]
 
 
+async def test_a_malformed_or_unknown_gmail_id_says_what_ids_look_like_and_where_to_find_one(stack: Stack) -> None:
+    mailbox = stack.sandbox.world.mailboxes[ALICE]
+    unknown = "18c0ffffffffffff"
+    assert unknown not in mailbox.messages
+    some = next(iter(mailbox.messages))
+    labels_before = set(mailbox.messages[some].label_ids)
+    from_search = "Use a message_id from gmail_search or gmail_read_thread."
+    calls = [
+        ("gmail_read_message", {"message_id": "abc!"}, f"message_id 'abc!' is not a Gmail message id (those {HEX}"),
+        ("gmail_read_message", {"message_id": unknown}, f"Gmail has no message '{unknown}' in your mailbox"),
+        ("gmail_read_thread", {"thread_id": "abc!"}, f"thread_id 'abc!' is not a Gmail thread id (those {HEX}"),
+        ("gmail_read_thread", {"thread_id": unknown}, f"Gmail has no thread '{unknown}' in your mailbox"),
+        ("gmail_get_attachment", {"message_id": "abc!", "attachment_id": "x"}, "message_id 'abc!' is not a Gmail"),
+        ("gmail_get_attachment", {"message_id": some, "attachment_id": "x"}, "attachment_id 'x' is not a Gmail"),
+        ("gmail_draft", {"to": [], "reply_to_message_id": unknown}, f"Gmail has no message '{unknown}'"),
+        ("gmail_modify", {"message_ids": ["abc!"], "action": "archive"}, "message_ids 'abc!' is not a Gmail"),
+        ("gmail_modify", {"message_ids": [unknown], "action": "trash"}, f"Gmail has no message '{unknown}'"),
+        ("gmail_modify", {"message_ids": [some, "abc!", unknown], "action": "mark_read"}, "Nothing was changed: "),
+        ("gmail_modify", {"message_ids": [some, unknown], "action": "trash"}, "Nothing was changed: "),
+    ]
+    async with mcp_session(stack, ALICE) as alice:
+        answers = [await alice.error(name, arguments) for name, arguments, _expected in calls]
+    for (name, _arguments, expected), answer in zip(calls, answers, strict=True):
+        assert f"{name}: {expected}" in answer, answer
+        assert "refused the request" not in answer and "HTTP" not in answer
+    assert [a.split(". ")[-1] for a in answers] == [
+        from_search,
+        from_search,
+        "Use a thread_id from gmail_search or gmail_read_message.",
+        "Use a thread_id from gmail_search or gmail_read_message.",
+        from_search,
+        "Use an attachment_id that gmail_read_message lists for that message.",
+        from_search,
+        from_search,
+        from_search,
+        from_search,
+        from_search,
+    ]
+    assert f"Gmail has no message 'abc!', '{unknown}' in your mailbox" in answers[-2]
+    changes = [r for r in stack.sandbox.faults.requests("/gmail") if r.path.endswith(("/batchModify", "/trash"))]
+    assert [r.status for r in changes] == [404]  # only the single unknown id's trash, refused by Gmail
+    assert mailbox.messages[some].label_ids == labels_before
+
+
 async def test_dot_segment_ids_are_refused_before_reaching_google(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.error("calendar_delete_event", {"event_id": "..", "calendar_id": ALICE})
         message = await alice.error("gmail_read_message", {"message_id": "."})
     assert "'..' is not a valid event id" in text
-    assert "'.' is not a valid Gmail id" in message
+    assert "message_id '.' is not a Gmail message id" in message
     assert not [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "DELETE"]
 
 
@@ -236,10 +326,10 @@ def _sent_or_drafted(stack: Stack) -> list[email.message.EmailMessage]:
     ]
 
 
-def _deliver_to_alice(stack: Stack, headers: str) -> str:
+def _deliver_to_alice(stack: Stack, headers: str, body: str = "See you then.") -> str:
     """A message with these raw header lines put in Alice's inbox, as if it had just arrived; its id."""
     world = stack.sandbox.world
-    raw = (headers.strip().replace("\n", "\r\n") + "\r\n\r\nSee you then.\r\n").encode()
+    raw = (headers.strip().replace("\n", "\r\n") + "\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n").encode()
     message_id = world.next_id()
     world.mailboxes[ALICE].messages[message_id] = StoredMessage(
         id=message_id,
@@ -291,3 +381,40 @@ Date: Mon, 1 Jun 2026 09:00:00 +0000
     assert reply["References"].split() == ids
     assert reply["Subject"] == "Re: Invoice 42 Bcc: eve@outsider.test"
     assert reply["Bcc"] is None and [a.addr_spec for a in reply["To"].addresses] == ["mallory@outsider.test"]
+
+
+async def test_a_reply_is_subjected_re_original_unless_the_caller_chose_another_subject(stack: Stack) -> None:
+    parent_id = _deliver_to_alice(
+        stack,
+        f"""
+From: Bo Lind <bo@partner.example>
+To: {ALICE}
+Subject: RE: Budget for Q3
+Message-ID: <p1@partner.example>
+References: <root@partner.example>
+Date: Mon, 1 Jun 2026 09:00:00 +0000
+""",
+    )
+    given = ["", "RE: Budget for Q3", "budget  for q3", "Re: Aw: Fwd: Budget for Q3", "Q3 budget: new numbers"]
+    async with mcp_session(stack, ALICE) as alice:
+        answers = [await alice.ok("gmail_send", {"body": "Thanks!", "reply_to_message_id": parent_id})]
+        for subject in given[1:]:
+            draft = {"body": "Numbers attached.", "reply_to_message_id": parent_id, "subject": subject}
+            answers.append(await alice.ok("gmail_draft", draft))
+        refused = await alice.error("gmail_draft", {"subject": "Budget", "body": "x", "cc": ["bo@partner.example"]})
+    replies = _sent_or_drafted(stack)
+    assert [r["Subject"] for r in replies] == ["Re: Budget for Q3"] * 4 + ["Q3 budget: new numbers"]
+    for reply in replies:
+        assert [a.addr_spec for a in reply["To"].addresses] == ["bo@partner.example"]
+        assert reply["In-Reply-To"] == "<p1@partner.example>"
+        assert reply["References"] == "<root@partner.example> <p1@partner.example>"
+    sent = stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send")
+    drafts = stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/drafts")
+    assert [json.loads(r.body)["threadId"] for r in sent] == [parent_id]
+    assert [json.loads(r.body)["message"]["threadId"] for r in drafts] == [parent_id] * 4
+    assert all("outside that conversation" not in a for a in answers[:4])
+    assert answers[4].endswith(
+        "The subject differs from the original's ('RE: Budget for Q3'), so the recipients' mail may show this "
+        "reply outside that conversation."
+    )
+    assert "Give to: the recipients' addresses (only a reply, with reply_to_message_id, may omit it)." in refused
