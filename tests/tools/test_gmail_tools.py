@@ -147,8 +147,8 @@ async def test_a_small_budget_truncates_between_words_with_a_notice(stack: Stack
         text = await alice.ok("gmail_read_message", {"message_id": message_id, "max_chars": 700})
     shown, notice = text.rsplit("\n", 1)
     assert notice == "[truncated at 700 characters — call again with a larger max_chars]"
-    assert len(shown) <= 700 and shown.endswith("…")
-    body = shown.removesuffix("…").split("\n\n", 1)[1].splitlines()
+    assert len(shown) <= 700 and shown.endswith(" …")
+    body = shown.removesuffix(" …").split("\n\n", 1)[1].splitlines()
     assert body and set(body) <= set(links)
     assert "trimmed" not in text  # nothing was quoted
 
