@@ -8,6 +8,7 @@ from app.auth.revocations import Revocations
 from app.services import Services
 from app.tools.account import register_account_tools
 from app.tools.calendar import register_calendar_tools
+from app.tools.contacts import register_contact_tools
 from app.tools.digest import register_digest_tool
 from app.tools.fathom import register_fathom_tools
 from app.tools.gmail import register_gmail_tools
@@ -31,3 +32,4 @@ def register_tools(mcp: MCPServer, services: Services, revocations: Revocations)
     register_digest_tool(tool, resolvers)
     register_meeting_tools(tool, resolvers)
     register_fathom_tools(tool, resolvers)
+    register_contact_tools(tool, resolvers)

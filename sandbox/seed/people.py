@@ -131,7 +131,7 @@ PEOPLE_ONLY: tuple[Contact, ...] = (
 )
 # Each account's saved contacts (Google Contacts), by address. Other contacts come from their sent mail.
 SAVED_CONTACTS: dict[str, tuple[str, ...]] = {
-    ALICE: (PRIYA, RAJ, HANNAH, LENA, SAM, SAMANTHA),
+    ALICE: (PRIYA, RAJ, HANNAH, LENA, SAMANTHA, SAM),
     BEN: (OWEN, JESS, MAYA, PRIYA),
     CARMEN: (RAJ,),
     FRANK: (OWEN, PRIYA, TOM),
