@@ -23,9 +23,9 @@ OTHER_CONTACTS_SCOPE = _AUTH + "contacts.other.readonly"
 DIRECTORY_SCOPE = _AUTH + "directory.readonly"
 # A source is searchable with any one of its scopes (full `contacts` covers saved contacts too).
 SCOPES_BY_SOURCE: dict[Source, tuple[str, ...]] = {
+    "directory": (DIRECTORY_SCOPE,),
     "contacts": (CONTACTS_SCOPE, _AUTH + "contacts"),
     "other": (OTHER_CONTACTS_SCOPE,),
-    "directory": (DIRECTORY_SCOPE,),
 }
 SOURCE_NAMES: dict[Source, str] = {
     "directory": "company directory",
