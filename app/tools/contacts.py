@@ -120,6 +120,6 @@ def register_contact_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             lines.append(f"[showing {max_results} of {len(matches)} — a longer query narrows it]")
         if not_granted:
             names = ", ".join(SOURCE_NAMES[s] for s in not_granted)
-            lines.append(f"Not searched ({names}): not granted. The person can allow it at {people.grant_url}")
-        lines += [f"Not searched ({SOURCE_NAMES[s]}): {error}" for s, error in failed]
+            lines.append(f"Not searched: {names} — not granted. The person can allow it at {people.grant_url}")
+        lines += [f"Not searched: {SOURCE_NAMES[s]} — {error}" for s, error in failed]
         return "\n".join(lines)

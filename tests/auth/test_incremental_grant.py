@@ -73,7 +73,7 @@ async def test_a_scope_unticked_at_google_is_named_and_the_rest_is_searched(stac
         "other contacts (people you have mailed) only." in html.unescape(page.text)
     )
     assert found.startswith("2 people match 'Sam'"), found
-    assert f"Not searched (company directory): not granted. The person can allow it at {stack.url}" in found
+    assert f"Not searched: company directory — not granted. The person can allow it at {stack.url}" in found
 
 
 async def test_a_consumer_account_is_not_asked_for_the_directory(stack: Stack) -> None:

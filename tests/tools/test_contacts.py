@@ -84,6 +84,29 @@ async def test_an_unticked_source_is_named_with_the_link_and_the_rest_is_searche
     assert found.splitlines() == [
         "1 person matches 'Priya':",
         "- Priya Raman <priya.raman@globex.example> — VP Operations, Globex — saved contact",
-        "Not searched (company directory, other contacts (people you have mailed)): not granted. "
+        "Not searched: company directory, other contacts (people you have mailed) — not granted. "
+        f"The person can allow it at {stack.url}/account/grant?for=contacts",
+    ]
+
+
+async def test_a_source_that_fails_is_named_while_the_others_still_answer(stack: Stack) -> None:
+    stack.sandbox.faults.fail_next("/people/v1/people:searchDirectoryPeople", 1, 400)
+    async with mcp_session(stack, ALICE, ALL_SCOPES) as alice:
+        found = await alice.ok("contacts_search", {"query": "Priya"})
+    assert found.splitlines() == [
+        "1 person matches 'Priya':",
+        "- Priya Raman <priya.raman@globex.example> — VP Operations, Globex — saved contact",
+        "Not searched: company directory — Google Contacts refused the request (HTTP 400): Bad Request",
+    ]
+
+
+async def test_a_source_google_refuses_for_want_of_its_scope_is_offered_the_grant_link(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE, ALL_SCOPES) as alice:
+        for token in stack.sandbox.world.access_tokens.values():  # the scope withdrawn at Google since
+            token.scopes = [scope for scope in token.scopes if not scope.endswith("contacts.other.readonly")]
+        found = await alice.ok("contacts_search", {"query": "Tom"})
+    assert found.splitlines() == [
+        "No one matches 'Tom' (searched: company directory, saved contacts). Try part of the name or the address.",
+        "Not searched: other contacts (people you have mailed) — not granted. "
         f"The person can allow it at {stack.url}/account/grant?for=contacts",
     ]
