@@ -7,7 +7,7 @@ from urllib.parse import quote, urljoin
 
 import httpx2
 
-from sandbox.seed import ALICE, CONSUMER
+from sandbox.seed import ALICE, BEN, CONSUMER
 from tests.support.mcp_session import mcp_session
 from tests.support.oauth_client import Browser, query_of
 from tests.support.stack import Stack
@@ -18,10 +18,13 @@ OTHER = f"{_AUTH}contacts.other.readonly"
 DIRECTORY = f"{_AUTH}directory.readonly"
 
 
-async def _follow(stack: Stack, email: str, ticked: str = "") -> tuple[list[str], httpx2.Response]:
+async def _follow(
+    stack: Stack, email: str, ticked: str = "", grant_as: str | None = None
+) -> tuple[list[str], httpx2.Response]:
     """Open the grant link in a signed-out browser and follow it through sign-in and Google to a page.
 
-    `ticked` (space-separated scopes) is what the person leaves ticked on Google's screen for the grant.
+    `ticked` (space-separated scopes) is what the person leaves ticked on Google's screen for the
+    grant; `grant_as` the Google account they pick there (default: the one they signed in with).
     """
     browser = Browser(email)
     visited: list[str] = []
@@ -29,8 +32,9 @@ async def _follow(stack: Stack, email: str, ticked: str = "") -> tuple[list[str]
     try:
         for _ in range(20):
             if "/o/oauth2/v2/auth" in url:
-                url += f"&sandbox_login={email}"
-                if ticked and "contacts.readonly" in url:
+                granting = "contacts.readonly" in url
+                url += f"&sandbox_login={grant_as or email if granting else email}"
+                if ticked and granting:
                     url += "&sandbox_scopes=" + quote(ticked)
             visited.append(url)
             response = await browser.http.get(url)
@@ -81,3 +85,12 @@ async def test_a_consumer_account_is_not_asked_for_the_directory(stack: Stack) -
     grant = [query_of(url) for url in visited if "/o/oauth2/v2/auth" in url][-1]
     assert grant["scope"] == f"openid {CONTACTS} {OTHER}"
     assert "Google granted access to your saved contacts, other contacts" in html.unescape(page.text)
+
+
+async def test_a_grant_answered_by_another_google_account_changes_nothing(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        _visited, page = await _follow(stack, ALICE, grant_as=BEN)
+        refused = await alice.error("contacts_search", {"query": "Sam"})
+    assert page.status_code == 403
+    assert f"Google answered for a different account from the one signed in here ({ALICE})" in page.text
+    assert "/account/grant?for=contacts" in refused
