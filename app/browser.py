@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -28,11 +29,14 @@ TEMPLATES = Environment(
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def when(value: datetime | None, empty: str = "—") -> str:
-    """A stored UTC time for people: `12 Nov 2025, 14:03 UTC`."""
+def when(value: datetime | None, empty: str = "—") -> Markup | str:
+    """A stored time for people: `<time>` reading `12 Nov 2025, 14:03 UTC`, which the page's script
+    shows in the browser's own zone, named (`static/local-times.js`)."""
     if value is None:
         return empty
-    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+    utc = value.astimezone(UTC)
+    stamp = utc.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Markup('<time datetime="{}">{}</time>').format(stamp, f"{utc.day} {utc:%b %Y, %H:%M} UTC")
 
 
 TEMPLATES.filters["when"] = when
@@ -155,10 +159,27 @@ def message_page(request: Request, title: str, message: str, status_code: int = 
     return render(request, "message.html", status_code=status_code, title=title, message=message, **extra)
 
 
+REFUSAL_KEY = "sign_in_refused"  # the session's note of why its last sign-in was refused
+
+
+def refusal_page(request: Request, reason: str, next_path: str = "/") -> HTMLResponse:
+    """Sign-in refused, with the way out: Google's account chooser, to sign in with another account."""
+    return message_page(
+        request,
+        "Sign-in refused",
+        reason,
+        status_code=403,
+        action_url=f"/auth/login?account=choose&next={quote(next_path, safe='/')}",
+        action_label="Sign in with another account",
+        secondary_url="/help",
+        secondary_label="Get help",
+    )
+
+
 async def access_refused(request: Request, exc: Exception) -> Response:
     """The sign-in refusal page, for a person whose session outlived their place on the allow-list."""
     reason = exc.reason if isinstance(exc, AccessRefused) else "You may not use this Switchboard."
-    return message_page(request, "Sign-in refused", reason, status_code=403)
+    return refusal_page(request, reason)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -1,24 +1,32 @@
-"""The `switchboard` command: serve, sandbox, gen-key, rotate-keys, migrate, users."""
+"""The `switchboard` command: serve, sandbox, gen-key, rotate-keys, migrate, backup, users."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from importlib.metadata import version
 from pathlib import Path
-from types import ModuleType
 from typing import TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from app.auth.revocations import Revocations
 from app.config import Settings
 from app.crypto import KeyRing, generate_key
 from app.logs import configure_logging
+from app.sandbox_mode import (
+    SANDBOX_SECRETS,
+    SandboxModeError,
+    announce_sandbox,
+    sandbox_overrides,
+    sandbox_server_module,
+    start_sandbox,
+    stop_sandbox_on_sigterm,
+)
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 
@@ -29,6 +37,10 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 
 class ConfigError(Exception):
     """The configuration cannot work; each line of the message says what to fix."""
+
+
+class CommandError(Exception):
+    """A command other than starting the server cannot do its work; the message says why and what to do."""
 
 
 def _out(text: str = "") -> None:
@@ -54,27 +66,9 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-def sandbox_settings(settings: Settings, upstream: dict[str, str]) -> Settings:
-    """Fill in everything `serve --sandbox` needs: sandbox upstreams, local secrets, its own database."""
-    data_dir = Path("data")
-    data_dir.mkdir(exist_ok=True)
-    secrets_file = data_dir / "sandbox-secrets.json"
-    if secrets_file.exists():
-        local = json.loads(secrets_file.read_text())
-    else:
-        local = {"token_encryption_key": generate_key(), "session_secret": generate_key()}
-        secrets_file.write_text(json.dumps(local))
-        secrets_file.chmod(0o600)
-    update: dict[str, object] = {key.lower(): value for key, value in upstream.items()}
-    update["sandbox"] = True
-    for name in ("token_encryption_key", "session_secret"):
-        if name not in settings.model_fields_set:
-            update[name] = local[name]
-    fields = settings.model_fields_set
-    if "database_url" not in fields:
-        update["database_url"] = "sqlite+aiosqlite:///./data/sandbox.db"
-    merged = settings.model_dump(include=fields) | update
-    return load_settings(**merged)
+def sandbox_settings(settings: Settings, upstream: dict[str, str] | None = None, admin: str | None = None) -> Settings:
+    """The settings of `serve --sandbox` (see `sandbox_overrides`)."""
+    return load_settings(**sandbox_overrides(settings, upstream, admin))
 
 
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -93,9 +87,43 @@ async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[T]
         await engine.dispose()
 
 
-def _need_key(settings: Settings) -> None:
-    if not settings.encryption_keys:
-        raise ConfigError("TOKEN_ENCRYPTION_KEY is missing: run `switchboard gen-key` and set the printed value.")
+def _need_key(settings: Settings, sandbox: bool) -> None:
+    if settings.encryption_keys:
+        return
+    message = (
+        "TOKEN_ENCRYPTION_KEY is not set: run this with the TOKEN_ENCRYPTION_KEY and DATABASE_URL the server "
+        "uses (a new key cannot read what the server stored)"
+    )
+    if not sandbox and SANDBOX_SECRETS.exists():
+        message += "; for the data of `switchboard serve --sandbox` here, add --sandbox"
+    raise CommandError(message)
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database file the settings name, or None for PostgreSQL and in-memory databases."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database or "")
+
+
+def _need_database(settings: Settings, sandbox: bool) -> None:
+    """Refuse to work on a SQLite database that does not exist yet rather than create an empty one."""
+    path = _sqlite_file(settings)
+    if path is None or path.exists():
+        return
+    if sandbox:
+        raise CommandError(f"there is no database at {path}: run `switchboard serve --sandbox` here first")
+    raise CommandError(
+        f"there is no database at {path}: set DATABASE_URL to the server's database, "
+        "or add --sandbox for the one `switchboard serve --sandbox` uses"
+    )
+
+
+def database_settings(args: argparse.Namespace) -> Settings:
+    """Settings for a command that opens the database: the environment's, or the sandbox's with --sandbox."""
+    settings = load_settings()
+    return sandbox_settings(settings) if args.sandbox else settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -105,16 +133,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_settings(**({"port": args.port} if args.port else {}))
     sandbox = None
+    sample_fathom_keys: dict[str, str] = {}
+    if args.reset_sandbox and not args.sandbox:
+        raise ConfigError("--reset-sandbox only goes with --sandbox")
     if args.sandbox:
-        sandbox = _sandbox_server().SandboxServer(port=args.sandbox_port)
-        sandbox.start()
-        settings = sandbox_settings(settings, sandbox.settings_env())
-        logging.getLogger(__name__).info(
-            "sandbox mode: open %s and sign in as a sandbox person, e.g. alice@acme.example "
-            "(sandbox Google, Gmail, Calendar and Fathom at %s)",
-            settings.public_url,
-            sandbox.base_url,
-        )
+        sandbox = start_sandbox(args.sandbox_port, reset=args.reset_sandbox)
+        people = list(sandbox.world.people.values())
+        chosen_admins = "admin_emails" in settings.model_fields_set
+        settings = sandbox_settings(settings, sandbox.settings_env(), admin=people[0].email)
+        sample_fathom_keys = {person.email: person.fathom_key for person in people if person.fathom_key}
+        announce_sandbox(settings, sandbox, chosen_admins)
     else:
         problems = settings.problems()
         if problems:
@@ -126,9 +154,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The database driver answers from a worker thread; a short GIL switch interval stops the
     # event loop from making it wait 5 ms per hand-off under load.
     sys.setswitchinterval(0.0005)
+    if sandbox is not None:
+        stop_sandbox_on_sigterm(sandbox)
     try:
         uvicorn.run(
-            create_app(settings),
+            create_app(settings, sample_fathom_keys=sample_fathom_keys),
             host=args.host,
             port=settings.port,
             proxy_headers=False,  # the app believes forwarded headers only from TRUSTED_PROXIES
@@ -144,21 +174,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    _sandbox_server().run_sandbox(args.host, args.port)
+    sandbox_server_module().run_sandbox(args.host, args.port)
     return 0
-
-
-def _sandbox_server() -> ModuleType:
-    """The sandbox's server module; it lives in the source checkout and is not part of the installed package."""
-    try:
-        return importlib.import_module("sandbox.server")
-    except ModuleNotFoundError as error:
-        if error.name not in ("sandbox", "sandbox.server"):
-            raise
-        raise ConfigError(
-            "The sandbox (the local Google and Fathom stand-in) is not part of the installed package: "
-            "run `uv run switchboard serve --sandbox` from a checkout of the Switchboard repository."
-        ) from None
 
 
 def cmd_gen_key(_args: argparse.Namespace) -> int:
@@ -166,8 +183,12 @@ def cmd_gen_key(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_migrate(_args: argparse.Namespace) -> int:
-    settings = load_settings()
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = database_settings(args)
+    path = _sqlite_file(settings)
+    if path is not None and not path.exists():
+        unset = "" if args.sandbox or "database_url" in settings.model_fields_set else " (DATABASE_URL is not set)"
+        _out(f"creating a new SQLite database at {path}{unset}")
 
     async def go() -> None:
         engine = create_engine(settings.database_url)
@@ -181,9 +202,10 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_rotate_keys(_args: argparse.Namespace) -> int:
-    settings = load_settings()
-    _need_key(settings)
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    settings = database_settings(args)
+    _need_key(settings, args.sandbox)
+    _need_database(settings, args.sandbox)
     counts = _run(lambda: _with_store(settings, lambda store: store.rotate_secrets()))
     for table, count in counts.items():
         _out(f"{table}: {count.rotated} re-encrypted, {count.already_current} already under the first key")
@@ -194,18 +216,19 @@ def cmd_rotate_keys(_args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from app.storage.backup import BackupError, backup_sqlite
 
-    settings = load_settings()
+    settings = database_settings(args)
     try:
         size = backup_sqlite(settings.database_url, Path(args.path))
     except BackupError as exc:
-        raise ConfigError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     _out(f"backed up to {args.path} ({size} bytes); restore: stop the server, copy it over the database file")
     return 0
 
 
-def cmd_users_list(_args: argparse.Namespace) -> int:
-    settings = load_settings()
-    _need_key(settings)
+def cmd_users_list(args: argparse.Namespace) -> int:
+    settings = database_settings(args)
+    _need_key(settings, args.sandbox)
+    _need_database(settings, args.sandbox)
     users = _run(lambda: _with_store(settings, lambda store: store.list_users()))
     if not users:
         _out("no users yet")
@@ -216,8 +239,9 @@ def cmd_users_list(_args: argparse.Namespace) -> int:
 
 
 def cmd_users_revoke(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    _need_key(settings)
+    settings = database_settings(args)
+    _need_key(settings, args.sandbox)
+    _need_database(settings, args.sandbox)
 
     async def revoke(store: Store) -> int | None:
         user = await store.get_user_by_email(args.email)
@@ -231,13 +255,23 @@ def cmd_users_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+SANDBOX_DATA_HELP = (
+    "work on the data of `switchboard serve --sandbox` in this directory (data/sandbox.db, with the secrets in "
+    "data/sandbox-secrets.json)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard",
         description="Switchboard: one remote MCP server for your team's Gmail, Google Calendar and Fathom. "
         "Configuration comes from environment variables (see .env.example).",
     )
+    parser.add_argument("--version", action="version", version=f"switchboard {version('switchboard')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Every command that opens the database can open the sandbox's instead.
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--sandbox", action="store_true", help=SANDBOX_DATA_HELP)
 
     serve = sub.add_parser("serve", help="run the server", description="Run the HTTP server (MCP at /mcp).")
     serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")  # noqa: S104
@@ -245,10 +279,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--sandbox",
         action="store_true",
-        help="use the sandbox Google and Fathom with sample data (from a source checkout); no credentials needed",
+        help="use the sandbox Google and Fathom with sample data (from a source checkout); no credentials needed. "
+        "Its data stays in ./data (sandbox.db, sandbox-secrets.json, sandbox-state.json) across restarts; "
+        "the first sandbox person is the admin unless ADMIN_EMAILS is set",
     )
     serve.add_argument("--sandbox-port", type=int, default=0, help="sandbox port (default: any free port)")
-    serve.set_defaults(func=cmd_serve)
+    serve.add_argument(
+        "--reset-sandbox",
+        action="store_true",
+        help="with --sandbox: forget the sandbox's mail, events and Google sign-ins (data/sandbox-state.json) and "
+        "seed it afresh around now; everyone then reconnects Google by signing in again",
+    )
+    serve.set_defaults(func=cmd_serve, starts_server=True)
 
     sandbox = sub.add_parser(
         "sandbox",
@@ -257,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     sandbox.add_argument("--port", type=int, default=8090, help="port (default 8090)")
-    sandbox.set_defaults(func=cmd_sandbox)
+    sandbox.set_defaults(func=cmd_sandbox, starts_server=True)
 
     gen_key = sub.add_parser(
         "gen-key",
@@ -268,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rotate = sub.add_parser(
         "rotate-keys",
+        parents=[database],
         help="re-encrypt stored secrets under the first key",
         description="Re-encrypt every stored secret under the first key of TOKEN_ENCRYPTION_KEY. Put the new "
         "key first (NEW,OLD), deploy, run this, then drop OLD. Idempotent; safe while the server runs.",
@@ -275,25 +318,32 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(func=cmd_rotate_keys)
 
     mig = sub.add_parser(
-        "migrate", help="apply database migrations", description="Apply database migrations (serve does too)."
+        "migrate",
+        parents=[database],
+        help="apply database migrations",
+        description="Apply database migrations (serve does too); creates the database if there is none yet.",
     )
     mig.set_defaults(func=cmd_migrate)
 
     backup = sub.add_parser(
         "backup",
+        parents=[database],
         help="copy the SQLite database consistently while serving",
         description="Write a consistent copy of the SQLite database to PATH (online backup; safe while the "
-        "server runs). For PostgreSQL use pg_dump or your host's backups (see README).",
+        "server runs). PATH's directory must exist. For PostgreSQL use pg_dump or your host's backups (see README).",
     )
     backup.add_argument("path", help="file to write, e.g. /data/backup-2026-11-25.db")
     backup.set_defaults(func=cmd_backup)
 
     users = sub.add_parser("users", help="list or revoke users", description="List users or revoke a user.")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    users_list = users_sub.add_parser("list", help="list users", description="List users and their status.")
+    users_list = users_sub.add_parser(
+        "list", parents=[database], help="list users", description="List users and their status."
+    )
     users_list.set_defaults(func=cmd_users_list)
     users_revoke = users_sub.add_parser(
         "revoke",
+        parents=[database],
         help="revoke every token of a user",
         description="Revoke every OAuth and personal token of the user with this email.",
     )
@@ -308,13 +358,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("INFO", "auto")
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        _err("Switchboard cannot start:")
-        for line in str(exc).splitlines():
+    except (ConfigError, CommandError, SandboxModeError) as exc:
+        lines = str(exc).splitlines()
+        if getattr(args, "starts_server", False):
+            _err("Switchboard cannot start:")
+        elif len(lines) == 1:
+            _err(f"{_command_name(args)}: {lines[0]}")
+            return EXIT_CONFIG
+        else:
+            _err(f"{_command_name(args)} cannot run:")
+        for line in lines:
             _err(f"  - {line}")
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    action = getattr(args, "users_command", None)
+    return " ".join(["switchboard", args.command, *([action] if action else [])])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from importlib.metadata import version
 from urllib.parse import urlsplit
 
@@ -36,6 +36,7 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
 from app.metrics import origin
+from app.railway import ephemeral_database_warning
 from app.services import Services
 from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
@@ -97,15 +98,25 @@ def build_mcp_server(
         token_verifier=verifier,
         auth=auth,
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
-        cache_hints={"tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private")},
+        cache_hints={
+            "tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+            "prompts/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+        },
     )
     register_tools(mcp, services, revocations)
     return mcp
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool."""
-    services = Services(settings=settings, keyring=KeyRing(settings.encryption_keys))
+def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | None = None) -> Starlette:
+    """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool.
+
+    `sample_fathom_keys` (sandbox only: email -> the sandbox's Fathom key) are shown as hints on the account page.
+    """
+    services = Services(
+        settings=settings,
+        keyring=KeyRing(settings.encryption_keys),
+        sample_fathom_keys=dict(sample_fathom_keys or {}) if settings.sandbox else {},
+    )
     revocations = Revocations(services.get_store)
     verifier = SwitchboardTokenVerifier(services, revocations)
     provider = SwitchboardAuthProvider(services, verifier, revocations)
@@ -120,6 +131,9 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
+        lost_at_deploy = ephemeral_database_warning(settings)
+        if lost_at_deploy:
+            logger.warning(lost_at_deploy)
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
@@ -128,7 +142,7 @@ def create_app(settings: Settings) -> Starlette:
             async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits, event_hooks=hooks) as http:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
-                    flusher = background.create_task(verifier.run_activity_flusher())
+                    flusher = background.create_task(services.get_activity().run())
                     auditor = background.create_task(services.get_audit().run())
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
                     yield

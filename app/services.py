@@ -10,6 +10,7 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.metrics import Metrics
 from app.ratelimit import TokenBuckets
+from app.storage.activity import ActivityBuffer
 from app.storage.audit import AuditBuffer
 from app.storage.store import Store
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
@@ -25,7 +26,10 @@ class Services:
     http: httpx2.AsyncClient | None = None
     credentials: GoogleCredentials | None = None
     audit: AuditBuffer | None = None
+    activity: ActivityBuffer | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    # In sandbox mode only: each sandbox person's sample Fathom key, offered on their account page.
+    sample_fathom_keys: dict[str, str] = field(default_factory=dict)
     tool_limits: TokenBuckets = field(init=False)
     mail_limits: TokenBuckets = field(init=False)
 
@@ -44,6 +48,7 @@ class Services:
             store, oauth, f"{settings.public_url}/account", on_refresh=self.metrics.record_refresh
         )
         self.audit = AuditBuffer(store, settings.audit_retention_days)
+        self.activity = ActivityBuffer(store)
 
     def get_store(self) -> Store:
         if self.store is None:
@@ -59,6 +64,11 @@ class Services:
         if self.credentials is None:
             raise RuntimeError("the app's lifespan has not started")
         return self.credentials
+
+    def get_activity(self) -> ActivityBuffer:
+        if self.activity is None:
+            raise RuntimeError("the app's lifespan has not started")
+        return self.activity
 
     def get_audit(self) -> AuditBuffer:
         if self.audit is None:

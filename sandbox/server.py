@@ -9,7 +9,9 @@ which is fine for the single list/dict steps involved (the GIL serialises them).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -18,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.calendar.api import create_calendar_app
 from sandbox.fathom.api import create_fathom_app
@@ -25,6 +28,7 @@ from sandbox.faults import CONTROL_PREFIX, FaultState, SandboxFaults
 from sandbox.gmail.api import create_gmail_app
 from sandbox.identity.provider import create_identity_app
 from sandbox.people.api import create_people_app
+from sandbox.persistence import load_world, save_world
 from sandbox.serving import ThreadedServer
 from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, World
 
@@ -163,10 +167,54 @@ def settings_env(base_url: str) -> dict[str, str]:
     }
 
 
-class SandboxServer:
-    """The sandbox served by uvicorn on a daemon thread; use as a context manager in tests."""
+class SaveOnChange:
+    """ASGI middleware that saves the world shortly after any request that may have changed it.
 
-    def __init__(self, world: World | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    Saves run on the sandbox's event loop, where every change happens, so each one writes a
+    consistent world; a burst of changes is written once.
+    """
+
+    def __init__(self, app: ASGIApp, world: World, state_file: Path, delay: float = 0.5) -> None:
+        self.app = app
+        self.world = world
+        self.state_file = state_file
+        self.delay = delay
+        self._pending: asyncio.TimerHandle | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and scope["method"] not in _READS and self._pending is None:
+                self._pending = asyncio.get_running_loop().call_later(self.delay, self._save)
+
+    def _save(self) -> None:
+        self._pending = None
+        self.save()
+
+    def save(self) -> None:
+        try:
+            save_world(self.state_file, self.world)
+        except OSError:
+            logger.exception("could not save the sandbox state to %s", self.state_file)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class SandboxServer:
+    """The sandbox served by uvicorn on a daemon thread; use as a context manager in tests.
+
+    With `state_file`, the world is read from that file when it exists (seeded otherwise), saved
+    there when it changes and again on `stop`, so a restarted sandbox is the same one.
+    """
+
+    def __init__(
+        self, world: World | None = None, host: str = "127.0.0.1", port: int = 0, state_file: Path | None = None
+    ) -> None:
+        if world is None and state_file is not None:
+            world = load_world(state_file)
+        self.resumed = world is not None and state_file is not None
         if world is None:
             from sandbox.seed import build_world  # lazy: seeding is only needed without a world
 
@@ -176,9 +224,11 @@ class SandboxServer:
         self._server = ThreadedServer(host=host, port=port)
         self.gmail_app = create_gmail_app(world)
         self.fathom_app = create_fathom_app(world)
-        self._server.app = create_sandbox_app(
+        app: ASGIApp = create_sandbox_app(
             world, self._server.base_url, self.faults, gmail_app=self.gmail_app, fathom_app=self.fathom_app
         )
+        self._saver = None if state_file is None else SaveOnChange(app, world, state_file)
+        self._server.app = self._saver or app
 
     @property
     def base_url(self) -> str:
@@ -191,10 +241,14 @@ class SandboxServer:
 
     def start(self) -> None:
         """Serve on a background thread; return once the server accepts connections."""
+        if self._saver is not None:
+            self._saver.save()  # the signing key and the seeded world outlive even a killed process
         self._server.start()
 
     def stop(self) -> None:
         self._server.stop()
+        if self._saver is not None:
+            self._saver.save()
 
     def __enter__(self) -> Self:
         self.start()

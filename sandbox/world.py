@@ -6,7 +6,6 @@ All access happens on the sandbox server's event loop, so no locking is needed.
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -65,6 +64,21 @@ class Mailbox:
     drafts: dict[str, Draft] = field(default_factory=dict)
     # attachment id -> (message id, part bytes)
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    history_id: int = 1  # the last history id a change was given (messages keep their own)
+    # Addresses the owner may send as besides their own (Gmail's "Send mail as"), and signatures.
+    aliases: list[SendAs] = field(default_factory=list)
+    signature: str = ""
+
+
+@dataclass
+class SendAs:
+    """A verified "Send mail as" address with its display name and HTML signature."""
+
+    email: str
+    display_name: str
+    signature: str = ""
+    reply_to: str = ""
+    verified: bool = True
 
 
 @dataclass
@@ -148,11 +162,13 @@ class World:
     access_tokens: dict[str, GoogleAccessToken] = field(default_factory=dict)
     access_token_ttl: int = 3600
     auto_approve_email: str | None = None  # set: the authorize page signs this person in at once
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    signing_key: dict[str, Any] | None = None  # the identity provider's private JWK, set when it starts
+    last_id: int = 0  # the counter behind `next_id`
 
     def next_id(self, prefix: str = "") -> str:
         """A fresh, unique, Gmail-looking hex id."""
-        return f"{prefix}{0x18C0000000000000 + next(self._ids) * 7919:x}"
+        self.last_id += 1
+        return f"{prefix}{0x18C0000000000000 + self.last_id * 7919:x}"
 
     def person_for_access_token(self, token: str) -> tuple[Person, GoogleAccessToken] | None:
         """The person a Google access token belongs to, if it is live."""

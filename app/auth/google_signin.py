@@ -19,7 +19,16 @@ from starlette.routing import Route
 
 from app.allowlist import refusal_reason
 from app.auth.revocations import Revocations
-from app.browser import flash, message_page, safe_next, session_user_id, signed_in_user, start_session
+from app.browser import (
+    REFUSAL_KEY,
+    flash,
+    message_page,
+    refusal_page,
+    safe_next,
+    session_user_id,
+    signed_in_user,
+    start_session,
+)
 from app.services import Services
 from app.storage.store import User
 from app.upstream.google_auth import with_expiry
@@ -145,19 +154,34 @@ class GoogleSignIn:
         return [
             Route("/auth/login", self.login, methods=["GET"]),
             Route("/auth/callback", self.callback, methods=["GET"]),
+            Route("/auth/refused", self.refused, methods=["GET"]),
             Route("/auth/logout", self.logout, methods=["POST"]),
+            # Signing out takes the form's POST (with its CSRF token); opening the address goes home.
+            Route("/auth/logout", self.go_home, methods=["GET"]),
             Route(GRANT_PATH, self.grant, methods=["GET"]),
         ]
 
+    async def go_home(self, request: Request) -> Response:
+        return RedirectResponse("/", status_code=303)
+
     async def login(self, request: Request) -> Response:
+        """Off to Google; `?account=choose` makes Google ask which account even when one is signed in there."""
         request.session["next"] = safe_next(request.query_params.get("next"))
+        choose = request.query_params.get("account") == "choose"
         return await (await self.google()).authorize_redirect(
             request,
             self.services.settings.google_redirect_uri,
             access_type="offline",
-            prompt="consent",
+            prompt="select_account consent" if choose else "consent",
             include_granted_scopes="true",
         )
+
+    async def refused(self, request: Request) -> Response:
+        """Why the last sign-in in this browser was refused, at an address without Google's code in it."""
+        reason = request.session.get(REFUSAL_KEY)
+        if not isinstance(reason, str):
+            return RedirectResponse("/", status_code=303)
+        return refusal_page(request, reason, safe_next(request.session.get("next")))
 
     async def grant(self, request: Request) -> Response:
         """Send a signed-in person to Google for the scopes of one more capability (`for=contacts`)."""
@@ -274,7 +298,9 @@ class GoogleSignIn:
         reason = refusal_reason(self.services.settings, claims)
         if reason:
             logger.info("sign-in refused for sub %s", claims.get("sub"))
-            return message_page(request, "Sign-in refused", reason, status_code=403)
+            # The page is shown at a clean address: a reload must not replay Google's spent code.
+            request.session[REFUSAL_KEY] = reason
+            return RedirectResponse("/auth/refused", status_code=303)
         store = self.services.get_store()
         email = str(claims["email"]).lower()
         hosted_domain = str(claims.get("hd") or "").lower() or None

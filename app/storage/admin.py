@@ -54,6 +54,10 @@ def _error_count() -> sa.ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(sa.case((t.audit_events.c.outcome != "ok", 1), else_=0)), 0)
 
 
+def latest(*times: datetime | None) -> datetime | None:
+    return max((when for when in times if when is not None), default=None)
+
+
 def ended_sessions() -> dict[str, Any]:
     """Column values for `users` that end every browser session of the row's person."""
     return {"session_generation": t.users.c.session_generation + 1}
@@ -71,10 +75,19 @@ class AdminStore:
         return sa.func.date(column)  # SQLite keeps naive UTC text, which date() reads as is
 
     async def user_usage(self, since: datetime) -> list[UserUsage]:
-        """Every user with their connections and tool calls / errors since `since`, by email."""
+        """Every user with their connections and tool calls / errors since `since`, by email.
+
+        Last active is the later of the recorded last-active time (written in batches, so it trails
+        by up to a batch) and the person's latest counted call: never behind the calls beside it.
+        """
         events = t.audit_events
         counts = (
-            sa.select(events.c.user_id, sa.func.count().label("calls"), _error_count().label("errors"))
+            sa.select(
+                events.c.user_id,
+                sa.func.count().label("calls"),
+                _error_count().label("errors"),
+                sa.func.max(events.c.created_at).label("last_call_at"),
+            )
             .where(events.c.created_at >= since, events.c.user_id.is_not(None))
             .group_by(events.c.user_id)
             .subquery()
@@ -88,6 +101,7 @@ class AdminStore:
                 keys.c.user_id.label("fathom_user_id"),
                 sa.func.coalesce(counts.c.calls, 0).label("calls"),
                 sa.func.coalesce(counts.c.errors, 0).label("errors"),
+                counts.c.last_call_at,
             )
             .select_from(
                 users.outerjoin(grants, grants.c.user_id == users.c.id)
@@ -107,7 +121,7 @@ class AdminStore:
                 grant_status=row.grant_status,
                 grant_updated_at=row.grant_updated_at,
                 fathom_connected=row.fathom_user_id is not None,
-                last_active_at=row.last_active_at,
+                last_active_at=latest(row.last_active_at, row.last_call_at),
                 calls=int(row.calls),
                 errors=int(row.errors),
             )

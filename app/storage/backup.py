@@ -20,7 +20,8 @@ def backup_sqlite(database_url: str, target: Path) -> int:
         raise BackupError(f"no database at {source_path}")
     if target.exists():
         raise BackupError(f"{target} exists; choose a new file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        raise BackupError(f"the directory {target.parent} does not exist: create it first, or choose another path")
     source = sqlite3.connect(source_path, timeout=30)
     copy = sqlite3.connect(target)
     try:

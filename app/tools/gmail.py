@@ -85,16 +85,22 @@ class LabelNames:
 
         return await cached(self._cache, gmail.api.user_id, load)
 
+    def forget(self, gmail: GmailClient) -> None:
+        """Drop the cached names after labels changed."""
+        self._cache.pop(gmail.api.user_id, None)
+
     async def for_messages(self, gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
         if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
             return {}
         return await self.get(gmail)
 
 
-def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
+def _resolve_labels(requested: list[str], labels: list[Label], missing_ok: bool = False) -> tuple[list[str], list[str]]:
+    """(ids of the labels named, names that match no label); unknown names are refused unless `missing_ok`."""
     by_name = {label.name.lower(): label.id for label in labels}
     ids = {label.id for label in labels}
     resolved: list[str] = []
+    missing: list[str] = []
     for name in requested:
         if name in ids:
             resolved.append(name)
@@ -102,10 +108,13 @@ def _resolve_labels(requested: list[str], labels: list[Label]) -> list[str]:
             resolved.append(by_name[name.lower()])
         elif name.upper() in SYSTEM_LABELS:
             resolved.append(name.upper())
+        elif missing_ok and name.strip() and not name.startswith("Label_"):
+            missing.append(name.strip())
         else:
             known = ", ".join(sorted(label.name for label in labels if label.type == "user")[:20])
-            raise ToolError(f"There is no label {name!r}. Your labels: {known or 'none'}.")
-    return resolved
+            create = " To create it, call again with create_missing=true." if not missing_ok else ""
+            raise ToolError(f"There is no label {name!r}. Your labels: {known or 'none'}.{create}")
+    return resolved, missing
 
 
 @dataclass(frozen=True)
@@ -254,6 +263,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         | None = None,
         add_labels: Annotated[list[str] | None, Field(description="Label names or ids")] = None,
         remove_labels: list[str] | None = None,
+        create_missing: Annotated[bool, Field(description="Create add_labels that don't exist yet")] = False,
     ) -> str:
         """Archive, mark read/unread, star, trash, or add/remove labels on messages."""
         if action is None and not add_labels and not remove_labels:
@@ -269,14 +279,21 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
         add, remove = ACTIONS[action] if action else ([], [])
         labels = await gmail.list_labels() if add_labels or remove_labels else []
-        add = add + _resolve_labels(add_labels or [], labels)
-        remove = remove + _resolve_labels(remove_labels or [], labels)
+        added, missing = _resolve_labels(add_labels or [], labels, missing_ok=create_missing)
+        removed, _none = _resolve_labels(remove_labels or [], labels)
+        created = [await gmail.create_label(name) for name in dict.fromkeys(missing)]
+        if created:
+            label_names.forget(gmail)
+        add = add + added + [label.id for label in created]
+        remove = remove + removed
         if len(message_ids) == 1:
             await gmail.modify_message(message_ids[0], add, remove)
         else:
             await gmail.batch_modify(message_ids, add, remove)
-        done = [f"+{name}" for name in add] + [f"-{name}" for name in remove]
-        return f"Updated {len(message_ids)} message(s): {' '.join(done)}."
+        names = {label.id: label.name for label in [*labels, *created]}
+        done = [f"+{names.get(i, i)}" for i in add] + [f"-{names.get(i, i)}" for i in remove]
+        made = f" Created label(s): {', '.join(label.name for label in created)}." if created else ""
+        return f"Updated {len(message_ids)} message(s): {' '.join(done)}.{made}"
 
     @tool(title="List Gmail labels", read_only=True, idempotent=True)
     async def gmail_list_labels(gmail: Annotated[GmailClient, Resolve(resolvers.gmail)]) -> str:

@@ -21,6 +21,7 @@ from app.upstream.gmail_models import (
     Label,
     MessageList,
     MessageRef,
+    SendAs,
 )
 from app.upstream.google_api import GoogleApi, path_segment
 
@@ -162,6 +163,11 @@ class GmailClient:
         )
         return Attachment.model_validate(body)
 
+    async def list_send_as(self) -> list[SendAs]:
+        """The account's own address and its aliases, with signatures (users.settings.sendAs.list)."""
+        body = await self.api.get_json(f"{self._prefix}/settings/sendAs")
+        return [SendAs.model_validate(item) for item in body.get("sendAs", [])]
+
     async def get_profile(self) -> dict[str, Any]:
         return await self.api.get_json(f"{self._prefix}/profile")
 
@@ -191,6 +197,12 @@ class GmailClient:
     async def list_drafts(self, *, max_results: int = 20) -> list[Draft]:
         body = await self.api.get_json(f"{self._prefix}/drafts", params={"maxResults": max_results})
         return [Draft.model_validate(item) for item in body.get("drafts", [])]
+
+    async def create_label(self, name: str) -> Label:
+        """A new user label, shown in the label list and on messages (Gmail answers 409 for a taken name)."""
+        body = {"name": name, "labelListVisibility": "labelShow", "messageListVisibility": "show"}
+        result = await self.api.call_json("POST", f"{self._prefix}/labels", body=body, idempotent=False)
+        return Label.model_validate(result)
 
     async def modify_message(
         self, message_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()

@@ -103,6 +103,22 @@ class Label(_Resource):
     messages_unread: int | None = None
 
 
+class SendAs(_Resource):
+    """A "Send mail as" address: the account itself (primary) or an alias, usable once verified."""
+
+    send_as_email: str
+    display_name: str = ""
+    reply_to_address: str = ""
+    signature: str = ""  # HTML
+    is_primary: bool = False
+    is_default: bool = False
+    verification_status: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.is_primary or self.verification_status == "accepted"
+
+
 class Draft(_Resource):
     id: str
     message: MessageRef

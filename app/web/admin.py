@@ -117,6 +117,16 @@ def usage_chart(usage: list[DayUsage], today: date, days: int = CHART_DAYS) -> C
     return Chart(bars=bars, ticks=ticks, days=series, summary=summary + ".")
 
 
+def revoked_notice(email: str, tokens: int) -> str:
+    """What revoking a person ended: their browser sessions always, and their tokens for apps if any."""
+    ended = f"Signed {email} out of every browser"
+    if tokens:
+        ended += f" and revoked {plural(tokens, 'app token')} (connectors and installer tokens)"
+    else:
+        ended += "; they had no app tokens to revoke"
+    return ended + ". They must sign in again to use Switchboard."
+
+
 def user_state(row: UserUsage) -> str:
     """active | needs reconnect | revoked, as the admin table shows it."""
     if row.status == "revoked":
@@ -145,7 +155,8 @@ class AdminPages(Pages):
             return message_page(
                 request,
                 "Not allowed",
-                f"The admin pages are for the people this Switchboard names as admins; {user.email} is not one.",
+                f"The admin pages are for the people this Switchboard names as admins; {user.email} is not one. "
+                "An admin of the server adds addresses to the ADMIN_EMAILS setting and restarts it.",
                 status_code=403,
                 action_url="/",
                 action_label="Go to the start page",
@@ -157,6 +168,7 @@ class AdminPages(Pages):
         if isinstance(admin, Response):
             return admin
         await self.services.get_audit().flush()  # this replica's latest calls count too
+        await self.services.get_activity().flush()  # and its latest last-active times
         store = self.services.get_store()
         now = utcnow()
         rows = await store.user_usage(now - timedelta(days=USAGE_DAYS))
@@ -199,5 +211,5 @@ class AdminPages(Pages):
             return message_page(request, "No such person", "That person is not a user of this Switchboard.", 404)
         count = await self.revocations.revoke_user(target.id)
         logger.info("admin %s revoked user %s (%d tokens)", admin.id, target.id, count)
-        flash(request, f"Revoked {plural(count, 'token')} of {target.email}; they must sign in again.")
+        flash(request, revoked_notice(target.email, count))
         return RedirectResponse("/admin", status_code=303)

@@ -1,4 +1,5 @@
-"""The person's pages: `/` (what Switchboard does, how to connect Claude) and `/account` (connections).
+"""The person's pages: `/` (what Switchboard does, how to connect Claude), `/account` (connections) and
+`/help` (connecting, troubleshooting, what Switchboard sees).
 
 Every change is a POST with the session's CSRF token; a stale or forged form gets a 403 page. The
 Fathom key is checked with Fathom before it is stored, and only its last four characters are ever
@@ -20,6 +21,7 @@ from app.allowlist import may_administer
 from app.auth.google_signin import missing_capabilities
 from app.auth.revocations import Revocations
 from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
+from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import GoogleGrant, User
@@ -128,12 +130,27 @@ class AccountPages(Pages):
         return [
             Route("/", self.landing, methods=["GET"]),
             Route("/account", self.account, methods=["GET"]),
+            Route("/help", self.help_page, methods=["GET"]),
             Route("/account/fathom", self.save_fathom_key, methods=["POST"]),
             Route("/account/fathom/remove", self.remove_fathom_key, methods=["POST"]),
             Route("/account/clients/revoke", self.revoke_client, methods=["POST"]),
             Route("/account/tokens/revoke", self.revoke_token, methods=["POST"]),
             Route("/account/disconnect", self.disconnect, methods=["POST"]),
+            # Reloading or bookmarking the address a form posted to (say, after a refused key) opens the page.
+            *(
+                Route(path, self.back_to_account, methods=["GET"])
+                for path in (
+                    "/account/fathom",
+                    "/account/fathom/remove",
+                    "/account/clients/revoke",
+                    "/account/tokens/revoke",
+                    "/account/disconnect",
+                )
+            ),
         ]
+
+    async def back_to_account(self, request: Request) -> Response:
+        return RedirectResponse("/account", status_code=303)
 
     async def landing(self, request: Request) -> Response:
         user = await self.current_user(request)
@@ -144,11 +161,26 @@ class AccountPages(Pages):
                 "user": user,
                 "is_admin": self.is_admin(user),
                 "connector_url": self.settings.mcp_url,
-                "install_command": f"curl -sSL {self.settings.public_url}/install.sh | bash",
+                "install": install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
                 "google": google_status(await store.get_google_grant(user.id)),
                 "fathom_last4": await store.fathom_key_last4(user.id),
             }
         return render(request, "landing.html", **context)
+
+    async def help_page(self, request: Request) -> Response:
+        """How to connect and what to do when something is wrong; who the admin is, to signed-in people only."""
+        user = await self.current_user(request)
+        return render(
+            request,
+            "help.html",
+            title="Help",
+            user=user,
+            is_admin=user is not None and self.is_admin(user),
+            connector_url=self.settings.mcp_url,
+            install=install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
+            setup_url=f"{self.settings.public_url}/setup",
+            admins=self.settings.admin_emails if user else [],
+        )
 
     async def account(self, request: Request) -> Response:
         user = await self.current_user(request)
@@ -158,12 +190,19 @@ class AccountPages(Pages):
 
     async def _account_page(self, request: Request, user: User, status_code: int = 200, **extra: Any) -> Response:
         store = self.services.get_store()
+        await self.services.get_activity().flush()  # this replica's latest uses show at once
         now = utcnow()
-        tokens = [
-            token
-            for token in await store.list_personal_tokens(user.id)
-            if token.revoked_at is None and token.expires_at > now
+        every_token = await store.list_personal_tokens(user.id)
+        tokens = [token for token in every_token if token.revoked_at is None and token.expires_at > now]
+        clients = await store.connected_clients(user.id)
+        await self.services.get_audit().flush()  # this replica's latest actions show at once
+        apps = {client.client_id: client.client_name for client in clients}
+        apps |= {f"personal:{token.id}": token.label for token in every_token}
+        actions = [
+            (action, apps.get(action.client_id or "", "an app since disconnected"))
+            for action in await store.recent_actions(user.id)
         ]
+        ending = {t.id: time_left(t.expires_at - now) for t in tokens if t.expires_at - now <= RENEW_WITHIN}
         return render(
             request,
             "account.html",
@@ -173,8 +212,12 @@ class AccountPages(Pages):
             is_admin=self.is_admin(user),
             google=google_status(await store.get_google_grant(user.id)),
             fathom_last4=await store.fathom_key_last4(user.id),
-            clients=await store.connected_clients(user.id),
+            sample_fathom_key=self.services.sample_fathom_keys.get(user.email),
+            clients=clients,
             tokens=tokens,
+            actions=actions,
+            ending=ending,
+            install=install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
             **extra,
         )
 

@@ -23,6 +23,7 @@ from sandbox.gmail.http import (
     MODIFY_SCOPES,
     PROFILE_SCOPES,
     READ_SCOPES,
+    SETTINGS_READ_SCOPES,
     ApiError,
     Caller,
     GoogleJSONResponse,
@@ -108,6 +109,49 @@ async def profile(state: GmailState, request: Request) -> Response:
             "historyId": str(state.history_id(caller.mailbox)),
         }
     )
+
+
+def _send_as(caller: Caller) -> list[dict[str, Any]]:
+    """The account's own address (primary, default) and its verified or pending aliases, as Gmail lists them."""
+    person, mailbox = caller.person, caller.mailbox
+    entries: list[dict[str, Any]] = [
+        {
+            "sendAsEmail": person.email,
+            "displayName": person.name,
+            "replyToAddress": "",
+            "signature": mailbox.signature,
+            "isPrimary": True,
+            "isDefault": True,
+            "treatAsAlias": False,
+        }
+    ]
+    for alias in mailbox.aliases:
+        entry: dict[str, Any] = {
+            "sendAsEmail": alias.email,
+            "displayName": alias.display_name,
+            "replyToAddress": alias.reply_to,
+            "signature": alias.signature,
+            "treatAsAlias": True,
+            "verificationStatus": "accepted" if alias.verified else "pending",
+        }
+        entries.append(entry)
+    return entries
+
+
+async def list_send_as(state: GmailState, request: Request) -> Response:
+    """GET settings/sendAs."""
+    return GoogleJSONResponse({"sendAs": _send_as(authorize(state, request, SETTINGS_READ_SCOPES))})
+
+
+async def get_send_as(state: GmailState, request: Request) -> Response:
+    """GET settings/sendAs/{email}."""
+    wanted = request.path_params["email"].casefold()
+    found = [
+        e for e in _send_as(authorize(state, request, SETTINGS_READ_SCOPES)) if e["sendAsEmail"].casefold() == wanted
+    ]
+    if not found:
+        raise not_found()
+    return GoogleJSONResponse(found[0])
 
 
 async def list_messages(state: GmailState, request: Request) -> Response:
@@ -307,6 +351,8 @@ def create_gmail_app(world: World) -> Starlette:
         route("/threads/{id}/modify", modify_thread, "POST"),
         route("/threads/{id}/trash", modify_thread, "POST"),
         route("/threads/{id}/untrash", modify_thread, "POST"),
+        route("/settings/sendAs", list_send_as, "GET"),
+        route("/settings/sendAs/{email}", get_send_as, "GET"),
         route("/labels", list_labels, "GET"),
         route("/labels", create_label, "POST"),
         route("/labels/{id}", get_label, "GET"),

@@ -75,9 +75,13 @@ def recipients(message: EmailMessage) -> list[str]:
     return found
 
 
-def _sign(message: EmailMessage, person: Person) -> None:
-    """Gmail sends from the account itself, whatever From the client wrote."""
+def _sign(message: EmailMessage, person: Person, mailbox: Mailbox) -> None:
+    """Gmail sends from the account or one of its verified send-as aliases; any other From is replaced."""
     sender = formataddr((person.name, person.email))
+    written = [address.casefold() for _, address in gmail_mime.addresses(message, "From")]
+    alias = next((a for a in mailbox.aliases if a.verified and [a.email.casefold()] == written), None)
+    if alias is not None:
+        sender = formataddr((alias.display_name, alias.email))
     if message.get("From") is None:
         message["From"] = sender
     else:
@@ -114,7 +118,7 @@ def resolve_thread(state: GmailState, mailbox: Mailbox, thread_id: str | None, m
 def send_message(state: GmailState, caller: Caller, message: EmailMessage, thread_id: str | None) -> StoredMessage:
     """Send: keep a SENT copy in the sender's mailbox and deliver to every sandbox recipient."""
     addresses = recipients(message)
-    _sign(message, caller.person)
+    _sign(message, caller.person, caller.mailbox)
     _stamp(state, message, caller.person)
     own = caller.person.email.casefold()
     to_self = any(address.casefold() == own for address in addresses)
@@ -173,7 +177,7 @@ def _draft_message(body: dict[str, Any]) -> dict[str, Any]:
 
 def _save_draft(state: GmailState, caller: Caller, fields: dict[str, Any]) -> StoredMessage:
     message = _message_from(fields)
-    _sign(message, caller.person)
+    _sign(message, caller.person, caller.mailbox)
     thread_id = resolve_thread(state, caller.mailbox, fields.get("threadId"), message)
     return store_message(state, caller.mailbox, gmail_mime.to_bytes(message), thread_id, {"DRAFT"})
 

@@ -23,6 +23,7 @@ _AUTH = "https://www.googleapis.com/auth/"
 MAIL = "https://mail.google.com/"
 MODIFY, READONLY, METADATA = _AUTH + "gmail.modify", _AUTH + "gmail.readonly", _AUTH + "gmail.metadata"
 COMPOSE, SEND, LABELS = _AUTH + "gmail.compose", _AUTH + "gmail.send", _AUTH + "gmail.labels"
+SETTINGS_BASIC = _AUTH + "gmail.settings.basic"
 # Which scopes each kind of call accepts, per the Gmail API reference.
 READ_SCOPES = (MAIL, MODIFY, READONLY, METADATA)
 BODY_SCOPES = (MAIL, MODIFY, READONLY)  # full/raw formats, attachments and `q`
@@ -33,6 +34,7 @@ DRAFT_WRITE_SCOPES = (MAIL, MODIFY, COMPOSE)
 LABEL_READ_SCOPES = (MAIL, MODIFY, READONLY, METADATA, LABELS)
 LABEL_WRITE_SCOPES = (MAIL, MODIFY, LABELS)
 PROFILE_SCOPES = (MAIL, MODIFY, READONLY, METADATA, COMPOSE)
+SETTINGS_READ_SCOPES = (MAIL, MODIFY, READONLY, SETTINGS_BASIC)
 
 # System parameters every Google API accepts besides a method's own.
 _STANDARD_PARAMS = frozenset(

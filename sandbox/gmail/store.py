@@ -60,7 +60,6 @@ class GmailState:
     batch_part_limit: int | None = None
     app: ASGIApp | None = None  # the Gmail app itself, which batch parts are dispatched to
     _parsed: dict[tuple[str, str], tuple[bytes, Parsed]] = field(default_factory=dict)
-    _history: dict[str, int] = field(default_factory=dict)
 
     def mailbox(self, email: str) -> Mailbox:
         """The person's mailbox, created empty if the world has none yet."""
@@ -81,12 +80,12 @@ class GmailState:
     def history_id(self, mailbox: Mailbox) -> int:
         """The mailbox's current history id: never lower than any message's."""
         newest = max((m.history_id for m in mailbox.messages.values()), default=1)
-        return max(self._history.get(mailbox.owner, 1), newest)
+        return max(mailbox.history_id, newest)
 
     def next_history_id(self, mailbox: Mailbox) -> int:
         """Advance the mailbox's history id for a change, and return it."""
-        self._history[mailbox.owner] = self.history_id(mailbox) + 1
-        return self._history[mailbox.owner]
+        mailbox.history_id = self.history_id(mailbox) + 1
+        return mailbox.history_id
 
     def now_ms(self) -> int:
         """The world's clock in epoch milliseconds."""

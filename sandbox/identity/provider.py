@@ -91,7 +91,10 @@ def _profile_claims(person: Person, scopes: list[str], issuer: str) -> dict[str,
 
 def create_identity_app(world: World, issuer: str) -> Starlette:
     """The Google identity sub-app; `issuer` is its external base URL, e.g. `http://host:port/google`."""
-    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
+    if world.signing_key is None:  # a world restored from a saved state keeps the key its tokens carry
+        generated = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
+        world.signing_key = generated.as_dict(private=True)
+    key = RSAKey.import_key(world.signing_key)
     consents: dict[str, _Consent] = {}  # by authorization code
 
     def has_consented(email: str, client_id: str, scopes: list[str]) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sandbox.seed.common import digits
 from sandbox.seed.mail_mime import MailSpec, render
 from sandbox.seed.people import ALICE, BEN, CARMEN, DIETER, EMI, FRANK, GROUPS, SAM
-from sandbox.world import Draft, Label, Mailbox, StoredMessage, World
+from sandbox.world import Draft, Label, Mailbox, SendAs, StoredMessage, World
 
 SYSTEM_LABELS = (
     "CHAT",
@@ -44,8 +44,24 @@ _USER_LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Gmail "Send mail as": Alice also answers the product support alias, each with its own signature.
+_SIGNATURES = {
+    ALICE: '<div dir="ltr">Alice Nguyen<br>Head of Product, Acme<br><a href="https://acme.example">acme.example</a></div>',
+}
+_ALIASES = {
+    ALICE: [
+        SendAs(
+            "support@acme.example",
+            "Acme Product Support",
+            signature='<div dir="ltr">Acme Product Support<br><a href="https://acme.example/help">acme.example/help</a></div>',
+        ),
+        SendAs("alice.n@acme.example", "Alice Nguyen", verified=False),
+    ],
+}
+
+
 def _mailbox(owner: str, rng: random.Random) -> Mailbox:
-    box = Mailbox(owner=owner)
+    box = Mailbox(owner=owner, aliases=list(_ALIASES.get(owner, [])), signature=_SIGNATURES.get(owner, ""))
     for name in SYSTEM_LABELS:
         box.labels[name] = Label(id=name, name=name, type="system")
     number = rng.randint(1, 20)

@@ -60,6 +60,7 @@ def test_backup_copies_a_live_sqlite_database_and_refuses_postgres(tmp_path: Pat
         conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1000)])
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{database}"}
     target = tmp_path / "copies" / "backup.db"
+    target.parent.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "backup", str(target)], env=env, capture_output=True, text=True, timeout=60
     )

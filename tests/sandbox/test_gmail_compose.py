@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.world import SendAs
 from tests.sandbox.gmail_world import ALICE, API, BOB, MODIFY, READONLY, SEND, GmailWorld, build, mail
 
 URL = "/gmail" + API
@@ -165,3 +166,27 @@ def test_sending_a_draft_without_recipients_keeps_the_draft(gw: GmailWorld) -> N
     response = gw.client.post(URL + "/drafts/send", json={"id": created["id"]}, headers=headers)
     assert response.json()["error"]["message"] == "Recipient address required"
     assert gw.client.get(URL + f"/drafts/{created['id']}", headers=headers).status_code == 200
+
+
+def test_send_as_lists_the_account_and_its_aliases_and_sending_keeps_only_a_verified_alias(gw: GmailWorld) -> None:
+    mailbox = gw.world.mailboxes[ALICE]
+    mailbox.signature = "<div>Alice</div>"
+    mailbox.aliases = [
+        SendAs("team@example.com", "The Team", "<b>Team</b>"),
+        SendAs("pending@example.com", "P", verified=False),
+    ]
+    listed = gw.client.get(URL + "/settings/sendAs", headers=gw.headers(scopes=(READONLY,)))
+    refused = gw.client.get(URL + "/settings/sendAs", headers=gw.headers(scopes=(SEND,)))
+    as_alias = send(gw, {"raw": raw(mail("team@example.com", BOB, "From the team", "Hi\n"))})
+    as_pending = send(gw, {"raw": raw(mail("pending@example.com", BOB, "From pending", "Hi\n"))})
+    assert [
+        (e["sendAsEmail"], e.get("isPrimary", False), e.get("verificationStatus")) for e in listed.json()["sendAs"]
+    ] == [
+        (ALICE, True, None),
+        ("team@example.com", False, "accepted"),
+        ("pending@example.com", False, "pending"),
+    ]
+    assert listed.json()["sendAs"][0]["signature"] == "<div>Alice</div>"
+    assert refused.status_code == 403
+    assert stored_headers(gw, ALICE, as_alias.json()["id"])["From"] == "The Team <team@example.com>"
+    assert stored_headers(gw, ALICE, as_pending.json()["id"])["From"] == f"Alice Adams <{ALICE}>"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
 
+from sandbox.persistence import load_world
 from sandbox.server import SandboxServer
 from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Calendar, Mailbox, Person, World
 
@@ -139,3 +143,30 @@ def test_server_defaults_to_the_seeded_world() -> None:
         accounts = httpx2.get(f"{server.base_url}/_sandbox/accounts").json()["accounts"]
     assert {account["email"] for account in accounts} == set(server.world.people)
     assert any(account["fathom_key"] for account in accounts)
+
+
+def test_a_sandbox_restarted_on_its_state_file_keeps_its_signing_key_tokens_ids_and_changes(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox-state.json"
+    raw = base64.urlsafe_b64encode(b"To: ben@example.com\r\nSubject: Kept across restarts\r\n\r\nHello").decode()
+    with SandboxServer(make_world(), state_file=state) as first, httpx2.Client(base_url=first.base_url) as http:
+        tokens = sign_in(http)
+        me = {"Authorization": f"Bearer {tokens['access_token']}"}
+        draft = http.post("/gmail/gmail/v1/users/me/drafts", json={"message": {"raw": raw}}, headers=me).json()
+        keys = http.get("/google/oauth2/v3/certs").json()
+        deadline = time.monotonic() + 5
+        while draft["id"] not in (saved := load_world(state) or make_world()).mailboxes[ADA].drafts:
+            assert time.monotonic() < deadline, "the draft was not saved while the sandbox ran"
+            time.sleep(0.05)
+        assert saved.signing_key is not None
+
+    with SandboxServer(state_file=state) as second, httpx2.Client(base_url=second.base_url) as http:
+        assert second.resumed
+        assert http.get("/google/oauth2/v3/certs").json() == keys
+        kept = http.get(f"/gmail/gmail/v1/users/me/drafts/{draft['id']}", headers=me)
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["message"]["id"] == draft["message"]["id"]
+        form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        refreshed = http.post("/google/token", data=form, auth=(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET))
+        assert refreshed.status_code == 200, refreshed.text
+        another = http.post("/gmail/gmail/v1/users/me/drafts", json={"message": {"raw": raw}}, headers=me).json()
+        assert another["id"] != draft["id"] and another["message"]["id"] != draft["message"]["id"]

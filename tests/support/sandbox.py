@@ -22,18 +22,13 @@ def _this_hour() -> datetime:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _copy(world: World) -> World:
-    # The id counter is shared, not copied, so ids handed out after a restore never repeat.
-    return copy.deepcopy(world, {id(world._ids): world._ids})
-
-
 class SharedSandbox:
     """A running sandbox plus a pristine copy of its seeded world."""
 
     def __init__(self) -> None:
         self.server = SandboxServer()
         self._seeded = _this_hour()
-        self._pristine = _copy(self.server.world)
+        self._pristine = copy.deepcopy(self.server.world)
 
     def __enter__(self) -> SharedSandbox:
         self.server.start()
@@ -48,11 +43,13 @@ class SharedSandbox:
         if _this_hour() != self._seeded:  # a new sandbox would lay its world out around this hour
             self._seeded, self._pristine = _this_hour(), build_world()
             gmail._parsed.clear()
-        restored = _copy(self._pristine)
+        restored = copy.deepcopy(self._pristine)
+        # Ids handed out after a restore never repeat; the identity provider keeps the key it started with.
+        restored.last_id = self.server.world.last_id
+        restored.signing_key = self.server.world.signing_key
         for field in dataclasses.fields(World):
             setattr(self.server.world, field.name, getattr(restored, field.name))
         gmail.batch_part_limit = None
-        gmail._history.clear()  # history ids advance with changes; a fresh mailbox starts from its messages
         limits: FathomLimits = self.server.fathom_app.state.limits
         for field in dataclasses.fields(FathomLimits):
             setattr(limits, field.name, getattr(FathomLimits(), field.name))

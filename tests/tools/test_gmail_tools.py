@@ -162,16 +162,27 @@ async def test_archive_and_labels_by_name(stack: Stack) -> None:
         text = await alice.ok(
             "gmail_modify", {"message_ids": ids, "action": "archive", "add_labels": [user_label.group(1)]}
         )
-        assert f"Updated 2 message(s): +{user_label.group(2)} -INBOX." == text
+        assert f"Updated 2 message(s): +{user_label.group(1)} -INBOX." == text
         modified = json.loads(stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/batchModify")[-1].body)
         assert modified == {"ids": ids, "addLabelIds": [user_label.group(2)], "removeLabelIds": ["INBOX"]}
 
 
-async def test_an_unknown_label_name_lists_the_real_ones(stack: Stack) -> None:
+async def test_an_unknown_label_name_lists_the_real_ones_and_is_created_only_when_asked(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
-        text = await alice.error("gmail_modify", {"message_ids": [IDS.findall(hits)[0][0]], "add_labels": ["Nope"]})
-        assert "There is no label 'Nope'. Your labels:" in text
+        message_id = IDS.findall(hits)[0][0]
+        text = await alice.error("gmail_modify", {"message_ids": [message_id], "add_labels": ["Vendors/Nope"]})
+        assert [r for r in stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/labels") if r.method == "POST"] == []
+        created = await alice.ok(
+            "gmail_modify", {"message_ids": [message_id], "add_labels": ["Vendors/Nope"], "create_missing": True}
+        )
+        read = await alice.ok("gmail_read_message", {"message_id": message_id})
+    assert "There is no label 'Vendors/Nope'. Your labels:" in text
+    assert text.endswith("To create it, call again with create_missing=true.")
+    assert created == "Updated 1 message(s): +Vendors/Nope. Created label(s): Vendors/Nope."
+    (request,) = [r for r in stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/labels") if r.method == "POST"]
+    assert json.loads(request.body)["name"] == "Vendors/Nope"
+    assert "Vendors/Nope" in read
 
 
 async def test_missing_gmail_permission_names_what_to_grant_and_where(stack: Stack) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
@@ -45,9 +46,12 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def new_page(browser: Browser) -> Page:
-    """A page in a fresh context (its own cookies) at desktop size, every wait bounded."""
-    context = await browser.new_context(viewport=DESKTOP)
+async def new_page(browser: Browser, **options: Any) -> Page:
+    """A page in a fresh context (its own cookies) at desktop size, every wait bounded.
+
+    `options` go to the context (`timezone_id`, `locale`, `viewport`, …).
+    """
+    context = await browser.new_context(**({"viewport": DESKTOP} | options))
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     return await context.new_page()

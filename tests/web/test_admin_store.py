@@ -42,8 +42,12 @@ async def test_usage_per_person_counts_calls_and_non_ok_outcomes_within_the_wind
             event(None, "ok", NOW),  # no user: counted by day, not by person
         ]
     )
+    async with store.engine.begin() as conn:  # last-active times are written in batches, so they may trail
+        await conn.execute(t.users.update().values(last_active_at=NOW - timedelta(hours=3)))
     rows = {row.email: row for row in await store.user_usage(NOW - timedelta(days=7))}
     assert (rows["alice@acme.example"].calls, rows["alice@acme.example"].errors) == (3, 2)
+    assert rows["alice@acme.example"].last_active_at == NOW - timedelta(hours=1)  # her latest counted call
+    assert rows["ben@acme.example"].last_active_at == NOW - timedelta(hours=3)
     assert (rows["ben@acme.example"].calls, rows["ben@acme.example"].errors) == (0, 0)
     assert rows["alice@acme.example"].fathom_connected and not rows["ben@acme.example"].fathom_connected
     assert rows["alice@acme.example"].grant_status == "active"
