@@ -20,7 +20,8 @@ from app.tools.resolvers import Resolvers
 INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "
     "Times are RFC 3339 with offsets in the person's calendar time zone; results are bounded and say "
-    "when they were truncated. Prefer drafts over sending unless the person asked to send."
+    "when they were truncated. Prefer drafts over sending unless the person asked to send. "
+    "When the person names someone without an address, find it with contacts_search; never guess one."
 )
 
 

@@ -28,6 +28,8 @@ async def test_people_are_found_across_the_directory_saved_and_other_contacts_ea
         tessa = await alice.ok("contacts_search", {"query": "tessa"})
         tom = await alice.ok("contacts_search", {"query": "Tom Becker"})
         letter_t = await alice.ok("contacts_search", {"query": "t"})
+        instructions = alice.client.instructions or ""
+    assert "find it with contacts_search; never guess one" in instructions
     assert sams.splitlines() == [
         "3 people match 'Sam' — ask which one:",
         f"- Sam Whitaker <{SAM_WHITAKER}> — Support Lead, Acme — directory",
