@@ -100,7 +100,7 @@ def announce_sandbox(settings: Settings, sandbox: Any, chosen_admins: bool) -> N
     first = next(iter(sandbox.world.people))
     logger.info(
         "sandbox mode: open %s and sign in as a sandbox person, e.g. %s "
-        "(sandbox Google, Gmail, Calendar, People and Fathom at %s)",
+        "(sandbox Google, Gmail, Calendar and Fathom at %s)",
         settings.public_url,
         first,
         sandbox.base_url,
