@@ -83,7 +83,9 @@ class PersonRecord(_Resource):
 
     @property
     def emails(self) -> list[str]:
-        return list(dict.fromkeys(e.value.strip().lower() for e in self.email_addresses if e.value.strip()))
+        """The card's addresses, lower-cased, without repeats; free text that is no address is left out."""
+        values = (e.value.strip().lower() for e in self.email_addresses)
+        return list(dict.fromkeys(v for v in values if "@" in v and len(v) <= 254 and not any(c.isspace() for c in v)))
 
 
 class _SearchResult(_Resource):
