@@ -24,7 +24,7 @@ async def _follow(
     """Open the grant link in a signed-out browser and follow it through sign-in and Google to a page.
 
     `ticked` (space-separated scopes) is what the person leaves ticked on Google's screen for the
-    grant; `grant_as` the Google account they pick there (default: the one they signed in with).
+    grant, or "cancel"; `grant_as` the Google account they pick there (default: the one they signed in with).
     """
     browser = Browser(email)
     visited: list[str] = []
@@ -34,7 +34,9 @@ async def _follow(
             if "/o/oauth2/v2/auth" in url:
                 granting = "contacts.readonly" in url
                 url += f"&sandbox_login={grant_as or email if granting else email}"
-                if ticked and granting:
+                if ticked == "cancel" and granting:
+                    url += "&sandbox_deny=1"
+                elif ticked and granting:
                     url += "&sandbox_scopes=" + quote(ticked)
             visited.append(url)
             response = await browser.http.get(url)
@@ -94,3 +96,14 @@ async def test_a_grant_answered_by_another_google_account_changes_nothing(stack:
     assert page.status_code == 403
     assert f"Google answered for a different account from the one signed in here ({ALICE})" in page.text
     assert "/account/grant?for=contacts" in refused
+
+
+async def test_cancelling_at_google_or_an_unknown_permission_changes_nothing(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        _visited, page = await _follow(stack, ALICE, ticked="cancel")
+        refused = await alice.error("contacts_search", {"query": "Sam"})
+    async with httpx2.AsyncClient() as http:
+        unknown = await http.get(f"{stack.url}/account/grant?for=everything")
+    assert "You cancelled at Google: nothing was granted, contacts_search stays off." in html.unescape(page.text)
+    assert "/account/grant?for=contacts" in refused
+    assert unknown.status_code == 404 and "a permission Switchboard does not know" in unknown.text
