@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     gmail_api_base: str = Field("https://gmail.googleapis.com", description="Gmail API host")
     calendar_api_base: str = Field("https://www.googleapis.com/calendar/v3", description="Calendar API base")
     fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
+    people_api_base: str = Field("https://people.googleapis.com", description="Google People API host")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
     tool_calls_per_minute: int = Field(120, ge=1, description="Per-user tool calls per minute (per replica)")
     mail_sends_per_hour: int = Field(30, ge=1, description="Per-user emails sent or drafted per hour (per replica)")
@@ -107,7 +108,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
         return value
 
-    @field_validator("public_url", "google_redirect_uri", "gmail_api_base", "calendar_api_base", "fathom_api_base")
+    @field_validator(
+        "public_url", "google_redirect_uri", "gmail_api_base", "calendar_api_base", "fathom_api_base", "people_api_base"
+    )
     @classmethod
     def _url(cls, value: str) -> str:
         value = value.strip().rstrip("/")

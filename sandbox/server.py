@@ -1,4 +1,4 @@
-"""The combined sandbox server: identity, Gmail, Calendar and Fathom on one port, plus a control API.
+"""The combined sandbox server: identity, Gmail, Calendar, People and Fathom on one port, plus a control API.
 
 `SandboxServer` runs it with uvicorn on a background thread for in-process tests; `run_sandbox`
 serves it in the foreground for `switchboard sandbox`. Each run has its own event loop, and all
@@ -27,6 +27,7 @@ from sandbox.fathom.api import create_fathom_app
 from sandbox.faults import CONTROL_PREFIX, FaultState, SandboxFaults
 from sandbox.gmail.api import create_gmail_app
 from sandbox.identity.provider import create_identity_app
+from sandbox.people.api import create_people_app
 from sandbox.persistence import load_world, save_world
 from sandbox.serving import ThreadedServer
 from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, World
@@ -146,6 +147,7 @@ def create_sandbox_app(
             Mount("/gmail", gmail_app or create_gmail_app(world)),
             Mount("/calendar/v3", create_calendar_app(world)),
             Mount("/fathom/external/v1", fathom_app or create_fathom_app(world)),
+            Mount("/people", create_people_app(world)),
             Mount(CONTROL_PREFIX, routes=_control_routes(world, faults)),
         ],
         middleware=[Middleware(SandboxFaults, state=faults)],
@@ -159,6 +161,7 @@ def settings_env(base_url: str) -> dict[str, str]:
         "GMAIL_API_BASE": f"{base_url}/gmail",
         "CALENDAR_API_BASE": f"{base_url}/calendar/v3",
         "FATHOM_API_BASE": f"{base_url}/fathom/external/v1",
+        "PEOPLE_API_BASE": f"{base_url}/people",
         "GOOGLE_CLIENT_ID": SANDBOX_CLIENT_ID,
         "GOOGLE_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
     }

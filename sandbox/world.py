@@ -150,6 +150,11 @@ class World:
     calendars: dict[str, dict[str, Calendar]] = field(default_factory=dict)  # email -> id -> cal
     recordings: dict[int, FathomRecording] = field(default_factory=dict)  # by recording_id
     fathom_teams: list[dict[str, Any]] = field(default_factory=list)
+    # People API: each person's saved contacts and each Workspace domain's directory (Person resources)
+    saved_contacts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by owner email
+    directories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by domain
+    # What a contact search sees: (owner email, source) -> the people as of the last warm-up
+    people_search_index: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     # identity state
     clients: dict[str, str] = field(default_factory=lambda: {SANDBOX_CLIENT_ID: SANDBOX_CLIENT_SECRET})
     codes: dict[str, AuthCode] = field(default_factory=dict)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx2
 from authlib.integrations.base_client.errors import OAuthError
@@ -18,9 +19,20 @@ from starlette.routing import Route
 
 from app.allowlist import refusal_reason
 from app.auth.revocations import Revocations
-from app.browser import REFUSAL_KEY, message_page, refusal_page, safe_next, session_user_id, start_session
+from app.browser import (
+    REFUSAL_KEY,
+    flash,
+    message_page,
+    refusal_page,
+    safe_next,
+    session_user_id,
+    signed_in_user,
+    start_session,
+)
 from app.services import Services
+from app.storage.store import User
 from app.upstream.google_auth import with_expiry
+from app.upstream.people import SCOPES_BY_SOURCE, SOURCE_NAMES, Source, grantable_scopes
 
 if TYPE_CHECKING:
     from authlib.integrations.starlette_client import StarletteOAuth2App
@@ -30,6 +42,7 @@ logger = logging.getLogger(__name__)
 GMAIL_SCOPE_PREFIX = "https://www.googleapis.com/auth/gmail."
 CALENDAR_SCOPE_PREFIX = "https://www.googleapis.com/auth/calendar"
 FULL_MAIL_SCOPE = "https://mail.google.com/"
+GRANT_PATH = "/account/grant"
 
 
 class PooledTransport(httpx2.AsyncBaseTransport):
@@ -79,8 +92,31 @@ def missing_capabilities(granted: list[str]) -> list[str]:
     return missing
 
 
+def grant_outcome(asked: list[str], granted: list[str]) -> str:
+    """What an added grant made possible, and plainly what Google did not grant."""
+    sources: list[Source] = [source for source, scopes in SCOPES_BY_SOURCE.items() if scopes[0] in asked]
+    allowed = {source for source in sources if any(scope in granted for scope in SCOPES_BY_SOURCE[source])}
+    got = [SOURCE_NAMES[source] for source in sources if source in allowed]
+    not_got = [SOURCE_NAMES[source] for source in sources if source not in allowed]
+    if not not_got:
+        return f"Google granted access to your {', '.join(got)}: Claude can now find people by name (contacts_search)."
+    if not got:
+        return (
+            f"Google did not grant access to your {', '.join(not_got)}, so contacts_search stays off. "
+            "To turn it on, start again and tick every box on Google's screen."
+        )
+    return (
+        f"Google granted access to your {', '.join(got)}. Google did not grant: {', '.join(not_got)} — "
+        f"contacts_search will search your {', '.join(got)} only."
+    )
+
+
 class GoogleSignIn:
-    """Routes `/auth/login`, `/auth/callback`, `/auth/logout`; the session keeps `user_id`."""
+    """Routes `/auth/login`, `/auth/callback`, `/auth/logout` and `/account/grant`; the session keeps `user_id`.
+
+    `/account/grant?for=contacts` adds scopes to a signed-in person's grant: Google is asked for
+    only those (with `include_granted_scopes`), and the same callback stores the widened grant.
+    """
 
     def __init__(self, services: Services, revocations: Revocations) -> None:
         self.services = services
@@ -122,6 +158,7 @@ class GoogleSignIn:
             Route("/auth/logout", self.logout, methods=["POST"]),
             # Signing out takes the form's POST (with its CSRF token); opening the address goes home.
             Route("/auth/logout", self.go_home, methods=["GET"]),
+            Route(GRANT_PATH, self.grant, methods=["GET"]),
         ]
 
     async def go_home(self, request: Request) -> Response:
@@ -146,7 +183,84 @@ class GoogleSignIn:
             return RedirectResponse("/", status_code=303)
         return refusal_page(request, reason, safe_next(request.session.get("next")))
 
+    async def grant(self, request: Request) -> Response:
+        """Send a signed-in person to Google for the scopes of one more capability (`for=contacts`)."""
+        if request.query_params.get("for") != "contacts":
+            return message_page(
+                request, "Unknown permission", "This link asks for a permission Switchboard does not know.", 404
+            )
+        user = await signed_in_user(request, self.services.get_store(), self.services.settings)
+        if user is None:
+            return RedirectResponse("/auth/login?next=" + quote(f"{GRANT_PATH}?for=contacts", safe="/"), 303)
+        asked = grantable_scopes(workspace=user.hosted_domain is not None)
+        google = await self.google()
+        redirect_uri = self.services.settings.google_redirect_uri
+        # Only `openid` besides the new scopes: its id_token shows which Google account answered.
+        authorization = await google.create_authorization_url(
+            redirect_uri,
+            scope=" ".join(["openid", *asked]),
+            access_type="offline",
+            prompt="consent",
+            include_granted_scopes="true",
+            login_hint=user.email,
+        )
+        await google.save_authorize_data(request, redirect_uri=redirect_uri, **authorization)
+        request.session["grant"] = {"state": authorization["state"], "user_id": user.id, "scopes": asked}
+        return RedirectResponse(authorization["url"], status_code=302)
+
+    def _pending_grant(self, request: Request) -> dict[str, Any] | None:
+        """The scope grant this callback answers, if it answers one (matched by OAuth state)."""
+        pending = request.session.get("grant")
+        if not isinstance(pending, dict) or pending.get("state") != request.query_params.get("state"):
+            return None
+        request.session.pop("grant")
+        return dict(pending)
+
+    async def _finish_grant(self, request: Request, pending: dict[str, Any], token: dict[str, Any]) -> Response:
+        store = self.services.get_store()
+        user = await signed_in_user(request, store, self.services.settings)
+        again = f"{GRANT_PATH}?for=contacts"
+        if user is None or user.id != pending.get("user_id"):
+            return message_page(
+                request, "Sign in first", "Sign in again, then open the link once more. Nothing was changed.", 403,
+                action_url=again, action_label="Sign in and try again",
+            )  # fmt: skip
+        claims: dict[str, Any] = dict(token.get("userinfo") or {})
+        if str(claims.get("sub")) != user.google_sub:
+            return message_page(
+                request,
+                "Another Google account",
+                f"Google answered for a different account from the one signed in here ({user.email}). "
+                "Nothing was changed.",
+                403,
+                action_url=again,
+                action_label=f"Try again as {user.email}",
+            )
+        granted = await self._save_grant(user, token)
+        # The tool layer keeps scopes for a few seconds: the next tool call must see the new grant.
+        self.revocations.forget()
+        asked = [str(scope) for scope in pending.get("scopes") or []]
+        flash(request, grant_outcome(asked, granted))
+        return RedirectResponse("/account", status_code=303)
+
+    async def _save_grant(self, user: User, token: dict[str, Any]) -> list[str]:
+        """Store Google's token set (keeping the old refresh token when Google sent none); the scopes granted."""
+        store = self.services.get_store()
+        granted = str(token.get("scope") or "").split()
+        kept = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "expires_in")
+        stored = with_expiry({key: token[key] for key in kept if key in token})
+        if "refresh_token" not in stored:
+            previous = await store.get_google_grant(user.id)
+            if previous and previous.token.get("refresh_token"):
+                stored["refresh_token"] = previous.token["refresh_token"]
+        await store.save_google_grant(user.id, stored, granted)
+        return granted
+
     async def callback(self, request: Request) -> Response:
+        pending = self._pending_grant(request)
+        if pending is not None and request.query_params.get("error") == "access_denied":
+            flash(request, "You cancelled at Google: nothing was granted, contacts_search stays off.")
+            return RedirectResponse("/account", status_code=303)
         if request.query_params.get("error") == "access_denied":
             return message_page(
                 request,
@@ -178,6 +292,8 @@ class GoogleSignIn:
                 action_url="/auth/login",
                 action_label="Try again",
             )
+        if pending is not None:
+            return await self._finish_grant(request, pending, token)
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
         reason = refusal_reason(self.services.settings, claims)
         if reason:
@@ -195,14 +311,7 @@ class GoogleSignIn:
             domain=hosted_domain or email.rpartition("@")[2],
             hosted_domain=hosted_domain,
         )
-        granted = str(token.get("scope") or "").split()
-        kept = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "expires_in")
-        stored = with_expiry({key: token[key] for key in kept if key in token})
-        if "refresh_token" not in stored:
-            previous = await store.get_google_grant(user.id)
-            if previous and previous.token.get("refresh_token"):
-                stored["refresh_token"] = previous.token["refresh_token"]
-        await store.save_google_grant(user.id, stored, granted)
+        granted = await self._save_grant(user, token)
         next_url = safe_next(request.session.get("next"))
         start_session(request, user)
         missing = missing_capabilities(granted)

@@ -8,6 +8,7 @@ from app.auth.revocations import Revocations
 from app.services import Services
 from app.tools.account import register_account_tools
 from app.tools.calendar import register_calendar_tools
+from app.tools.contacts import register_contact_tools
 from app.tools.digest import register_digest_tool
 from app.tools.fathom import register_fathom_tools
 from app.tools.gmail import register_gmail_tools
@@ -19,7 +20,8 @@ from app.tools.resolvers import Resolvers
 INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "
     "Times are RFC 3339 with offsets in the person's calendar time zone; results are bounded and say "
-    "when they were truncated. Prefer drafts over sending unless the person asked to send."
+    "when they were truncated. Prefer drafts over sending unless the person asked to send. "
+    "When the person names someone without an address, find it with contacts_search; never guess one."
 )
 
 
@@ -32,4 +34,5 @@ def register_tools(mcp: MCPServer, services: Services, revocations: Revocations)
     register_digest_tool(tool, resolvers)
     register_meeting_tools(tool, resolvers)
     register_fathom_tools(tool, resolvers)
+    register_contact_tools(tool, resolvers)
     register_prompts(mcp)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +32,7 @@ from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
+from app.upstream.people import SCOPES_BY_SOURCE, PeopleClient, Source, WarmUps, granted_sources, sources_for
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,16 @@ ZONE_TTL = 600.0
 USER_TTL = 5.0
 
 
+@dataclass(frozen=True)
+class PeopleSearch:
+    """The People client with where the person may search, and where to grant the rest."""
+
+    client: PeopleClient
+    sources: list[Source]
+    not_granted: list[Source]
+    grant_url: str
+
+
 class Resolvers:
     """Per-request resolvers (`Annotated[GmailClient, Resolve(resolvers.gmail)]`) for the signed-in user."""
 
@@ -54,6 +66,8 @@ class Resolvers:
         # The token was just verified; the profile behind it changes rarely. Cleared on any revocation.
         self._users: TTLCache[str, User] = per_person(USER_TTL)
         self._connections: TTLCache[str, Connections] = per_person(USER_TTL)
+        self._warm_ups = WarmUps()
+        self.contacts_grant_url = f"{services.settings.public_url}/account/grant?for=contacts"
         revocations.on_revoke(self.forget)
 
     @contextmanager
@@ -118,6 +132,22 @@ class Resolvers:
     async def calendar(self) -> CalendarClient:
         settings = self.services.settings
         return CalendarClient(await self._google(settings.calendar_api_base, "Google Calendar", CALENDAR_ANY))
+
+    async def people(self) -> PeopleSearch:
+        """The People client; refused with the grant link when no contact scope was ever granted."""
+        user = await self.user()
+        grant = await self.connections(user)
+        workspace = user.hosted_domain is not None
+        sources = granted_sources(grant.scopes, workspace)
+        if grant.google == "connected" and not sources:
+            raise ToolError(
+                f"Finding people needs permission to search {user.email}'s Google contacts, not granted yet. "
+                f"Ask the person to open {self.contacts_grant_url} and allow it at Google, then search again."
+            )
+        scopes = tuple(scope for source in sources_for(workspace) for scope in SCOPES_BY_SOURCE[source])
+        api = await self._google(self.services.settings.people_api_base, "Google Contacts", scopes)
+        not_granted: list[Source] = [source for source in sources_for(workspace) if source not in sources]
+        return PeopleSearch(PeopleClient(api, self._warm_ups), sources, not_granted, self.contacts_grant_url)
 
     async def fathom(self) -> FathomClient:
         user = await self.user()

@@ -54,6 +54,9 @@ SCOPE_LABELS = {
     _AUTH + "calendar": "Google Calendar: see and change events",
     _AUTH + "calendar.readonly": "Google Calendar: see events",
     _AUTH + "calendar.events": "Google Calendar: see and change events",
+    _AUTH + "contacts.readonly": "Google Contacts: find people in your contacts",
+    _AUTH + "contacts.other.readonly": "Google Contacts: find people you have mailed",
+    _AUTH + "directory.readonly": "Company directory: find colleagues",
 }
 
 

@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from sandbox.seed.calendar import build_calendars
 from sandbox.seed.calendar_plan import held_meetings, plan_events
 from sandbox.seed.common import sub_rng
+from sandbox.seed.contacts import build_contacts
 from sandbox.seed.fathom import build_recordings, fathom_teams
 from sandbox.seed.mail import deliver
 from sandbox.seed.mail_bulk import bulk_mail
@@ -73,6 +74,7 @@ def build_world(anchor: datetime | None = None, seed: int = 7) -> World:
     anchor = anchor.astimezone(UTC)
     world = World(anchor=anchor, domain=DOMAIN)
     world.people = build_people(sub_rng(seed, "people"))
+    world.saved_contacts, world.directories = build_contacts()
 
     events = plan_events(anchor)
     world.calendars, by_key = build_calendars(world.people, events, sub_rng(seed, "calendar"), anchor)

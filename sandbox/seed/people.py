@@ -36,6 +36,8 @@ TESSA = "tessa@acme.example"  # a colleague without a sandbox account
 PEOPLE_OPS = "people@acme.example"
 ALEX = "alex.kim@gmail.example"
 LINDA = "linda.rivera@gmail.example"
+SAMANTHA = "samantha.reyes@globex.example"  # known only to the People API: a saved contact
+SAM_WHITAKER = "sam.whitaker@acme.example"  # known only to the People API: in Acme's directory
 
 ALL_HANDS = "all@acme.example"
 PRODUCT_LIST = "product@acme.example"
@@ -121,6 +123,22 @@ GROUPS: dict[str, tuple[str, ...]] = {
     PRODUCT_LIST: (ALICE, CARMEN, EMI),
     SALES_LIST: (BEN, DIETER, FRANK),
 }
+
+# Only the People API knows these: another Globex contact, and a colleague who has no account.
+PEOPLE_ONLY: tuple[Contact, ...] = (
+    _c("Samantha Reyes", SAMANTHA, "Account Director", "Globex", "America/Chicago"),
+    _c("Sam Whitaker", SAM_WHITAKER, "Support Lead", "Acme", "America/New_York"),
+)
+# Each account's saved contacts (Google Contacts), by address. Other contacts come from their sent mail.
+SAVED_CONTACTS: dict[str, tuple[str, ...]] = {
+    ALICE: (PRIYA, RAJ, HANNAH, LENA, SAMANTHA, SAM),
+    BEN: (OWEN, JESS, MAYA, PRIYA),
+    CARMEN: (RAJ,),
+    FRANK: (OWEN, PRIYA, TOM),
+    SAM: (ALEX, LINDA),
+}
+# The Workspace directory beyond the accounts: colleagues without a sandbox account.
+DIRECTORY_ONLY: tuple[str, ...] = (TESSA, SAM_WHITAKER)
 
 TEAMS: dict[str, str] = {a.contact.email: a.team for a in ACCOUNTS if a.team is not None}
 

@@ -23,7 +23,11 @@ async def connect_google(
         )
     else:
         user = await store.upsert_user(
-            google_sub=person.sub, email=email, name=person.name, domain=person.hd or email.rpartition("@")[2]
+            google_sub=person.sub,
+            email=email,
+            name=person.name,
+            domain=person.hd or email.rpartition("@")[2],
+            hosted_domain=person.hd,
         )
     await store.save_google_grant(user.id, body, body["scope"].split())
     return user

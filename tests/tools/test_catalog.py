@@ -33,6 +33,7 @@ CATALOG = {
     "attention_digest",
     "meeting_prep",
     "meeting_follow_up",
+    "contacts_search",
 }
 WRITES = {
     "gmail_send",
