@@ -50,6 +50,16 @@ class GoogleGrant:
 
 
 @dataclass(frozen=True)
+class FathomGrant:
+    user_id: str
+    token: dict[str, Any]
+    scope: str
+    status: str
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class PersonalToken:
     id: str
     user_id: str
@@ -265,30 +275,33 @@ class Store(OAuthStore, AdminStore):
         async with self.engine.begin() as conn:
             await conn.execute(t.google_grants.delete().where(t.google_grants.c.user_id == user_id))
 
-    async def connections(self, user_id: str) -> tuple[str | None, list[str], str | None]:
-        """(Google grant status, granted scopes, Fathom key's last 4) in one round trip."""
+    async def connections(self, user_id: str) -> tuple[str | None, list[str], str | None, str | None]:
+        """(Google grant status, granted scopes, Fathom key's last 4, Fathom OAuth grant status) in one round trip."""
         query = (
             sa.select(t.google_grants.c.status, t.google_grants.c.scopes, t.fathom_keys.c.last4)
+            .add_columns(t.fathom_grants.c.status.label("fathom_status"))
             .select_from(
-                t.users.outerjoin(t.google_grants, t.google_grants.c.user_id == t.users.c.id).outerjoin(
-                    t.fathom_keys, t.fathom_keys.c.user_id == t.users.c.id
-                )
+                t.users.outerjoin(t.google_grants, t.google_grants.c.user_id == t.users.c.id)
+                .outerjoin(t.fathom_keys, t.fathom_keys.c.user_id == t.users.c.id)
+                .outerjoin(t.fathom_grants, t.fathom_grants.c.user_id == t.users.c.id)
             )
             .where(t.users.c.id == user_id)
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         if row is None:
-            return None, [], None
+            return None, [], None, None
         scopes: list[str] = str(row.scopes or "").split()
-        return row.status, scopes, row.last4
+        return row.status, scopes, row.last4, row.fathom_status
 
     # -- Fathom key ---------------------------------------------------------------------------
 
     async def set_fathom_key(self, user_id: str, key: str) -> None:
+        """Store the key; it replaces a Fathom OAuth grant (a person has one or the other)."""
         now = utcnow()
         values = {"key_ciphertext": self.keyring.encrypt(key), "last4": key[-4:], "updated_at": now}
         async with self.engine.begin() as conn:
+            await conn.execute(t.fathom_grants.delete().where(t.fathom_grants.c.user_id == user_id))
             await upsert(
                 conn,
                 t.fathom_keys,
@@ -314,6 +327,69 @@ class Store(OAuthStore, AdminStore):
     async def delete_fathom_key(self, user_id: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(t.fathom_keys.delete().where(t.fathom_keys.c.user_id == user_id))
+
+    # -- Fathom OAuth grant --------------------------------------------------------------------
+
+    async def save_fathom_grant(self, user_id: str, token: Mapping[str, Any], scope: str) -> None:
+        """Store (or replace) the Fathom OAuth tokens, encrypted; they replace a pasted key."""
+        now = utcnow()
+        values = {
+            "token_ciphertext": self.keyring.encrypt(json.dumps(dict(token))),
+            "scope": scope,
+            "status": "active",
+            "updated_at": now,
+        }
+        async with self.engine.begin() as conn:
+            await conn.execute(t.fathom_keys.delete().where(t.fathom_keys.c.user_id == user_id))
+            await upsert(
+                conn,
+                t.fathom_grants,
+                {"user_id": user_id, "created_at": now, "version": 1, **values},
+                conflict=["user_id"],
+                update={**values, "version": t.fathom_grants.c.version + 1},
+            )
+
+    async def get_fathom_grant(self, user_id: str) -> FathomGrant | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(t.fathom_grants).where(t.fathom_grants.c.user_id == user_id))).first()
+        if row is None:
+            return None
+        return FathomGrant(
+            user_id=row.user_id,
+            token=json.loads(self.keyring.decrypt(row.token_ciphertext)),
+            scope=row.scope,
+            status=row.status,
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+
+    async def replace_fathom_token(self, user_id: str, token: Mapping[str, Any], expected_version: int) -> bool:
+        """Compare-and-set the tokens after a refresh; False when another process wrote first."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.fathom_grants.update()
+                .where(t.fathom_grants.c.user_id == user_id, t.fathom_grants.c.version == expected_version)
+                .values(
+                    token_ciphertext=self.keyring.encrypt(json.dumps(dict(token))),
+                    version=expected_version + 1,
+                    updated_at=utcnow(),
+                )
+            )
+        return result.rowcount == 1
+
+    async def mark_fathom_grant(self, user_id: str, status: str, expected_version: int) -> bool:
+        """Set the grant's status (e.g. "needs_reconnect") if it is still the version that failed."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.fathom_grants.update()
+                .where(t.fathom_grants.c.user_id == user_id, t.fathom_grants.c.version == expected_version)
+                .values(status=status, updated_at=utcnow())
+            )
+        return result.rowcount == 1
+
+    async def delete_fathom_grant(self, user_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(t.fathom_grants.delete().where(t.fathom_grants.c.user_id == user_id))
 
     # -- personal access tokens ---------------------------------------------------------------
 
