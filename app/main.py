@@ -71,6 +71,7 @@ def upstream_services(settings: Settings) -> dict[str, str]:
         settings.gmail_api_base: "gmail",
         settings.calendar_api_base: "calendar",
         settings.fathom_api_base: "fathom",
+        settings.fathom_token_url: "fathom_oauth",
         origin(settings.google_discovery_url): "google_oauth",
     }
 

@@ -17,7 +17,7 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
         """Who is signed in, what is connected (Google scopes, Fathom) and what needs reconnecting."""
         found = await resolvers.connections(user)
-        status, scopes, last4 = found.google_status, found.scopes, found.fathom_last4
+        status, scopes = found.google_status, found.scopes
         lines = [f"Signed in as {user.name} <{user.email}>."]
         todo: list[str] = []
         if status is None:
@@ -31,10 +31,8 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             missing = missing_capabilities(scopes)
             if missing:
                 todo.append(f"Not granted: {'; '.join(missing)}. Grant at {account_url}")
-        if last4:
-            lines.append(f"Fathom: connected (key ending …{last4}).")
-        else:
-            lines.append("Fathom: not connected.")
-            todo.append(f"Optional: add a Fathom API key at {account_url} for meeting tools")
+        fathom, fathom_todo = found.fathom(account_url)
+        lines.append(fathom)
+        todo += [fathom_todo] if fathom_todo else []
         lines.append("Connections needing attention: " + ("; ".join(todo) if todo else "none."))
         return "\n".join(lines)

@@ -28,7 +28,7 @@ from app.storage.store import User
 from app.tools.caches import cached, per_person
 from app.upstream.calendar import CalendarClient
 from app.upstream.errors import UpstreamError
-from app.upstream.fathom import FathomClient
+from app.upstream.fathom import FathomClient, OAuthGrant
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 
@@ -49,6 +49,17 @@ class Connections:
     google_status: str | None
     scopes: list[str]
     fathom_last4: str | None
+    fathom_oauth: str | None = None  # the Fathom OAuth grant's status: active | needs_reconnect
+
+    def fathom(self, account_url: str) -> tuple[str, str | None]:
+        """How Fathom is connected, and what to do about it (None: nothing)."""
+        if self.fathom_last4:
+            return f"Fathom: connected (key ending …{self.fathom_last4}).", None
+        if self.fathom_oauth == "active":
+            return "Fathom: connected (signed in with Fathom).", None
+        if self.fathom_oauth is not None:
+            return "Fathom: needs reconnect (access expired or was revoked).", f"Reconnect Fathom at {account_url}"
+        return "Fathom: not connected.", f"Optional: connect Fathom at {account_url} for meeting tools"
 
 
 class Resolvers:
@@ -88,15 +99,15 @@ class Resolvers:
         return await cached(self._users, subject, load)
 
     async def connections(self, user: User) -> Connections:
-        """Google grant status and scopes and the Fathom key's last 4, cached for a few seconds.
+        """Google grant status and scopes and how Fathom is connected, cached for a few seconds.
 
         Only a hint for messages and checks before calling out: the credentials layer reads the
         grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
         """
 
         async def load() -> Connections:
-            status, scopes, last4 = await self.services.get_store().connections(user.id)
-            return Connections(google_status=status, scopes=scopes, fathom_last4=last4)
+            status, scopes, last4, fathom = await self.services.get_store().connections(user.id)
+            return Connections(google_status=status, scopes=scopes, fathom_last4=last4, fathom_oauth=fathom)
 
         return await cached(self._connections, user.id, load)
 
@@ -128,11 +139,18 @@ class Resolvers:
         return CalendarClient(await self._google(settings.calendar_api_base, "Google Calendar", CALENDAR_ANY))
 
     async def fathom(self) -> FathomClient:
+        """The person's Fathom, with their API key or their Fathom OAuth grant (they have one or the other)."""
         user = await self.user()
-        key = await self.services.get_store().get_fathom_key(user.id)
-        if key is None:
-            raise ToolError(f"Fathom is not connected. Add your Fathom API key at {self.account_url}")
-        return FathomClient(self.services.get_http(), key, self.services.settings.fathom_api_base)
+        store, settings = self.services.get_store(), self.services.settings
+        key = await store.get_fathom_key(user.id)
+        if key is not None:
+            return FathomClient(self.services.get_http(), key, settings.fathom_api_base)
+        tokens = self.services.fathom_credentials
+        if tokens is not None and await store.get_fathom_grant(user.id) is not None:
+            # A flagged grant is refused by the credentials with the "Reconnect Fathom" message.
+            return FathomClient(self.services.get_http(), OAuthGrant(tokens, user.id), settings.fathom_api_base)
+        how = "Connect Fathom or add your Fathom API key" if tokens is not None else "Add your Fathom API key"
+        raise ToolError(f"Fathom is not connected. {how} at {self.account_url}")
 
     async def time_zone(self) -> ZoneInfo:
         """The user's primary-calendar time zone (cached a few minutes); UTC, never cached, when unknown."""
