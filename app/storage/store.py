@@ -364,13 +364,18 @@ class Store(OAuthStore, AdminStore):
         )
 
     async def replace_fathom_token(self, user_id: str, token: Mapping[str, Any], expected_version: int) -> bool:
-        """Compare-and-set the tokens after a refresh; False when another process wrote first."""
+        """Compare-and-set the tokens after a refresh; False when another process wrote first.
+
+        A refresh that worked proves the grant does: it is active again even if another process,
+        refused with the refresh token this one had just spent, flagged it in the meantime.
+        """
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 t.fathom_grants.update()
                 .where(t.fathom_grants.c.user_id == user_id, t.fathom_grants.c.version == expected_version)
                 .values(
                     token_ciphertext=self.keyring.encrypt(json.dumps(dict(token))),
+                    status="active",
                     version=expected_version + 1,
                     updated_at=utcnow(),
                 )

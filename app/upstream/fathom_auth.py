@@ -8,6 +8,7 @@ the person to reconnect.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -28,6 +29,8 @@ SCOPE = "public_api"  # Fathom's only OAuth scope
 SERVICE = "Fathom"
 KEPT = ("access_token", "refresh_token", "token_type", "expires_at")
 CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
+# How long a refused refresh waits for another process's rotation to be stored before flagging.
+ADOPTION_PAUSES = (0.05, 0.1, 0.2, 0.4)
 
 
 def _ignore(_result: str) -> None:
@@ -171,12 +174,25 @@ class FathomCredentials(RefreshingCredentials[FathomGrant]):
         if response.status_code >= 500 or error in CLIENT_ERRORS or response.status_code not in (400, 401):
             self.on_refresh("failed")
             raise token_endpoint_refused(response)
-        # The refresh token is spent or revoked. If another process rotated it, use what it stored.
-        current = await self.store.get_fathom_grant(user_id)
-        if current is not None and current.version != grant.version and current.status == "active":
-            if usable(current.token):
-                return str(current.token["access_token"])
+        # The refresh token is spent or revoked. If another process rotated it, use what it stored;
+        # its answer may have come a moment before ours and still be on its way to the database.
+        for pause in ADOPTION_PAUSES:
+            adopted = await self._adopt(user_id, grant)
+            if adopted is not None:
+                return adopted
+            await asyncio.sleep(pause)
         self.on_refresh("invalid_grant")
         if await self.store.mark_fathom_grant(user_id, "needs_reconnect", grant.version):
             logger.info("fathom refresh for user %s answered %s; grant flagged", user_id, error or response.status_code)
+        else:  # the grant changed as we looked: a reconnect, or another process's refresh landing
+            adopted = await self._adopt(user_id, grant)
+            if adopted is not None:
+                return adopted
         raise self.reconnect_error("Fathom access for your account has expired or was revoked.")
+
+    async def _adopt(self, user_id: str, spent: FathomGrant) -> str | None:
+        """The access token of a newer, working grant than `spent`, if one has been stored."""
+        current = await self.store.get_fathom_grant(user_id)
+        if current is None or current.version == spent.version or current.status != "active":
+            return None
+        return str(current.token["access_token"]) if usable(current.token) else None

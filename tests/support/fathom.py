@@ -42,18 +42,16 @@ def fathom_oauth_settings(sandbox_url: str) -> dict[str, object]:
     return {name.lower(): value for name, value in fathom_oauth_env(sandbox_url).items()}
 
 
-async def connect_fathom_by_oauth(stack: Stack, email: str, *, expired: bool = False) -> dict[str, Any]:
-    """What Connect Fathom leaves behind for the signed-in `email`: the sandbox's tokens, stored.
-
-    `expired` stores them as if the access token had run out (Switchboard refreshes before using it).
-    """
-    settings = stack.settings
+async def fathom_oauth_tokens(sandbox_url: str, email: str, redirect_uri: str) -> dict[str, Any]:
+    """`email` allows the sandbox's Fathom app: Fathom's token response (with `expires_at` added)."""
+    env = fathom_oauth_env(sandbox_url)
+    client = {"client_id": env["FATHOM_CLIENT_ID"], "client_secret": env["FATHOM_CLIENT_SECRET"]}
     async with httpx2.AsyncClient(timeout=10) as http:
         authorized = await http.get(
-            settings.fathom_authorize_url,
+            env["FATHOM_AUTHORIZE_URL"],
             params={
-                "client_id": settings.fathom_client_id,
-                "redirect_uri": settings.fathom_redirect_uri,
+                "client_id": client["client_id"],
+                "redirect_uri": redirect_uri,
                 "response_type": "code",
                 "scope": "public_api",
                 "sandbox_login": email,
@@ -61,18 +59,19 @@ async def connect_fathom_by_oauth(stack: Stack, email: str, *, expired: bool = F
         )
         assert authorized.status_code == 302, authorized.text
         code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
-        exchanged = await http.post(
-            settings.fathom_token_url,
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": settings.fathom_redirect_uri,
-                "client_id": settings.fathom_client_id,
-                "client_secret": settings.fathom_client_secret,
-            },
-        )
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, **client}
+        exchanged = await http.post(env["FATHOM_TOKEN_URL"], data=form)
         assert exchanged.status_code == 200, exchanged.text
-    token = with_expiry(exchanged.json())
+    return with_expiry(exchanged.json())
+
+
+async def connect_fathom_by_oauth(stack: Stack, email: str, *, expired: bool = False) -> dict[str, Any]:
+    """What Connect Fathom leaves behind for the signed-in `email`: the sandbox's tokens, stored.
+
+    `expired` stores them as if the access token had run out (Switchboard refreshes before using it).
+    """
+    settings = stack.settings
+    token = await fathom_oauth_tokens(stack.sandbox.base_url, email, settings.fathom_redirect_uri)
     if expired:
         token["expires_at"] = int(time.time()) - 1
     engine = create_engine(settings.database_url)
