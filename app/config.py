@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     public_url: str = Field("", description="External base URL, e.g. https://team-mcp.up.railway.app")
     port: int = Field(8080, ge=1, le=65535, description="Listen port")
     railway_public_domain: str = Field("", description="Set by Railway; used when PUBLIC_URL is empty")
+    railway_environment: str = Field(
+        "", description="Set by Railway; start-up then warns when the SQLite database is not on a volume"
+    )
     database_url: str = Field(
         "sqlite+aiosqlite:///./data/switchboard.db", description="SQLite file or postgresql:// URL"
     )

@@ -36,6 +36,7 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.logs import RequestLogMiddleware
 from app.metrics import origin
+from app.railway import ephemeral_database_warning
 from app.services import Services
 from app.serving import BodyLimit
 from app.storage.db import create_engine, migrate
@@ -97,7 +98,10 @@ def build_mcp_server(
         token_verifier=verifier,
         auth=auth,
         request_state_security=RequestStateSecurity(keys=[request_state_key(settings.session_secret)]),
-        cache_hints={"tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private")},
+        cache_hints={
+            "tools/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+            "prompts/list": CacheHint(ttl_ms=CATALOG_TTL_MS, scope="private"),
+        },
     )
     register_tools(mcp, services, revocations)
     return mcp
@@ -127,6 +131,9 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncGenerator[None]:
+        lost_at_deploy = ephemeral_database_warning(settings)
+        if lost_at_deploy:
+            logger.warning(lost_at_deploy)
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
@@ -135,7 +142,7 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
             async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits, event_hooks=hooks) as http:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
-                    flusher = background.create_task(verifier.run_activity_flusher())
+                    flusher = background.create_task(services.get_activity().run())
                     auditor = background.create_task(services.get_audit().run())
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
                     yield

@@ -10,6 +10,7 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.metrics import Metrics
 from app.ratelimit import TokenBuckets
+from app.storage.activity import ActivityBuffer
 from app.storage.audit import AuditBuffer
 from app.storage.store import Store
 from app.upstream.fathom_auth import FathomCredentials, FathomOAuthConfig
@@ -27,6 +28,7 @@ class Services:
     credentials: GoogleCredentials | None = None
     fathom_credentials: FathomCredentials | None = None  # only when a Fathom OAuth app is configured
     audit: AuditBuffer | None = None
+    activity: ActivityBuffer | None = None
     metrics: Metrics = field(default_factory=Metrics)
     # In sandbox mode only: each sandbox person's sample Fathom key, offered on their account page.
     sample_fathom_keys: dict[str, str] = field(default_factory=dict)
@@ -58,6 +60,7 @@ class Services:
             )
             self.fathom_credentials = FathomCredentials(store, fathom, f"{settings.public_url}/account")
         self.audit = AuditBuffer(store, settings.audit_retention_days)
+        self.activity = ActivityBuffer(store)
 
     def get_store(self) -> Store:
         if self.store is None:
@@ -73,6 +76,11 @@ class Services:
         if self.credentials is None:
             raise RuntimeError("the app's lifespan has not started")
         return self.credentials
+
+    def get_activity(self) -> ActivityBuffer:
+        if self.activity is None:
+            raise RuntimeError("the app's lifespan has not started")
+        return self.activity
 
     def get_audit(self) -> AuditBuffer:
         if self.audit is None:

@@ -11,7 +11,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
@@ -40,6 +40,7 @@ PER_ADDRESS = 20  # device requests one client address may create per DEVICE_COD
 WRONG_CODES = 5  # wrong user codes one person, or one address, may enter per DEVICE_CODE_TTL
 DEFAULT_CLIENT_NAME = "Claude Desktop"
 CLIENT_NAME_MAX = 60
+DEVICE_NAME_MAX = 40
 
 
 def new_user_code() -> str:
@@ -62,6 +63,26 @@ def display_user_code(code: str) -> str:
 def clean_client_name(value: str) -> str:
     name = " ".join("".join(ch for ch in value if ch.isprintable()).split())[:CLIENT_NAME_MAX]
     return name or DEFAULT_CLIENT_NAME
+
+
+def clean_device_name(value: str) -> str:
+    """The computer's name the installer sent (`uname -n`, COMPUTERNAME), as a short host name.
+
+    Anyone can send anything here and it is shown on pages: only letters, digits, `-` and `_` of
+    the part before the first dot are kept (`alice-mbp.local` → `alice-mbp`), at most 40 of them.
+    """
+    short = value.strip().split(".", 1)[0]
+    return "".join(ch for ch in short if ch.isascii() and (ch.isalnum() or ch in "-_"))[:DEVICE_NAME_MAX]
+
+
+def device_label(client_name: str, device_name: str) -> str:
+    """`Claude Desktop on ALICE-LAPTOP`, or the client's name alone when the computer's is unknown."""
+    return f"{client_name} on {device_name}" if device_name else client_name
+
+
+def personal_token_label(device_label: str, issued: datetime) -> str:
+    """`Claude Desktop on ALICE-LAPTOP (device sign-in, 2 Dec 2026)`: which computer, and since when."""
+    return f"{device_label} (device sign-in, {issued.day} {issued:%b %Y})"
 
 
 class DeviceFlow:
@@ -110,7 +131,9 @@ class DeviceFlow:
 
     async def start(self, request: Request) -> Response:
         form = await request.form()
-        label = clean_client_name(str(form.get("client_name") or ""))
+        label = device_label(
+            clean_client_name(str(form.get("client_name") or "")), clean_device_name(str(form.get("device_name") or ""))
+        )
         if self._per_address.take(address_key(request.client.host if request.client else None)):
             response = oauth_error("slow_down", "Too many sign-ins from this address; try again in a few minutes.", 429)
             response.headers["Retry-After"] = "60"
@@ -168,7 +191,7 @@ class DeviceFlow:
             return oauth_error("invalid_grant", "This device code was already used; run the installer again.")
         ttl = timedelta(days=self.settings.session_ttl_days)
         personal, plaintext = await store.create_personal_token(
-            record.user_id, f"{record.client_label} (device sign-in)", ttl
+            record.user_id, personal_token_label(record.client_label, utcnow()), ttl
         )
         logger.info("device sign-in: personal token %s issued to user %s", personal.id, personal.user_id)
         body = {"access_token": plaintext, "token_type": "Bearer", "expires_in": int(ttl.total_seconds())}

@@ -3,7 +3,7 @@
 Tokens are looked up by hash (OAuth access tokens `sba_…`, personal access tokens `sbp_…`). A
 verified token is cached for a few seconds so a busy client costs no query per call; a
 revocation clears this replica's cache at once, and other replicas see it when their entry
-expires (`CACHE_SECONDS`). Last-active times are collected in memory and written in batches.
+expires (`CACHE_SECONDS`). Last-active times go to the `ActivityBuffer`, written in batches.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime
 
 from cachetools import TTLCache
 from mcp.server.auth.provider import AccessToken
@@ -22,7 +21,6 @@ from app.allowlist import stored_refusal
 from app.auth.responses import bearer_token
 from app.auth.revocations import Revocations
 from app.crypto import hash_token
-from app.periodic import repeat
 from app.services import Services
 from app.storage.clock import utcnow
 
@@ -30,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 5.0
 CACHE_MAX = 10_000
-ACTIVITY_FLUSH_SECONDS = 30.0
 
 
 class SwitchboardTokenVerifier:
@@ -41,8 +38,6 @@ class SwitchboardTokenVerifier:
         self._cache: TTLCache[str, AccessToken] = TTLCache(maxsize=CACHE_MAX, ttl=CACHE_SECONDS)
         # Why a token of someone outside the allow-list was refused, for the 401's body.
         self._refused: TTLCache[str, str] = TTLCache(maxsize=CACHE_MAX, ttl=CACHE_SECONDS)
-        self._seen_users: dict[str, datetime] = {}
-        self._seen_personal: dict[str, datetime] = {}
         revocations.on_revoke(self.invalidate)
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -56,9 +51,9 @@ class SwitchboardTokenVerifier:
         if verified.expires_at is not None and verified.expires_at <= time.time():
             return None
         if verified.subject:
-            self._seen_users[verified.subject] = utcnow()
-        if verified.client_id.startswith("personal:"):
-            self._seen_personal[verified.client_id.removeprefix("personal:")] = utcnow()
+            client = verified.client_id
+            personal = client.removeprefix("personal:") if client.startswith("personal:") else None
+            self.services.get_activity().saw(verified.subject, personal)
         return verified
 
     def refusal(self, token: str) -> str | None:
@@ -113,17 +108,6 @@ class SwitchboardTokenVerifier:
     def invalidate(self) -> None:
         """Forget every cached verification (after a revocation on this replica)."""
         self._cache.clear()
-
-    async def flush_activity(self) -> None:
-        users, self._seen_users = self._seen_users, {}
-        personal, self._seen_personal = self._seen_personal, {}
-        store = self.services.get_store()
-        await store.touch_users(users)
-        await store.touch_personal_tokens(personal)
-
-    async def run_activity_flusher(self) -> None:
-        """Write last-active times every 30 s until cancelled, then once more."""
-        await repeat(ACTIVITY_FLUSH_SECONDS, self.flush_activity, self.flush_activity, "record last-active times")
 
 
 class AllowListRefusals:

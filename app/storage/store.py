@@ -77,6 +77,18 @@ class AuditEvent:
     outcome: str
     duration_ms: int
     created_at: datetime
+    client_id: str | None = None
+    summary: str | None = None  # what an action did, in one line: recipients and subject, never bodies
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a person's Claude did through Switchboard, as the account page lists it."""
+
+    created_at: datetime
+    tool: str
+    client_id: str | None
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -175,12 +187,17 @@ class Store(OAuthStore, AdminStore):
                 )
 
     async def touch_personal_tokens(self, used: Mapping[str, datetime]) -> None:
+        """Record last-use times in one transaction; never earlier than one another replica wrote."""
         if not used:
             return
+        tokens = t.personal_tokens
         async with self.engine.begin() as conn:
             for token_id, when in used.items():
                 await conn.execute(
-                    t.personal_tokens.update().where(t.personal_tokens.c.id == token_id).values(last_used_at=when)
+                    tokens.update()
+                    .where(tokens.c.id == token_id)
+                    .where(sa.or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at < when))
+                    .values(last_used_at=when)
                 )
 
     async def revoke_user(self, user_id: str) -> int:
@@ -472,12 +489,30 @@ class Store(OAuthStore, AdminStore):
                 "outcome": e.outcome,
                 "duration_ms": e.duration_ms,
                 "created_at": e.created_at,
+                "client_id": e.client_id,
+                "summary_ciphertext": self.keyring.encrypt(e.summary) if e.summary else None,
             }
             for e in events
         ]
         if rows:
             async with self.engine.begin() as conn:
                 await conn.execute(t.audit_events.insert(), rows)
+
+    async def recent_actions(self, user_id: str, limit: int = 50) -> list[Action]:
+        """The person's own latest actions (newest first), as long as the audit log keeps them."""
+        events = t.audit_events
+        query = (
+            sa.select(events.c.created_at, events.c.tool, events.c.client_id, events.c.summary_ciphertext)
+            .where(events.c.user_id == user_id, events.c.summary_ciphertext.is_not(None))
+            .order_by(events.c.created_at.desc(), events.c.id.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            Action(row.created_at, row.tool, row.client_id, self.keyring.decrypt(row.summary_ciphertext))
+            for row in rows
+        ]
 
     async def prune_audit_events(self, older_than: datetime) -> int:
         async with self.engine.begin() as conn:

@@ -180,7 +180,12 @@ audit_events = sa.Table(
     sa.Column("outcome", sa.String(30), nullable=False),  # ok | tool_error | needs_reconnect | ...
     sa.Column("duration_ms", sa.Integer, nullable=False),
     _ts("created_at"),
+    # Which app made the call: an OAuth client id, or personal:<token id> for a personal token.
+    sa.Column("client_id", sa.String(255), nullable=True),
+    # For actions (sent, drafted, trashed, events changed): recipients and subject, never bodies; encrypted.
+    sa.Column("summary_ciphertext", sa.Text, nullable=True),
     sa.Index("ix_audit_events_created_at", "created_at"),
+    sa.Index("ix_audit_events_user_id_created_at", "user_id", "created_at"),
 )
 
 ENCRYPTED_COLUMNS: tuple[tuple[sa.Table, str, str], ...] = (
@@ -188,4 +193,5 @@ ENCRYPTED_COLUMNS: tuple[tuple[sa.Table, str, str], ...] = (
     (fathom_keys, "user_id", "key_ciphertext"),
     (fathom_grants, "user_id", "token_ciphertext"),
     (oauth_clients, "client_id", "secret_ciphertext"),
+    (audit_events, "id", "summary_ciphertext"),
 )

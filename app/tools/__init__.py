@@ -12,6 +12,7 @@ from app.tools.digest import register_digest_tool
 from app.tools.fathom import register_fathom_tools
 from app.tools.gmail import register_gmail_tools
 from app.tools.meetings import register_meeting_tools
+from app.tools.prompts import register_prompts
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 
@@ -31,3 +32,4 @@ def register_tools(mcp: MCPServer, services: Services, revocations: Revocations)
     register_digest_tool(tool, resolvers)
     register_meeting_tools(tool, resolvers)
     register_fathom_tools(tool, resolvers)
+    register_prompts(mcp)

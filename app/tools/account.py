@@ -1,17 +1,42 @@
 """Account tools: who is signed in, what is connected, what needs reconnecting."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver.resolve import Resolve
 
 from app.auth.google_signin import missing_capabilities
+from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.storage.store import User
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 
 
+def personal_token_expiry(token: AccessToken | None, public_url: str) -> tuple[str | None, str | None]:
+    """For a personal (installer) token: when it expires, and in its last days how to renew it.
+
+    Connector tokens are renewed by Claude itself, so there is nothing to say about them.
+    """
+    if token is None or not token.client_id.startswith("personal:") or token.expires_at is None:
+        return None, None
+    expires = datetime.fromtimestamp(token.expires_at, UTC)
+    remaining = expires - datetime.now(UTC)
+    line = f"This personal access token (from the installer) expires {expires.day} {expires:%b %Y, %H:%M} UTC"
+    line += f" ({time_left(remaining)})."
+    if remaining > RENEW_WITHIN:
+        return line, None
+    commands = install_commands(public_url)
+    return line, (
+        "Renew the personal access token before it expires: run the installer again on this computer — "
+        f"`{commands.sh}` (macOS, Linux) or `{commands.ps}` (Windows PowerShell) — then restart Claude Desktop"
+    )
+
+
 def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     account_url = resolvers.account_url
+    public_url = resolvers.services.settings.public_url
 
     @tool(title="Account and connections", read_only=True, idempotent=True)
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
@@ -34,5 +59,8 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         fathom, fathom_todo = found.fathom(account_url)
         lines.append(fathom)
         todo += [fathom_todo] if fathom_todo else []
+        expiry, renew = personal_token_expiry(get_access_token(), public_url)
+        lines += [expiry] if expiry else []
+        todo += [renew] if renew else []
         lines.append("Connections needing attention: " + ("; ".join(todo) if todo else "none."))
         return "\n".join(lines)

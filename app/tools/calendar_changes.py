@@ -16,6 +16,7 @@ from app.tools.calendar_edits import (
     unique_addresses,
 )
 from app.tools.calendar_format import event_span, event_title, organizer_text, zone_note
+from app.tools.registrar import report_action
 from app.tools.resolvers import Calendar, TimeZone
 from app.tools.times import is_date, parse_day, parse_when, parse_zone
 from app.upstream.errors import NotFound
@@ -68,6 +69,9 @@ async def calendar_create_event(
     if add_meet_link:
         body["conferenceData"] = meet_request()
     event = await calendar.insert_event(body, send_updates=send_updates)
+    invited = sum(1 for a in event.attendees if not a.self_)
+    guests = f", {invited} guest(s)" if invited else ""
+    report_action(f"Created event {event_title(event)!r}: {event_span(event, zone)}{guests}")
     lines = [f"Created {event_title(event)!r}: {event_span(event, zone)}{zone_note(event, zone)} · event_id={event.id}"]
     if event.recurrence:
         lines.append("Repeats: " + "; ".join(event.recurrence))
@@ -134,6 +138,7 @@ async def calendar_update_event(
     if not changes:
         raise ToolError("Nothing to change: give at least one field to update." + "".join(f" ({n})" for n in notes))
     event = await calendar.patch_event(event_id, changes, calendar_id, send_updates=send_updates)
+    report_action(f"Changed event {event_title(event)!r} ({', '.join(changes)}): {event_span(event, zone)}")
     notified = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     lines = [
         f"Updated {event_title(event)!r} ({', '.join(changes)}{notified}): "
@@ -168,6 +173,7 @@ async def calendar_delete_event(
         raise ToolError(f"Event {event_id} has already been deleted; nothing to do.") from error
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     guests = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
+    report_action(f"Deleted event {event_title(event)!r}{scope}: {event_span(event, zone)}")
     return f"Deleted {event_title(event)!r}{scope}: {event_span(event, zone)}{guests}."
 
 
@@ -194,6 +200,7 @@ async def calendar_respond(
                 entry["comment"] = comment
         attendees.append(entry)
     await calendar.patch_event(event_id, {"attendees": attendees}, calendar_id)
+    report_action(f"Answered {response} to {event_title(event)!r}: {event_span(event, zone)}")
     scope = " (this occurrence only)" if event.recurring_event_id else " (every occurrence)" if event.recurrence else ""
     return (
         f"Responded {response} to {event_title(event)!r}{scope}: {event_span(event, zone)}. "

@@ -40,10 +40,19 @@ class ToolCall:
     """One tools/call in flight: the middleware opens it, the tool's wrapper says how the body ended."""
 
     outcome: str | None = None
+    # What an action did, for the person's own list of actions: recipients and subject, never bodies.
+    summary: str | None = None
 
 
 # The call the middleware is running; a tool body reports into it (also from a child task).
 _current_call: ContextVar[ToolCall | None] = ContextVar("tool_call", default=None)
+
+
+def report_action(summary: str) -> None:
+    """Record what this tool call did, in one line the person will see on their account page."""
+    call = _current_call.get()
+    if call is not None:
+        call.summary = " ".join(summary.split())[:300]
 
 
 def reporting(tool: Callable[P, Awaitable[R]], account_url: str) -> Callable[P, Awaitable[R]]:
@@ -109,9 +118,10 @@ class ToolRegistrar:
         name = str(ctx.params.get("name", ""))[:100]
         token = get_access_token()
         user_id = token.subject if token else None
+        client_id = token.client_id if token else None
         refusal = self._check_limits(user_id, name in self.mail_tools)
         if refusal:
-            self._record(name, user_id, "rate_limited", 0.0)
+            self._record(name, user_id, "rate_limited", 0.0, client_id)
             return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
         call = ToolCall()
         reset = _current_call.set(call)
@@ -129,9 +139,17 @@ class ToolRegistrar:
             raise
         finally:
             _current_call.reset(reset)
-            self._record(name, user_id, outcome, time.perf_counter() - started)
+            self._record(name, user_id, outcome, time.perf_counter() - started, client_id, call.summary)
 
-    def _record(self, name: str, user_id: str | None, outcome: str, seconds: float) -> None:
+    def _record(
+        self,
+        name: str,
+        user_id: str | None,
+        outcome: str,
+        seconds: float,
+        client_id: str | None,
+        summary: str | None = None,
+    ) -> None:
         self.services.metrics.record_tool(name, outcome, seconds)
         self.log.info(
             "tool %s %s",
@@ -146,6 +164,8 @@ class ToolRegistrar:
                 outcome=outcome,
                 duration_ms=int(seconds * 1000),
                 created_at=datetime.now(UTC),
+                client_id=client_id,
+                summary=summary,
             )
         )
 

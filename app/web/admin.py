@@ -168,6 +168,7 @@ class AdminPages(Pages):
         if isinstance(admin, Response):
             return admin
         await self.services.get_audit().flush()  # this replica's latest calls count too
+        await self.services.get_activity().flush()  # and its latest last-active times
         store = self.services.get_store()
         now = utcnow()
         rows = await store.user_usage(now - timedelta(days=USAGE_DAYS))

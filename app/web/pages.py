@@ -23,6 +23,7 @@ from app.allowlist import may_administer
 from app.auth.google_signin import missing_capabilities
 from app.auth.revocations import Revocations
 from app.browser import csrf_ok, flash, message_page, pop_flash, render, signed_in_user
+from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.services import Services
 from app.storage.clock import utcnow
 from app.storage.store import GoogleGrant, User
@@ -188,7 +189,7 @@ class AccountPages(Pages):
                 "user": user,
                 "is_admin": self.is_admin(user),
                 "connector_url": self.settings.mcp_url,
-                "install_command": f"curl -sSL {self.settings.public_url}/install.sh | bash",
+                "install": install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
                 "google": google_status(await store.get_google_grant(user.id)),
                 "fathom": await fathom_status(self.services, user.id),
             }
@@ -204,7 +205,7 @@ class AccountPages(Pages):
             user=user,
             is_admin=user is not None and self.is_admin(user),
             connector_url=self.settings.mcp_url,
-            install_command=f"curl -sSL {self.settings.public_url}/install.sh | bash",
+            install=install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
             setup_url=f"{self.settings.public_url}/setup",
             admins=self.settings.admin_emails if user else [],
         )
@@ -217,12 +218,19 @@ class AccountPages(Pages):
 
     async def _account_page(self, request: Request, user: User, status_code: int = 200, **extra: Any) -> Response:
         store = self.services.get_store()
+        await self.services.get_activity().flush()  # this replica's latest uses show at once
         now = utcnow()
-        tokens = [
-            token
-            for token in await store.list_personal_tokens(user.id)
-            if token.revoked_at is None and token.expires_at > now
+        every_token = await store.list_personal_tokens(user.id)
+        tokens = [token for token in every_token if token.revoked_at is None and token.expires_at > now]
+        clients = await store.connected_clients(user.id)
+        await self.services.get_audit().flush()  # this replica's latest actions show at once
+        apps = {client.client_id: client.client_name for client in clients}
+        apps |= {f"personal:{token.id}": token.label for token in every_token}
+        actions = [
+            (action, apps.get(action.client_id or "", "an app since disconnected"))
+            for action in await store.recent_actions(user.id)
         ]
+        ending = {t.id: time_left(t.expires_at - now) for t in tokens if t.expires_at - now <= RENEW_WITHIN}
         return render(
             request,
             "account.html",
@@ -233,8 +241,11 @@ class AccountPages(Pages):
             google=google_status(await store.get_google_grant(user.id)),
             fathom=await fathom_status(self.services, user.id),
             sample_fathom_key=self.services.sample_fathom_keys.get(user.email),
-            clients=await store.connected_clients(user.id),
+            clients=clients,
             tokens=tokens,
+            actions=actions,
+            ending=ending,
+            install=install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
             **extra,
         )
 

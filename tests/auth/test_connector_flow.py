@@ -55,6 +55,7 @@ async def test_an_mcp_client_connects_by_url_signs_in_with_google_and_calls_whoa
     text = "\n".join(getattr(part, "text", "") for part in result.content)
     assert f"<{ALICE}>" in text
     assert "Google: connected" in text
+    assert "expires" not in text and "installer" not in text  # Claude renews a connector's tokens itself
     consent = next(page for page in browser.pages if 'action="/oauth/consent"' in page.text)
     assert "“Claude” wants to use your Gmail, Calendar and Fathom through Switchboard" in consent.text
     assert storage.tokens is not None and storage.tokens.access_token.startswith("sba_")

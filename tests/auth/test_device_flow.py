@@ -15,7 +15,11 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
+from app.browser import when
+from app.crypto import KeyRing
 from app.ratelimit import address_key
+from app.storage.db import create_engine
+from app.storage.store import Store
 from sandbox.seed import ALICE, BEN
 from sandbox.server import SandboxServer
 from sandbox.serving import free_port
@@ -91,7 +95,7 @@ async def test_an_approved_device_gets_one_personal_token_that_works_on_mcp(stac
     try:
         page = await browser.http.get(setup_url)
         assert page.status_code == 200
-        assert "Approve Claude Desktop on this computer?" in page.text
+        assert "Approve Claude Desktop?" in page.text
         assert ALICE in page.text and shown in page.text
         done = await browser.http.post(f"{stack.url}/setup", data={**form_fields(page.text), "decision": "approve"})
         reloaded = await browser.http.get(setup_url)
@@ -111,6 +115,42 @@ async def test_an_approved_device_gets_one_personal_token_that_works_on_mcp(stac
 
     again = await poll(stack, started["device_code"])
     assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_a_device_token_is_named_after_its_computer_and_its_last_use_shows_at_once(stack: Stack) -> None:
+    started = await start_device(stack, client_name="Claude Desktop", device_name=" ALICE-LAPTOP.corp.example\n")
+    approved = await decide_in_browser(stack, started["user_code"], "approve")
+    assert approved.status_code == 200
+    token = (await poll(stack, started["device_code"])).json()["access_token"]
+    await tool_names(stack, token)
+
+    browser, _setup = await signed_in_browser(stack)
+    try:
+        account = (await browser.http.get(f"{stack.url}/account")).text
+    finally:
+        await browser.aclose()
+    engine = create_engine(stack.settings.database_url)
+    try:
+        store = Store(engine, KeyRing(stack.settings.encryption_keys))
+        alice = await store.get_user_by_email(ALICE)
+        assert alice is not None
+        [issued] = await store.list_personal_tokens(alice.id)
+    finally:
+        await engine.dispose()
+    day = issued.created_at
+    assert issued.label == f"Claude Desktop on ALICE-LAPTOP (device sign-in, {day.day} {day:%b %Y})"
+    assert issued.last_used_at is not None  # written when the page was asked for, not 30 s later
+    shown = re.search(r"Last used (.*?) ·", account[account.index(issued.label) :])
+    assert shown is not None and shown.group(1) == when(issued.last_used_at)
+
+
+def test_the_computer_name_an_installer_sends_is_cut_to_a_short_host_name() -> None:
+    assert device.clean_device_name("alice-mbp.local") == "alice-mbp"
+    assert device.clean_device_name("ALICE_PC") == "ALICE_PC"
+    assert device.clean_device_name('<img src=x onerror="alert(1)">') == "imgsrcxonerroralert1"
+    assert device.clean_device_name("Ünïcode-Мой") == "ncode-"
+    assert device.clean_device_name("x" * 100) == "x" * device.DEVICE_NAME_MAX
+    assert device.device_label("Claude Desktop", device.clean_device_name("...")) == "Claude Desktop"
 
 
 async def test_a_denied_device_gets_access_denied(stack: Stack) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -64,14 +65,14 @@ def write_opener(tmp_path: Path, decision: str) -> Path:
     return opener
 
 
-async def run_installer(stack: Stack, env: dict[str, str]) -> tuple[int, str, str]:
-    """Run the documented one-liner; returns the exit code, stdout and stderr."""
+async def run_installer(stack: Stack, env: dict[str, str], options: str = "") -> tuple[int, str, str]:
+    """Run the documented one-liner (`| bash -s -- OPTIONS` with options); returns the exit code, stdout and stderr."""
     bash = shutil.which("bash")
     assert bash is not None
     process = await asyncio.create_subprocess_exec(
         bash,
         "-c",
-        f"curl -sSL {stack.url}/install.sh | bash",
+        f"curl -sSL {stack.url}/install.sh | bash" + (f" -s -- {options}" if options else ""),
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -167,6 +168,37 @@ async def test_install_sh_leaves_a_token_for_another_server_alone(stack: Stack, 
     assert code == 0, out + err
     assert "Revoked" not in out  # a token for another deployment is never sent here
     assert await mcp_status(stack, token) == 200
+
+
+async def test_install_sh_uninstall_removes_only_its_entry_and_revokes_its_token(stack: Stack, tmp_path: Path) -> None:
+    target = tmp_path / "Claude" / "claude_desktop_config.json"
+    target.parent.mkdir()
+    target.write_text(json.dumps({"mcpServers": {"files": {"command": "files-server"}}, "theme": "dark"}))
+    env = installer_env(tmp_path, CLAUDE_CONFIG_PATH=str(target))
+    code, out, err = await run_installer(stack, env)
+    assert code == 0, out + err
+    assert f"curl -sSL {stack.url}/install.sh | bash -s -- --uninstall" in out
+    assert "The token is valid for 90 days: to renew it, run this installer again before then." in out
+    token = switchboard_entry(json.loads(target.read_text()))["env"]["AUTH_HEADER"].removeprefix("Bearer ")
+    # The token is named after this computer, as `uname -n` names it.
+    engine = create_engine(stack.settings.database_url)
+    try:
+        personal = await Store(engine, KeyRing(stack.settings.encryption_keys)).find_personal_token(token)
+    finally:
+        await engine.dispose()
+    assert personal is not None
+    assert personal.label.startswith(f"Claude Desktop on {device.clean_device_name(os.uname().nodename)} (")
+
+    code, out, err = await run_installer(stack, env, "--uninstall")
+    assert code == 0, out + err
+    assert json.loads(target.read_text()) == {"mcpServers": {"files": {"command": "files-server"}}, "theme": "dark"}
+    assert "Revoked the token Claude Desktop used." in out
+    assert await mcp_status(stack, token) == 401
+    assert len(list(target.parent.glob("*.bak-*"))) == 2
+
+    code, out, err = await run_installer(stack, env, "--uninstal")
+    assert code == 1
+    assert "the only option is --uninstall" in err
 
 
 async def test_install_sh_creates_the_config_at_claude_config_path(stack: Stack, tmp_path: Path) -> None:

@@ -141,6 +141,12 @@ async def test_last_active_times_only_move_forward(store: Store) -> None:
     await store.touch_users({user.id: later - timedelta(hours=1)})
     after = await store.get_user(user.id)
     assert after is not None and after.last_active_at == later
+    # So do last-use times of personal tokens, whichever replica writes last.
+    token, _plaintext = await store.create_personal_token(user.id, "laptop", timedelta(days=1))
+    await store.touch_personal_tokens({token.id: later})
+    await store.touch_personal_tokens({token.id: later - timedelta(hours=1)})
+    [listed] = await store.list_personal_tokens(user.id)
+    assert listed.last_used_at == later
 
 
 async def test_audit_events_are_recorded_and_pruned_by_age(store: Store) -> None:
@@ -154,6 +160,33 @@ async def test_audit_events_are_recorded_and_pruned_by_age(store: Store) -> None
     )
     assert await store.prune_audit_events(now - timedelta(days=30)) == 1
     assert await store.count_audit_events(user.id) == 1
+
+
+async def test_a_persons_actions_are_listed_newest_first_to_them_alone_with_summaries_encrypted(store: Store) -> None:
+    alice = await _alice(store)
+    ben = await store.upsert_user(google_sub="1002", email="ben@acme.example", name="Ben", domain="acme.example")
+    now = datetime.now(UTC)
+    await store.record_audit_events(
+        [
+            AuditEvent(
+                alice.id, "gmail_draft", "ok", 90, now - timedelta(minutes=5), "c1", "Drafted to bo@x.io: 'Offer'"
+            ),
+            AuditEvent(alice.id, "gmail_search", "ok", 80, now - timedelta(minutes=4), "c1"),
+            AuditEvent(
+                alice.id, "gmail_send", "ok", 95, now - timedelta(minutes=3), "personal:7", "Sent to bo@x.io: 'Re'"
+            ),
+            AuditEvent(ben.id, "gmail_send", "ok", 95, now, "c2", "Sent to ana@x.io: 'Ben'"),
+        ]
+    )
+    actions = await store.recent_actions(alice.id)
+    async with store.engine.connect() as conn:
+        stored = (await conn.execute(sa.select(t.audit_events.c.summary_ciphertext))).scalars().all()
+    assert [(a.tool, a.client_id, a.summary) for a in actions] == [
+        ("gmail_send", "personal:7", "Sent to bo@x.io: 'Re'"),
+        ("gmail_draft", "c1", "Drafted to bo@x.io: 'Offer'"),
+    ]
+    assert abs(actions[0].created_at - (now - timedelta(minutes=3))) < timedelta(seconds=1)
+    assert not any(text and ("bo@x.io" in text or "Offer" in text) for text in stored)
 
 
 async def test_concurrent_writers_do_not_lose_rows(store: Store) -> None:

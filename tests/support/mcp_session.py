@@ -62,7 +62,8 @@ async def signed_in(stack: Stack, email: str, scopes: str | None = None) -> str:
         granted = unquote(scopes) if scopes else stack.settings.google_oauth_scopes
         person = stack.sandbox.world.people[email]
         user = await connect_google(store, stack.sandbox.base_url, email, granted, person)
-        _record, token = await store.create_personal_token(user.id, "Claude (test)", timedelta(days=1))
+        # Long enough that whoami does not ask to renew it, as after a fresh install.
+        _record, token = await store.create_personal_token(user.id, "Claude (test)", timedelta(days=30))
     finally:
         await engine.dispose()
     return token

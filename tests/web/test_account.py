@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ import pytest
 
 from app.web.pages import FATHOM_REJECTED
 from sandbox.seed import ALICE
+from tests.support.mcp_session import mcp_session
 from tests.support.mcp_session import sign_in as connect_claude
 from tests.support.oauth_flow import mcp_status
 from tests.support.stack import Stack
@@ -94,7 +96,7 @@ async def test_revoking_an_installer_token_or_an_app_on_the_account_page_refuses
 
         await page.goto(stack.url + "/account")
         assert "Test Client" in await page.locator("#apps").inner_text()
-        await page.get_by_role("button", name="Revoke Work laptop (device sign-in)").click()
+        await page.get_by_role("button", name=re.compile(r"^Revoke Work laptop \(device sign-in, ")).click()
         await page.wait_for_url(stack.url + "/account")
         assert await page.locator(".notice").inner_text() == "The token was revoked."
         assert await mcp_status(stack, personal) == 401
@@ -161,6 +163,23 @@ async def test_a_failed_revocation_at_google_still_disconnects_and_says_so(stack
         assert not any((await credential_rows(store, alice.id)).values())
 
 
+async def test_a_personal_token_in_its_last_week_says_when_it_ends_and_how_to_renew_it(stack: Stack) -> None:
+    async with chromium() as browser, database(stack) as store:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        alice = await user_named(store, ALICE)
+        await store.create_personal_token(alice.id, "Claude Desktop on DESK", timedelta(days=90))
+        await store.create_personal_token(alice.id, "Claude Desktop on LAPTOP", timedelta(days=2))
+        await page.goto(stack.url + "/account")
+        ending = page.locator("#apps li", has_text="Claude Desktop on LAPTOP").locator(".token-ending")
+        text = " ".join((await ending.inner_text()).split())
+        assert text.startswith("Expires in 2 days: Claude Desktop on that computer then stops reaching Switchboard.")
+        assert f"curl -sSL {stack.url}/install.sh | bash" in text
+        assert f"irm {stack.url}/install.ps1 | iex" in text
+        assert await page.locator("#apps li", has_text="Claude Desktop on DESK").locator(".token-ending").count() == 0
+        await screenshots(page, "account-token-ending")
+
+
 async def test_times_on_the_account_page_are_shown_in_the_browsers_zone_with_the_zone_named(stack: Stack) -> None:
     await connect_claude(stack, ALICE)
     async with chromium() as browser:
@@ -177,3 +196,26 @@ async def test_times_on_the_account_page_are_shown_in_the_browsers_zone_with_the
             # Without the script the server's UTC text stays, and says so.
             assert await first.get_attribute("title") == f"{at.day} {at:%b %Y, %H:%M} UTC"
             await page.context.close()
+
+
+async def test_the_account_page_lists_what_claude_did_newest_first_with_the_app_and_admins_never_see_it(
+    stack: Stack,
+) -> None:
+    async with mcp_session(stack, ALICE) as claude:
+        created = await claude.ok(
+            "calendar_create_event",
+            {"summary": "Launch review", "start": "2030-01-08T10:00", "end": "2030-01-08T10:30", "time_zone": "UTC"},
+        )
+        event_id = created.rsplit("event_id=", 1)[1].split()[0]
+        await claude.ok("calendar_delete_event", {"event_id": event_id})
+        await claude.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await sign_in(page, stack, ALICE, "/account")
+        lines = await page.locator("#action-list li").all_inner_texts()
+        await page.goto(stack.url + "/admin")
+        admin = await page.content()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("Deleted event 'Launch review'") and lines[1].startswith("Created event 'Launch review'")
+    assert all("Claude (test)" in line for line in lines), lines  # the personal token the session used
+    assert "Launch review" not in admin

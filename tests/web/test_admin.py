@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.auth import verifier
-from app.storage import audit
+from app.storage import activity, audit
 from app.storage import tables as t
 from app.storage.clock import utcnow
 from sandbox.seed import ALICE, BEN
@@ -37,7 +36,7 @@ async def test_an_admin_sees_everyone_with_their_usage_and_a_chart_of_the_last_f
 ) -> None:
     # The server's own flushers stay asleep, so the admin page's flush is what makes these calls count.
     monkeypatch.setattr(audit, "FLUSH_SECONDS", 3600)
-    monkeypatch.setattr(verifier, "ACTIVITY_FLUSH_SECONDS", 3600)
+    monkeypatch.setattr(activity, "FLUSH_SECONDS", 3600)
     with running_stack(tmp_path, sandbox=sandbox, admin_emails=[ALICE]) as stack:
         async with mcp_session(stack, ALICE) as claude:
             for _ in range(3):

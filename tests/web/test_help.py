@@ -43,6 +43,8 @@ async def test_the_help_page_is_linked_from_every_page_and_fits_a_desktop_and_a_
         assert await page.locator("main h2").all_inner_texts() == HEADINGS
         assert await page.locator("#connector-url").inner_text() == stack.mcp_url
         assert await page.locator("#install-command").inner_text() == f"curl -sSL {stack.url}/install.sh | bash"
+        await page.get_by_text("On Windows?").click()
+        assert await page.locator("#install-command-windows").inner_text() == f"irm {stack.url}/install.ps1 | iex"
         assert await page.get_by_role("link", name=f"{stack.url}/setup").get_attribute("href") == f"{stack.url}/setup"
         assert "Settings → API access" in await page.locator("#fathom").inner_text()
         for size in (DESKTOP, PHONE):

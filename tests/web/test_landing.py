@@ -27,8 +27,13 @@ async def test_signing_in_through_google_shows_the_connector_url_with_a_working_
         await choose_account(page, stack, ALICE, "/")
         assert await page.locator("h1").inner_text() == "Connect Claude"
         assert await page.locator("#connector-url").inner_text() == stack.mcp_url
-        install = await page.locator("#install-command").inner_text()
-        assert install == f"curl -sSL {stack.url}/install.sh | bash"
+        # Chromium here says Linux: the terminal line shows, the PowerShell one is a click away.
+        assert await page.locator("#install-command").inner_text() == f"curl -sSL {stack.url}/install.sh | bash"
+        windows = page.locator("#install-command-windows")
+        assert not await windows.is_visible()
+        await page.get_by_text("On Windows?").click()
+        assert await windows.inner_text() == f"irm {stack.url}/install.ps1 | iex"
+        assert f"{stack.url}/install.sh | bash -s -- --uninstall" in await page.locator(".install").inner_text()
         asks = await page.locator(".asks li").all_inner_texts()
         assert [ask.strip("“”") for ask in asks] == [
             "What needs my attention?",
@@ -44,6 +49,24 @@ async def test_signing_in_through_google_shows_the_connector_url_with_a_working_
         assert await page.evaluate("navigator.clipboard.readText()") == stack.mcp_url
         await screenshots(page, "landing-signed-in")
         assert blocked == []
+
+
+async def test_a_windows_visitor_sees_the_powershell_installer_first(stack: Stack) -> None:
+    windows_chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0"
+    async with chromium() as browser:
+        context = await browser.new_context(user_agent=windows_chrome)
+        context.set_default_timeout(10_000)
+        page = await context.new_page()
+        await sign_in(page, stack, ALICE, "/")
+        powershell = page.locator("#install-command-windows")
+        assert await powershell.is_visible()
+        assert await powershell.inner_text() == f"irm {stack.url}/install.ps1 | iex"
+        uninstall = f"& ([scriptblock]::Create((irm {stack.url}/install.ps1))) -Uninstall"
+        assert uninstall in await page.locator(".install").inner_text()
+        assert not await page.locator("#install-command").is_visible()
+        await page.get_by_text("On a Mac or Linux?").click()
+        assert await page.locator("#install-command").inner_text() == f"curl -sSL {stack.url}/install.sh | bash"
+        await screenshots(page, "landing-windows")
 
 
 async def test_pages_carry_a_nonce_content_security_policy_and_refuse_framing(stack: Stack) -> None:
