@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 SCOPE = "public_api"  # Fathom's only OAuth scope
 SERVICE = "Fathom"
-KEPT = ("access_token", "refresh_token", "token_type", "expires_at")
+KEPT = ("access_token", "refresh_token", "token_type", "expires_at", "scope")
 CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
 # How long a refused refresh waits for another process's rotation to be stored before flagging.
 ADOPTION_PAUSES = (0.05, 0.1, 0.2, 0.4)

@@ -56,7 +56,7 @@ async def test_connecting_fathom_by_signing_in_there_replaces_the_key_serves_cla
         assert asked["redirect_uri"] == [f"{stack.url}/account/fathom/callback"]
         assert asked["scope"] == ["public_api"] and asked["response_type"] == ["code"]
         grant = await store.get_fathom_grant(alice.id)
-        assert grant is not None
+        assert grant is not None and grant.scope == "public_api"
 
         # Claude's Fathom tools now send Fathom the grant's bearer token.
         async with mcp_session(stack, ALICE) as claude:
