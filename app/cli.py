@@ -140,7 +140,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sandbox = start_sandbox(args.sandbox_port, reset=args.reset_sandbox)
         people = list(sandbox.world.people.values())
         chosen_admins = "admin_emails" in settings.model_fields_set
-        settings = sandbox_settings(settings, sandbox.settings_env(), admin=people[0].email)
+        settings = sandbox_settings(settings, sandbox.settings_env(fathom_oauth=True), admin=people[0].email)
         sample_fathom_keys = {person.email: person.fathom_key for person in people if person.fathom_key}
         announce_sandbox(settings, sandbox, chosen_admins)
     else:

@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     calendar_api_base: str = Field("https://www.googleapis.com/calendar/v3", description="Calendar API base")
     fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
     people_api_base: str = Field("https://people.googleapis.com", description="Google People API host")
+    fathom_client_id: str = Field("", description="Fathom OAuth app client id (empty: people paste API keys only)")
+    fathom_client_secret: str = Field("", description="Fathom OAuth app client secret")
+    fathom_authorize_url: str = Field(
+        "https://fathom.video/external/v1/oauth2/authorize", description="Fathom OAuth authorize endpoint"
+    )
+    fathom_token_url: str = Field(
+        "https://fathom.video/external/v1/oauth2/token", description="Fathom OAuth token endpoint"
+    )
+    fathom_revoke_url: str = Field("", description="Fathom OAuth revocation endpoint (Fathom documents none)")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
     tool_calls_per_minute: int = Field(120, ge=1, description="Per-user tool calls per minute (per replica)")
     mail_sends_per_hour: int = Field(30, ge=1, description="Per-user emails sent or drafted per hour (per replica)")
@@ -109,7 +118,15 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "public_url", "google_redirect_uri", "gmail_api_base", "calendar_api_base", "fathom_api_base", "people_api_base"
+        "public_url",
+        "google_redirect_uri",
+        "gmail_api_base",
+        "calendar_api_base",
+        "fathom_api_base",
+        "people_api_base",
+        "fathom_authorize_url",
+        "fathom_token_url",
+        "fathom_revoke_url",
     )
     @classmethod
     def _url(cls, value: str) -> str:
@@ -180,6 +197,15 @@ class Settings(BaseSettings):
         return host in ("localhost", "127.0.0.1", "::1")
 
     @property
+    def fathom_oauth(self) -> bool:
+        """Whether people may connect Fathom by OAuth (an admin registered a Fathom OAuth app)."""
+        return bool(self.fathom_client_id.strip() and self.fathom_client_secret.strip())
+
+    @property
+    def fathom_redirect_uri(self) -> str:
+        return f"{self.public_url}/account/fathom/callback"
+
+    @property
     def scopes(self) -> list[str]:
         return self.google_oauth_scopes.split()
 
@@ -204,4 +230,9 @@ class Settings(BaseSettings):
             )
         if self.google_client_secret.strip().lower() in PLACEHOLDERS:
             found.append("GOOGLE_CLIENT_SECRET is missing: set the secret of the same Google OAuth web client.")
+        if bool(self.fathom_client_id.strip()) != bool(self.fathom_client_secret.strip()):
+            found.append(
+                "FATHOM_CLIENT_ID and FATHOM_CLIENT_SECRET go together: "
+                "set both (Fathom OAuth) or neither (API keys only)."
+            )
         return found

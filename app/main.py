@@ -73,6 +73,7 @@ def upstream_services(settings: Settings) -> dict[str, str]:
         settings.calendar_api_base: "calendar",
         settings.fathom_api_base: "fathom",
         settings.people_api_base: "people",
+        settings.fathom_token_url: "fathom_oauth",
         origin(settings.google_discovery_url): "google_oauth",
     }
 

@@ -13,6 +13,7 @@ from app.ratelimit import TokenBuckets
 from app.storage.activity import ActivityBuffer
 from app.storage.audit import AuditBuffer
 from app.storage.store import Store
+from app.upstream.fathom_auth import FathomCredentials, FathomOAuthConfig
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
 
 
@@ -25,6 +26,7 @@ class Services:
     store: Store | None = None
     http: httpx2.AsyncClient | None = None
     credentials: GoogleCredentials | None = None
+    fathom_credentials: FathomCredentials | None = None  # only when a Fathom OAuth app is configured
     audit: AuditBuffer | None = None
     activity: ActivityBuffer | None = None
     metrics: Metrics = field(default_factory=Metrics)
@@ -47,6 +49,16 @@ class Services:
         self.credentials = GoogleCredentials(
             store, oauth, f"{settings.public_url}/account", on_refresh=self.metrics.record_refresh
         )
+        if settings.fathom_oauth:
+            fathom = FathomOAuthConfig(
+                http,
+                settings.fathom_client_id.strip(),
+                settings.fathom_client_secret.strip(),
+                settings.fathom_authorize_url,
+                settings.fathom_token_url,
+                settings.fathom_revoke_url,
+            )
+            self.fathom_credentials = FathomCredentials(store, fathom, f"{settings.public_url}/account")
         self.audit = AuditBuffer(store, settings.audit_retention_days)
         self.activity = ActivityBuffer(store)
 

@@ -30,7 +30,13 @@ from sandbox.identity.provider import create_identity_app
 from sandbox.people.api import create_people_app
 from sandbox.persistence import load_world, save_world
 from sandbox.serving import ThreadedServer
-from sandbox.world import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, World
+from sandbox.world import (
+    FATHOM_SANDBOX_CLIENT_ID,
+    FATHOM_SANDBOX_CLIENT_SECRET,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    World,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,9 +160,24 @@ def create_sandbox_app(
     )
 
 
-def settings_env(base_url: str) -> dict[str, str]:
-    """The upstream settings that point the app under test at a sandbox served at `base_url`."""
+def fathom_oauth_env(base_url: str) -> dict[str, str]:
+    """The settings of a Fathom OAuth app registered with the sandbox served at `base_url`."""
+    oauth = f"{base_url}/fathom/external/v1/oauth2"
     return {
+        "FATHOM_CLIENT_ID": FATHOM_SANDBOX_CLIENT_ID,
+        "FATHOM_CLIENT_SECRET": FATHOM_SANDBOX_CLIENT_SECRET,
+        "FATHOM_AUTHORIZE_URL": f"{oauth}/authorize",
+        "FATHOM_TOKEN_URL": f"{oauth}/token",
+        "FATHOM_REVOKE_URL": f"{oauth}/revoke",
+    }
+
+
+def settings_env(base_url: str, *, fathom_oauth: bool = False) -> dict[str, str]:
+    """The upstream settings that point the app under test at a sandbox served at `base_url`.
+
+    With `fathom_oauth`, people can also connect Fathom by OAuth (as `serve --sandbox` offers).
+    """
+    return (fathom_oauth_env(base_url) if fathom_oauth else {}) | {
         "GOOGLE_DISCOVERY_URL": f"{base_url}/google/.well-known/openid-configuration",
         "GMAIL_API_BASE": f"{base_url}/gmail",
         "CALENDAR_API_BASE": f"{base_url}/calendar/v3",
@@ -235,9 +256,9 @@ class SandboxServer:
         """The sandbox's external base URL, e.g. `http://127.0.0.1:54321`."""
         return self._server.base_url
 
-    def settings_env(self) -> dict[str, str]:
+    def settings_env(self, *, fathom_oauth: bool = False) -> dict[str, str]:
         """The upstream settings that point the app under test at this sandbox."""
-        return settings_env(self.base_url)
+        return settings_env(self.base_url, fathom_oauth=fathom_oauth)
 
     def start(self) -> None:
         """Serve on a background thread; return once the server accepts connections."""
@@ -268,7 +289,7 @@ def run_sandbox(host: str, port: int) -> None:
     server = ThreadedServer(host=host, port=port)
     server.app = create_sandbox_app(world, server.base_url, FaultState())
     logger.info("Sandbox serving at %s", server.base_url)
-    for name, value in settings_env(server.base_url).items():
+    for name, value in settings_env(server.base_url, fathom_oauth=True).items():
         logger.info("  %s=%s", name, value)
     for person in world.people.values():
         logger.info("  account %s (%s) fathom key: %s", person.email, person.name, person.fathom_key or "-")

@@ -14,6 +14,8 @@ from typing import Any
 
 SANDBOX_CLIENT_ID = "switchboard-sandbox.apps.googleusercontent.com"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public sandbox value, not a secret
+FATHOM_SANDBOX_CLIENT_ID = "switchboard-sandbox-fathom-app"
+FATHOM_SANDBOX_CLIENT_SECRET = "sandbox-fathom-app-secret"  # noqa: S105 - a public sandbox value, not a secret
 
 
 @dataclass
@@ -140,6 +142,37 @@ class GoogleAccessToken:
 
 
 @dataclass
+class FathomCode:
+    """A Fathom authorization code: single use, short-lived, bound to its client and redirect URI."""
+
+    code: str
+    client_id: str
+    redirect_uri: str
+    email: str
+    expires_at: float
+
+
+@dataclass
+class FathomGrant:
+    """One person's authorization of one Fathom OAuth app; its refresh token rotates on every use."""
+
+    id: str
+    email: str
+    client_id: str
+    refresh_token: str
+    revoked: bool = False
+    refreshes: int = 0  # how many refreshes it has answered
+
+
+@dataclass
+class FathomAccessToken:
+    token: str
+    email: str
+    grant_id: str
+    expires_at: float
+
+
+@dataclass
 class World:
     """Everything the sandbox knows; built by `sandbox.seed.build_world`."""
 
@@ -162,6 +195,14 @@ class World:
     access_tokens: dict[str, GoogleAccessToken] = field(default_factory=dict)
     access_token_ttl: int = 3600
     auto_approve_email: str | None = None  # set: the authorize page signs this person in at once
+    # Fathom OAuth state
+    fathom_clients: dict[str, str] = field(
+        default_factory=lambda: {FATHOM_SANDBOX_CLIENT_ID: FATHOM_SANDBOX_CLIENT_SECRET}
+    )
+    fathom_codes: dict[str, FathomCode] = field(default_factory=dict)
+    fathom_grants: dict[str, FathomGrant] = field(default_factory=dict)  # by id
+    fathom_access_tokens: dict[str, FathomAccessToken] = field(default_factory=dict)
+    fathom_access_token_ttl: int = 3600
     signing_key: dict[str, Any] | None = None  # the identity provider's private JWK, set when it starts
     last_id: int = 0  # the counter behind `next_id`
 
@@ -196,9 +237,18 @@ class World:
         self.access_tokens[token.token] = token
         return token
 
+    def person_for_fathom_token(self, token: str) -> Person | None:
+        """The person a Fathom OAuth access token belongs to, if it is live and its grant stands."""
+        live = self.fathom_access_tokens.get(token)
+        if live is None or live.expires_at <= time.time() or self.fathom_grants[live.grant_id].revoked:
+            return None
+        return self.people[live.email]
+
     def expire_all_access_tokens(self) -> None:
         for token in self.access_tokens.values():
             token.expires_at = 0
+        for fathom_token in self.fathom_access_tokens.values():
+            fathom_token.expires_at = 0
 
     def revoke_grants_of(self, email: str) -> None:
         for grant in self.grants.values():

@@ -215,6 +215,7 @@ async def test_serve_sandbox_restarted_on_its_data_keeps_google_connections_mess
     assert first.lines("sandbox mode: admin") == [f"sandbox mode: admin: {ALICE} (set ADMIN_EMAILS to choose others)"]
     assert account.status_code == 200 and admin.status_code == 200
     assert f"Sandbox: your sample Fathom key is\n    <code>{fathom_key}</code>" in account.text
+    assert 'action="/account/fathom/connect"' in account.text  # the sandbox's Fathom OAuth app is registered
 
     second = SandboxRun(tmp_path, port, ADMIN_EMAILS=BEN)
     try:

@@ -83,3 +83,23 @@ def test_a_public_http_url_is_refused_outside_localhost() -> None:
         "PUBLIC_URL is http://mcp.acme.example: it must be https:// (OAuth requires it; Railway's domain is https)."
     ]
     assert settings(public_url="http://localhost:9000", **complete).problems() == []
+
+
+def test_fathom_oauth_is_offered_only_with_both_halves_of_the_fathom_app_and_half_is_a_problem() -> None:
+    complete = {
+        "token_encryption_key": generate_key(),
+        "session_secret": generate_key(),
+        "google_client_id": "123.apps.googleusercontent.com",
+        "google_client_secret": "a-real-looking-secret",
+    }
+    keys_only = settings(**complete)
+    assert not keys_only.fathom_oauth and keys_only.fathom_revoke_url == ""
+    assert keys_only.fathom_token_url == "https://fathom.video/external/v1/oauth2/token"
+    both = settings(public_url="https://mcp.acme.example", fathom_client_id="id", fathom_client_secret="s", **complete)
+    assert both.fathom_oauth and both.problems() == []
+    assert both.fathom_redirect_uri == "https://mcp.acme.example/account/fathom/callback"
+    half = settings(fathom_client_id="id", **complete)
+    assert not half.fathom_oauth
+    assert half.problems() == [
+        "FATHOM_CLIENT_ID and FATHOM_CLIENT_SECRET go together: set both (Fathom OAuth) or neither (API keys only)."
+    ]

@@ -45,6 +45,7 @@ class Disconnected:
 
     google_grant: bool
     fathom_key: bool
+    fathom_grant: bool
     oauth_tokens: int
     authorization_codes: int
     personal_tokens: int
@@ -92,13 +93,13 @@ class AdminStore:
             .group_by(events.c.user_id)
             .subquery()
         )
-        users, grants, keys = t.users, t.google_grants, t.fathom_keys
+        users, grants, keys, fathom = t.users, t.google_grants, t.fathom_keys, t.fathom_grants
         query = (
             sa.select(
                 users,
                 grants.c.status.label("grant_status"),
                 grants.c.updated_at.label("grant_updated_at"),
-                keys.c.user_id.label("fathom_user_id"),
+                sa.func.coalesce(keys.c.user_id, fathom.c.user_id).label("fathom_user_id"),
                 sa.func.coalesce(counts.c.calls, 0).label("calls"),
                 sa.func.coalesce(counts.c.errors, 0).label("errors"),
                 counts.c.last_call_at,
@@ -106,6 +107,7 @@ class AdminStore:
             .select_from(
                 users.outerjoin(grants, grants.c.user_id == users.c.id)
                 .outerjoin(keys, keys.c.user_id == users.c.id)
+                .outerjoin(fathom, fathom.c.user_id == users.c.id)
                 .outerjoin(counts, counts.c.user_id == users.c.id)
             )
             .order_by(users.c.email)
@@ -146,12 +148,13 @@ class AdminStore:
     async def disconnect_user(self, user_id: str) -> Disconnected:
         """Delete every credential of the user in one transaction and mark them revoked.
 
-        Removes the Google grant, the Fathom key, all OAuth tokens and authorization codes, personal
+        Removes the Google grant, the Fathom key or OAuth grant, all OAuth tokens and authorization codes, personal
         tokens and device sign-ins. The user row and their audit events (no secrets) remain.
         """
         async with self.engine.begin() as conn:
             grant = await conn.execute(t.google_grants.delete().where(t.google_grants.c.user_id == user_id))
             key = await conn.execute(t.fathom_keys.delete().where(t.fathom_keys.c.user_id == user_id))
+            fathom_grant = await conn.execute(t.fathom_grants.delete().where(t.fathom_grants.c.user_id == user_id))
             tokens = await conn.execute(t.oauth_tokens.delete().where(t.oauth_tokens.c.user_id == user_id))
             codes = await conn.execute(t.authorization_codes.delete().where(t.authorization_codes.c.user_id == user_id))
             personal = await conn.execute(t.personal_tokens.delete().where(t.personal_tokens.c.user_id == user_id))
@@ -162,6 +165,7 @@ class AdminStore:
         return Disconnected(
             google_grant=grant.rowcount > 0,
             fathom_key=key.rowcount > 0,
+            fathom_grant=fathom_grant.rowcount > 0,
             oauth_tokens=tokens.rowcount,
             authorization_codes=codes.rowcount,
             personal_tokens=personal.rowcount,

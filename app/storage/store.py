@@ -59,6 +59,17 @@ class Connections:
     google: GoogleState
     scopes: list[str]
     fathom_last4: str | None
+    fathom_oauth: str | None = None  # the Fathom OAuth grant's status: active | needs_reconnect
+
+    def fathom(self, account_url: str) -> tuple[str, str | None]:
+        """How Fathom is connected, and what to do about it (None: nothing)."""
+        if self.fathom_last4:
+            return f"Fathom: connected (key ending …{self.fathom_last4}).", None
+        if self.fathom_oauth == "active":
+            return "Fathom: connected (signed in with Fathom).", None
+        if self.fathom_oauth is not None:
+            return "Fathom: needs reconnect (access expired or was revoked).", f"Reconnect Fathom at {account_url}"
+        return "Fathom: not connected.", f"Optional: connect Fathom at {account_url} for meeting tools"
 
 
 def google_state(grant_status: str | None) -> GoogleState:
@@ -66,6 +77,16 @@ def google_state(grant_status: str | None) -> GoogleState:
     if grant_status is None:
         return "not_connected"
     return "connected" if grant_status == "active" else "needs_reconnect"
+
+
+@dataclass(frozen=True)
+class FathomGrant:
+    user_id: str
+    token: dict[str, Any]
+    scope: str
+    status: str
+    version: int
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -309,10 +330,11 @@ class Store(OAuthStore, AdminStore):
         """
         query = (
             sa.select(t.google_grants.c.status, t.google_grants.c.scopes, t.fathom_keys.c.last4)
+            .add_columns(t.fathom_grants.c.status.label("fathom_status"))
             .select_from(
-                t.users.outerjoin(t.google_grants, t.google_grants.c.user_id == t.users.c.id).outerjoin(
-                    t.fathom_keys, t.fathom_keys.c.user_id == t.users.c.id
-                )
+                t.users.outerjoin(t.google_grants, t.google_grants.c.user_id == t.users.c.id)
+                .outerjoin(t.fathom_keys, t.fathom_keys.c.user_id == t.users.c.id)
+                .outerjoin(t.fathom_grants, t.fathom_grants.c.user_id == t.users.c.id)
             )
             .where(t.users.c.id == user_id)
         )
@@ -320,14 +342,16 @@ class Store(OAuthStore, AdminStore):
             row = (await conn.execute(query)).first()
         if row is None:
             return Connections("not_connected", [], None)
-        return Connections(google_state(row.status), str(row.scopes or "").split(), row.last4)
+        return Connections(google_state(row.status), str(row.scopes or "").split(), row.last4, row.fathom_status)
 
     # -- Fathom key ---------------------------------------------------------------------------
 
     async def set_fathom_key(self, user_id: str, key: str) -> None:
+        """Store the key; it replaces a Fathom OAuth grant (a person has one or the other)."""
         now = utcnow()
         values = {"key_ciphertext": self.keyring.encrypt(key), "last4": key[-4:], "updated_at": now}
         async with self.engine.begin() as conn:
+            await conn.execute(t.fathom_grants.delete().where(t.fathom_grants.c.user_id == user_id))
             await upsert(
                 conn,
                 t.fathom_keys,
@@ -353,6 +377,74 @@ class Store(OAuthStore, AdminStore):
     async def delete_fathom_key(self, user_id: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(t.fathom_keys.delete().where(t.fathom_keys.c.user_id == user_id))
+
+    # -- Fathom OAuth grant --------------------------------------------------------------------
+
+    async def save_fathom_grant(self, user_id: str, token: Mapping[str, Any], scope: str) -> None:
+        """Store (or replace) the Fathom OAuth tokens, encrypted; they replace a pasted key."""
+        now = utcnow()
+        values = {
+            "token_ciphertext": self.keyring.encrypt(json.dumps(dict(token))),
+            "scope": scope,
+            "status": "active",
+            "updated_at": now,
+        }
+        async with self.engine.begin() as conn:
+            await conn.execute(t.fathom_keys.delete().where(t.fathom_keys.c.user_id == user_id))
+            await upsert(
+                conn,
+                t.fathom_grants,
+                {"user_id": user_id, "created_at": now, "version": 1, **values},
+                conflict=["user_id"],
+                update={**values, "version": t.fathom_grants.c.version + 1},
+            )
+
+    async def get_fathom_grant(self, user_id: str) -> FathomGrant | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(t.fathom_grants).where(t.fathom_grants.c.user_id == user_id))).first()
+        if row is None:
+            return None
+        return FathomGrant(
+            user_id=row.user_id,
+            token=json.loads(self.keyring.decrypt(row.token_ciphertext)),
+            scope=row.scope,
+            status=row.status,
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+
+    async def replace_fathom_token(self, user_id: str, token: Mapping[str, Any], expected_version: int) -> bool:
+        """Compare-and-set the tokens after a refresh; False when another process wrote first.
+
+        A refresh that worked proves the grant does: it is active again even if another process,
+        refused with the refresh token this one had just spent, flagged it in the meantime.
+        """
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.fathom_grants.update()
+                .where(t.fathom_grants.c.user_id == user_id, t.fathom_grants.c.version == expected_version)
+                .values(
+                    token_ciphertext=self.keyring.encrypt(json.dumps(dict(token))),
+                    status="active",
+                    version=expected_version + 1,
+                    updated_at=utcnow(),
+                )
+            )
+        return result.rowcount == 1
+
+    async def mark_fathom_grant(self, user_id: str, status: str, expected_version: int) -> bool:
+        """Set the grant's status (e.g. "needs_reconnect") if it is still the version that failed."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.fathom_grants.update()
+                .where(t.fathom_grants.c.user_id == user_id, t.fathom_grants.c.version == expected_version)
+                .values(status=status, updated_at=utcnow())
+            )
+        return result.rowcount == 1
+
+    async def delete_fathom_grant(self, user_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(t.fathom_grants.delete().where(t.fathom_grants.c.user_id == user_id))
 
     # -- personal access tokens ---------------------------------------------------------------
 

@@ -84,6 +84,20 @@ fathom_keys = sa.Table(
     _ts("updated_at"),
 )
 
+# A Fathom OAuth grant, the alternative to a pasted key (a person has one or the other).
+fathom_grants = sa.Table(
+    "fathom_grants",
+    metadata,
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("token_ciphertext", sa.Text, nullable=False),  # access and refresh token, expires_at
+    sa.Column("scope", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(20), nullable=False, server_default="active"),  # active | needs_reconnect
+    # Bumped on every token write: Fathom's refresh tokens work once, so refreshers compare-and-set.
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    _ts("created_at"),
+    _ts("updated_at"),
+)
+
 oauth_clients = sa.Table(
     "oauth_clients",
     metadata,
@@ -177,6 +191,7 @@ audit_events = sa.Table(
 ENCRYPTED_COLUMNS: tuple[tuple[sa.Table, str, str], ...] = (
     (google_grants, "user_id", "token_ciphertext"),
     (fathom_keys, "user_id", "key_ciphertext"),
+    (fathom_grants, "user_id", "token_ciphertext"),
     (oauth_clients, "client_id", "secret_ciphertext"),
     (audit_events, "id", "summary_ciphertext"),
 )

@@ -42,7 +42,7 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
         """Who is signed in, what is connected (Google scopes, Fathom) and what needs reconnecting."""
         found = await resolvers.connections(user, fresh=True)
-        status, scopes, last4 = found.google, found.scopes, found.fathom_last4
+        status, scopes = found.google, found.scopes
         lines = [f"Signed in as {user.name} <{user.email}>."]
         todo: list[str] = []
         if status == "not_connected":
@@ -56,11 +56,9 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             missing = missing_capabilities(scopes)
             if missing:
                 todo.append(f"Not granted: {'; '.join(missing)}. Grant at {account_url}")
-        if last4:
-            lines.append(f"Fathom: connected (key ending …{last4}).")
-        else:
-            lines.append("Fathom: not connected.")
-            todo.append(f"Optional: add a Fathom API key at {account_url} for meeting tools")
+        fathom, fathom_todo = found.fathom(account_url)
+        lines.append(fathom)
+        todo += [fathom_todo] if fathom_todo else []
         expiry, renew = personal_token_expiry(get_access_token(), public_url)
         lines += [expiry] if expiry else []
         todo += [renew] if renew else []

@@ -18,7 +18,7 @@ def tool_error_message(error: UpstreamError, account_url: str) -> str:
     message = str(error)
     if isinstance(error, MissingScope):
         return f"{message} Grant it at {account_url} (sign in again and tick every box)."
-    if isinstance(error, NeedsReconnect) and error.service == "Fathom":
+    if isinstance(error, NeedsReconnect) and error.service == "Fathom" and account_url not in message:
         return f"{message} Replace your Fathom API key at {account_url}"
     if isinstance(error, NeedsReconnect) and account_url not in message:
         return f"{message} Reconnect at {account_url}"

@@ -29,7 +29,7 @@ from app.tools.caches import cached, per_person
 from app.tools.times import guessed_zone
 from app.upstream.calendar import CalendarClient
 from app.upstream.errors import UpstreamError
-from app.upstream.fathom import FathomClient
+from app.upstream.fathom import FathomClient, OAuthGrant
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 from app.upstream.people import SCOPES_BY_SOURCE, PeopleClient, Source, WarmUps, granted_sources, sources_for
@@ -150,11 +150,18 @@ class Resolvers:
         return PeopleSearch(PeopleClient(api, self._warm_ups), sources, not_granted, self.contacts_grant_url)
 
     async def fathom(self) -> FathomClient:
+        """The person's Fathom, with their API key or their Fathom OAuth grant (they have one or the other)."""
         user = await self.user()
-        key = await self.services.get_store().get_fathom_key(user.id)
-        if key is None:
-            raise ToolError(f"Fathom is not connected. Add your Fathom API key at {self.account_url}")
-        return FathomClient(self.services.get_http(), key, self.services.settings.fathom_api_base)
+        store, settings = self.services.get_store(), self.services.settings
+        key = await store.get_fathom_key(user.id)
+        if key is not None:
+            return FathomClient(self.services.get_http(), key, settings.fathom_api_base)
+        tokens = self.services.fathom_credentials
+        if tokens is not None and await store.get_fathom_grant(user.id) is not None:
+            # A flagged grant is refused by the credentials with the "Reconnect Fathom" message.
+            return FathomClient(self.services.get_http(), OAuthGrant(tokens, user.id), settings.fathom_api_base)
+        how = "Connect Fathom or add your Fathom API key" if tokens is not None else "Add your Fathom API key"
+        raise ToolError(f"Fathom is not connected. {how} at {self.account_url}")
 
     async def time_zone(self) -> ZoneInfo:
         """The user's primary-calendar time zone (cached a few minutes); when unknown, UTC said to be a guess.

@@ -1,15 +1,22 @@
-"""FathomClient: Fathom's external API with one user's API key, typed meetings, cursor paging."""
+"""FathomClient: Fathom's external API for one person, typed meetings, cursor paging.
+
+The person's credential is either their API key (`X-Api-Key`) or their OAuth grant (a bearer
+token, refreshed once after a 401). Fathom refuses `include_summary`/`include_transcript` on
+`/meetings` to OAuth apps, so with a grant those parts come from the recordings endpoints.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx2
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.upstream.errors import fathom_error_for
+from app.upstream.errors import NeedsReconnect, fathom_error_for
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy, send_with_retries
 
 SERVICE = "Fathom"
@@ -103,25 +110,63 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+class BearerTokens(Protocol):
+    """Where OAuth access tokens come from (`FathomCredentials`)."""
+
+    async def access_token(self, user_id: str, *, rejected: str | None = None) -> str: ...
+
+    def reconnect_error(self, why: str) -> NeedsReconnect: ...
+
+
+@dataclass(frozen=True)
+class OAuthGrant:
+    """A person's Fathom OAuth grant, as the credential a `FathomClient` sends."""
+
+    tokens: BearerTokens
+    user_id: str
+
+
 class FathomClient:
-    """Fathom's API for the person whose key this is."""
+    """Fathom's API for one person, with their API key or their OAuth grant."""
 
     def __init__(
-        self, http: httpx2.AsyncClient, api_key: str, base_url: str, policy: RetryPolicy = DEFAULT_POLICY
+        self,
+        http: httpx2.AsyncClient,
+        credential: str | OAuthGrant,
+        base_url: str,
+        policy: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
-        self._headers = {"X-Api-Key": api_key, "Accept": "application/json"}
+        self.credential = credential
         self.policy = policy
 
-    async def _get(self, path: str, params: list[tuple[str, str]] | None = None, what: str = "") -> Any:
-        url = self.base_url + path
-        response = await send_with_retries(
-            lambda: self.http.get(url, params=tuple(params or ()), headers=self._headers),
-            service=SERVICE,
-            policy=self.policy,
+    @property
+    def oauth(self) -> bool:
+        return isinstance(self.credential, OAuthGrant)
+
+    async def _send(self, url: str, params: tuple[tuple[str, str], ...], token: str | None) -> httpx2.Response:
+        headers = {"Accept": "application/json"}
+        if token is None:
+            headers["X-Api-Key"] = str(self.credential)
+        else:
+            headers["Authorization"] = f"Bearer {token}"
+        return await send_with_retries(
+            lambda: self.http.get(url, params=params, headers=headers), service=SERVICE, policy=self.policy
         )
+
+    async def _get(self, path: str, params: list[tuple[str, str]] | None = None, what: str = "") -> Any:
+        url, query = self.base_url + path, tuple(params or ())
+        grant = self.credential if isinstance(self.credential, OAuthGrant) else None
+        token = await grant.tokens.access_token(grant.user_id) if grant else None
+        response = await self._send(url, query, token)
+        if grant is not None and response.status_code == 401:
+            # Expired or revoked early: one refresh (or the reconnect message), one more try.
+            token = await grant.tokens.access_token(grant.user_id, rejected=token)
+            response = await self._send(url, query, token)
         if not response.is_success:
+            if grant is not None and response.status_code in (401, 403):
+                raise grant.tokens.reconnect_error("Fathom no longer accepts Switchboard's access to your account.")
             raise fathom_error_for(response, what=what)
         return response.json()
 
@@ -150,15 +195,26 @@ class FathomClient:
         params += [("teams[]", t) for t in teams]
         if domains_type:
             params.append(("calendar_invitees_domains_type", domains_type))
-        if include_summary:
+        # OAuth apps may not ask /meetings for summaries or transcripts: fetched per recording below.
+        inline = not self.oauth
+        if include_summary and inline:
             params.append(("include_summary", "true"))
         if include_action_items:
             params.append(("include_action_items", "true"))
-        if include_transcript:
+        if include_transcript and inline:
             params.append(("include_transcript", "true"))
         if cursor:
             params.append(("cursor", cursor))
-        return MeetingPage.model_validate(await self._get("/meetings", params))
+        page = MeetingPage.model_validate(await self._get("/meetings", params))
+        if not inline and (include_summary or include_transcript):
+            await asyncio.gather(*(self._add_parts(m, include_summary, include_transcript) for m in page.items))
+        return page
+
+    async def _add_parts(self, meeting: Meeting, summary: bool, transcript: bool) -> None:
+        if summary:
+            meeting.default_summary = await self.get_summary(meeting.recording_id)
+        if transcript:
+            meeting.transcript = await self.get_transcript(meeting.recording_id)
 
     async def get_summary(self, recording_id: int) -> Summary:
         body = await self._get(f"/recordings/{int(recording_id)}/summary", what=f"recording {recording_id}")
@@ -169,7 +225,7 @@ class FathomClient:
         return [TranscriptLine.model_validate(line) for line in body.get("transcript") or []]
 
     async def list_teams(self) -> list[Team]:
-        """Cheap call that proves a key works (used to validate a pasted key)."""
+        """Cheap call that proves a credential works (used to validate a pasted key)."""
         body = await self._get("/teams")
         return [Team.model_validate(item) for item in body.get("items", [])]
 

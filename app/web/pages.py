@@ -3,12 +3,14 @@
 
 Every change is a POST with the session's CSRF token; a stale or forged form gets a 403 page. The
 Fathom key is checked with Fathom before it is stored, and only its last four characters are ever
-shown.
+shown. When the admin registered a Fathom OAuth app, people may instead connect Fathom by signing
+in there (`/account/fathom/connect` → Fathom → `/account/fathom/callback`); either replaces the other.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +29,19 @@ from app.storage.clock import utcnow
 from app.storage.store import Connections, GoogleGrant, GoogleState, User
 from app.upstream.errors import NeedsReconnect, UpstreamError
 from app.upstream.fathom import FathomClient
+from app.upstream.fathom_auth import FathomCredentials
 
 logger = logging.getLogger(__name__)
 
 FATHOM_REJECTED = "Fathom rejected this key — copy it again from Fathom → Settings → API access."
 FATHOM_KEY_MAX = 512
+FATHOM_STATE_KEY = "fathom_oauth_state"
+# What removing a Fathom OAuth grant did at Fathom: confirmed, not confirmed, no endpoint to ask.
+FATHOM_REVOKED: dict[bool | None, str] = {
+    True: "Fathom confirmed that Switchboard's access is revoked.",
+    False: "Fathom did not confirm the revocation; to be sure, remove Switchboard in Fathom's settings.",
+    None: "Switchboard forgot its access; to end it at Fathom too, remove Switchboard in Fathom's settings.",
+}
 GOOGLE_PERMISSIONS_URL = "https://myaccount.google.com/connections"
 EXAMPLE_ASKS = (
     "What needs my attention?",
@@ -96,6 +106,24 @@ def google_status(found: Connections) -> GoogleStatus:
     return GoogleStatus(found.google, readable_scopes(found.scopes), missing_capabilities(found.scopes))
 
 
+@dataclass(frozen=True)
+class FathomStatus:
+    state: str  # key | oauth | needs_reconnect | not_connected
+    last4: str | None
+    can_sign_in: bool  # an admin registered a Fathom OAuth app: "Connect Fathom" is offered
+
+
+def fathom_status(found: Connections, services: Services) -> FathomStatus:
+    """What the pages show of the Fathom connection: a key, an OAuth grant, or nothing yet."""
+    if found.fathom_last4:
+        state = "key"
+    elif found.fathom_oauth is None:
+        state = "not_connected"
+    else:
+        state = "oauth" if found.fathom_oauth == "active" else "needs_reconnect"
+    return FathomStatus(state, found.fathom_last4, services.fathom_credentials is not None)
+
+
 class Pages:
     """What every page handler needs: the services and the signed-in person."""
 
@@ -133,6 +161,8 @@ class AccountPages(Pages):
             Route("/help", self.help_page, methods=["GET"]),
             Route("/account/fathom", self.save_fathom_key, methods=["POST"]),
             Route("/account/fathom/remove", self.remove_fathom_key, methods=["POST"]),
+            Route("/account/fathom/connect", self.connect_fathom, methods=["POST"]),
+            Route("/account/fathom/callback", self.fathom_callback, methods=["GET"]),
             Route("/account/clients/revoke", self.revoke_client, methods=["POST"]),
             Route("/account/tokens/revoke", self.revoke_token, methods=["POST"]),
             Route("/account/disconnect", self.disconnect, methods=["POST"]),
@@ -142,6 +172,7 @@ class AccountPages(Pages):
                 for path in (
                     "/account/fathom",
                     "/account/fathom/remove",
+                    "/account/fathom/connect",
                     "/account/clients/revoke",
                     "/account/tokens/revoke",
                     "/account/disconnect",
@@ -163,7 +194,7 @@ class AccountPages(Pages):
                 "connector_url": self.settings.mcp_url,
                 "install": install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
                 "google": google_status(found),
-                "fathom_last4": found.fathom_last4,
+                "fathom": fathom_status(found, self.services),
             }
         return render(request, "landing.html", **context)
 
@@ -212,7 +243,7 @@ class AccountPages(Pages):
             user=user,
             is_admin=self.is_admin(user),
             google=google_status(found),
-            fathom_last4=found.fathom_last4,
+            fathom=fathom_status(found, self.services),
             sample_fathom_key=self.services.sample_fathom_keys.get(user.email),
             clients=clients,
             tokens=tokens,
@@ -258,13 +289,93 @@ class AccountPages(Pages):
         return RedirectResponse("/account", status_code=303)
 
     async def remove_fathom_key(self, request: Request) -> Response:
+        """Forget the Fathom key, or revoke and forget the Fathom OAuth grant."""
         checked = await self.form_user(request, "/account")
         if isinstance(checked, Response):
             return checked
         user, _fields = checked
-        await self.services.get_store().delete_fathom_key(user.id)
-        flash(request, "Fathom key removed. Claude no longer sees your Fathom meetings.")
+        store = self.services.get_store()
+        if await store.get_fathom_grant(user.id) is not None:
+            revoked = await self._revoke_at_fathom(user.id)
+            await store.delete_fathom_grant(user.id)
+            flash(request, "Fathom disconnected. " + FATHOM_REVOKED[revoked])
+        else:
+            await store.delete_fathom_key(user.id)
+            flash(request, "Fathom key removed. Claude no longer sees your Fathom meetings.")
         return RedirectResponse("/account", status_code=303)
+
+    def _fathom_tokens(self) -> FathomCredentials | None:
+        return self.services.fathom_credentials
+
+    async def _revoke_at_fathom(self, user_id: str) -> bool | None:
+        """Ask Fathom to revoke the person's grant: True confirmed, False not, None no grant or no endpoint."""
+        tokens = self._fathom_tokens()
+        grant = await self.services.get_store().get_fathom_grant(user_id)
+        token = (grant.token.get("refresh_token") or grant.token.get("access_token")) if grant else None
+        if tokens is None or not token:
+            return None
+        return await tokens.oauth.revoke(str(token))
+
+    async def connect_fathom(self, request: Request) -> Response:
+        """Off to Fathom to allow Switchboard's OAuth app; the state ties the answer to this browser."""
+        checked = await self.form_user(request, "/account")
+        if isinstance(checked, Response):
+            return checked
+        tokens = self._fathom_tokens()
+        if tokens is None:
+            return RedirectResponse("/account", status_code=303)
+        state = secrets.token_urlsafe(24)
+        request.session[FATHOM_STATE_KEY] = state
+        return RedirectResponse(tokens.oauth.authorize_address(self.settings.fathom_redirect_uri, state), 303)
+
+    async def fathom_callback(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        if user is None:
+            return login_redirect("/account")
+        tokens = self._fathom_tokens()
+        expected = request.session.pop(FATHOM_STATE_KEY, None)
+        query = request.query_params
+        if (
+            tokens is None
+            or not isinstance(expected, str)
+            or not secrets.compare_digest(expected, query.get("state", ""))
+        ):
+            return self._fathom_failed(request, "This Fathom answer does not belong to a connection started here.")
+        if query.get("error") == "access_denied":
+            return message_page(
+                request,
+                "Fathom not connected",
+                "You cancelled on Fathom's page. Nothing was connected.",
+                action_url="/account#fathom",
+                action_label="Back to your account",
+            )
+        code = query.get("code")
+        if not code:
+            return self._fathom_failed(request, f"Fathom answered {query.get('error') or 'without a code'}.")
+        try:
+            token = await tokens.oauth.exchange_code(code, self.settings.fathom_redirect_uri)
+        except UpstreamError as exc:
+            logger.info("fathom code exchange failed for user %s", user.id)
+            return self._fathom_failed(request, str(exc))
+        except httpx2.HTTPError:
+            logger.warning("could not reach Fathom to finish connecting", exc_info=True)
+            return self._fathom_failed(request, "Switchboard could not reach Fathom.")
+        store = self.services.get_store()
+        had_key = await store.fathom_key_last4(user.id) is not None
+        await store.save_fathom_grant(user.id, token, str(token.get("scope") or "public_api"))
+        logger.info("fathom connected by oauth for user %s", user.id)
+        flash(request, "Fathom connected." + (" It replaces the API key you had pasted." if had_key else ""))
+        return RedirectResponse("/account", status_code=303)
+
+    def _fathom_failed(self, request: Request, why: str) -> HTMLResponse:
+        return message_page(
+            request,
+            "Fathom not connected",
+            f"{why} Nothing was connected; please start again.",
+            status_code=400,
+            action_url="/account#fathom",
+            action_label="Back to your account",
+        )
 
     async def revoke_client(self, request: Request) -> Response:
         checked = await self.form_user(request, "/account")
@@ -311,12 +422,14 @@ class AccountPages(Pages):
             return await self._account_page(request, user, status_code=400, disconnect_error=problem)
         store = self.services.get_store()
         google_confirmed = await self._revoke_at_google(await store.get_google_grant(user.id))
+        fathom_revoked = await self._revoke_at_fathom(user.id)
         removed = await self.revocations.disconnect_user(user.id)
         request.session.clear()
         logger.info("user %s disconnected everything", user.id)
         details = [
             "Google: " + ("access revoked at Google and removed here." if google_confirmed else "removed here."),
             "Fathom key: " + ("deleted." if removed.fathom_key else "none was stored."),
+            *(["Fathom sign-in: removed here. " + FATHOM_REVOKED[fathom_revoked]] if removed.fathom_grant else []),
             f"Apps and tokens: {removed.oauth_tokens + removed.personal_tokens} revoked and deleted.",
             "You are signed out of this browser.",
         ]

@@ -1,6 +1,8 @@
 """The sandbox Fathom External API, mounted at `/fathom/external/v1`: meetings, recordings, teams.
 
-Authentication is the `X-Api-Key` header. A key sees the meetings its owner recorded and those
+Authentication is the `X-Api-Key` header, or `Authorization: Bearer` with a token of Fathom's OAuth
+(`sandbox.fathom.oauth`, under `/oauth2/`); OAuth apps may not use `include_summary` or
+`include_transcript` on `/meetings` (400), as with Fathom. A person sees the meetings its owner recorded and those
 recorded by members of the owner's Fathom team. Lists come newest first in pages of 10 with an
 opaque `next_cursor`. Every key is rate limited over a sliding window (Fathom: 60 calls / 60 s);
 the limits live on `app.state.limits` (a `FathomLimits`) so tests can shrink them. Fathom does not
@@ -25,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.fathom.meetings import MeetingFilterError, list_meetings, summary_part, visible
+from sandbox.fathom.oauth import oauth_routes
 from sandbox.world import FathomRecording, Person, World
 
 PAGE_SIZE = 10
@@ -32,7 +35,7 @@ PAGE_SIZE = 10
 
 @dataclass
 class FathomLimits:
-    """Per-key rate limit: at most `calls` requests in any sliding `window_seconds` (off: `enabled=False`)."""
+    """Per-account rate limit: at most `calls` requests in any sliding `window_seconds` (off: `enabled=False`)."""
 
     calls: int = 60
     window_seconds: float = 60.0
@@ -67,6 +70,7 @@ def create_fathom_app(world: World, limits: FathomLimits | None = None) -> Starl
             Route("/recordings/{recording_id}/transcript", api.guard(api.transcript), methods=["GET"]),
             Route("/teams", api.guard(api.teams), methods=["GET"]),
             Route("/team_members", api.guard(api.team_members), methods=["GET"]),
+            *oauth_routes(world),
         ]
     )
     app.state.limits = api.limits
@@ -119,14 +123,21 @@ class _FathomApi:
         self.limits = limits
 
     def guard(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Authenticate by API key, apply the rate limit, and add Fathom's RateLimit-* headers."""
+        """Authenticate by API key or OAuth bearer token, apply the rate limit, add Fathom's RateLimit-* headers."""
 
         async def guarded(request: Request) -> Response:
             key = request.headers.get("x-api-key", "")
-            person = self.world.person_for_fathom_key(key) if key else None
+            kind, _, bearer = request.headers.get("authorization", "").partition(" ")
+            request.state.oauth = not key and kind.lower() == "bearer"
+            if key:
+                person = self.world.person_for_fathom_key(key)
+            elif request.state.oauth:
+                person = self.world.person_for_fathom_token(bearer.strip())
+            else:
+                person = None
             if person is None:
                 return error(401, "Unauthorized")
-            admitted, remaining, reset = self.limits.admit(key)
+            admitted, remaining, reset = self.limits.admit(person.email)
             headers = {
                 "RateLimit-Limit": str(self.limits.calls),
                 "RateLimit-Remaining": str(remaining),
@@ -141,6 +152,14 @@ class _FathomApi:
         return guarded
 
     async def meetings(self, request: Request, person: Person) -> Response:
+        if request.state.oauth and any(
+            request.query_params.get(name, "").lower() == "true" for name in ("include_summary", "include_transcript")
+        ):
+            return error(
+                400,
+                "include_summary and include_transcript are not available to OAuth apps; "
+                "use /recordings/{recording_id}/summary and /recordings/{recording_id}/transcript",
+            )
         try:
             items = list_meetings(self.world, person, request.query_params)
         except MeetingFilterError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.applications import Starlette
@@ -11,7 +12,7 @@ from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from sandbox.fathom.api import FathomLimits, create_fathom_app
-from sandbox.world import FathomRecording, Person, World
+from sandbox.world import FATHOM_SANDBOX_CLIENT_ID, FATHOM_SANDBOX_CLIENT_SECRET, FathomRecording, Person, World
 
 BASE = "/fathom/external/v1"
 T0 = datetime(2025, 3, 3, 15, tzinfo=UTC)
@@ -286,3 +287,103 @@ def test_the_default_limit_is_sixty_calls_a_minute(sandbox: Sandbox) -> None:
     statuses = [sandbox.get("/teams").status_code for _ in range(61)]
 
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
+
+
+# -- OAuth for third-party apps ---------------------------------------------------------------
+
+APP_REDIRECT = "https://app.example/fathom/callback"
+
+
+def oauth_tokens(sandbox: Sandbox, email: str = "alice@acme.com") -> dict[str, Any]:
+    """Alice allows the sandbox app; the token response for the code Fathom sends back."""
+    authorized = sandbox.client.get(
+        BASE + "/oauth2/authorize",
+        params={
+            "client_id": FATHOM_SANDBOX_CLIENT_ID,
+            "redirect_uri": APP_REDIRECT,
+            "response_type": "code",
+            "scope": "public_api",
+            "state": "st-1",
+            "sandbox_login": email,
+        },
+        follow_redirects=False,
+    )
+    assert authorized.status_code == 302, authorized.text
+    back = parse_qs(urlsplit(authorized.headers["location"]).query)
+    assert back["state"] == ["st-1"]
+    exchanged = token_request(sandbox, grant_type="authorization_code", code=back["code"][0], redirect_uri=APP_REDIRECT)
+    assert exchanged.status_code == 200, exchanged.text
+    return exchanged.json()
+
+
+def token_request(sandbox: Sandbox, path: str = "/oauth2/token", **form: str) -> Any:
+    data = {"client_id": FATHOM_SANDBOX_CLIENT_ID, "client_secret": FATHOM_SANDBOX_CLIENT_SECRET, **form}
+    return sandbox.client.post(BASE + path, data=data)
+
+
+def bearer_get(sandbox: Sandbox, path: str, token: str, params: Any = None) -> Any:
+    return sandbox.client.get(BASE + path, headers={"Authorization": f"Bearer {token}"}, params=params)
+
+
+def test_an_oauth_token_reads_the_same_meetings_as_the_persons_key_without_inline_summaries(
+    sandbox: Sandbox,
+) -> None:
+    tokens = oauth_tokens(sandbox)
+    assert tokens["token_type"] == "Bearer" and tokens["scope"] == "public_api" and tokens["expires_in"] > 0
+    listed = bearer_get(sandbox, "/meetings", tokens["access_token"]).json()
+    assert [m["recording_id"] for m in listed["items"]] == [
+        m["recording_id"] for m in sandbox.get("/meetings").json()["items"]
+    ]
+    for include in ("include_summary", "include_transcript"):
+        refused = bearer_get(sandbox, "/meetings", tokens["access_token"], {include: "true"})
+        assert refused.status_code == 400 and "/recordings/" in refused.json()["error"]
+    summary = bearer_get(sandbox, "/recordings/1000/summary", tokens["access_token"])
+    assert summary.json()["summary"]["markdown_formatted"] == "## Summary of 1000"
+    assert bearer_get(sandbox, "/teams", "fathom-at.not-issued").status_code == 401
+
+
+def test_a_refresh_token_works_once_and_its_successor_then_works(sandbox: Sandbox) -> None:
+    first = oauth_tokens(sandbox)
+    second = token_request(sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"]).json()
+    assert second["refresh_token"] != first["refresh_token"]
+    again = token_request(sandbox, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    third = token_request(sandbox, grant_type="refresh_token", refresh_token=second["refresh_token"])
+    assert third.status_code == 200
+    assert bearer_get(sandbox, "/teams", third.json()["access_token"]).status_code == 200
+
+
+def test_an_expired_access_token_is_401_and_a_code_works_once_for_its_redirect_uri(sandbox: Sandbox) -> None:
+    sandbox.world.fathom_access_token_ttl = 0
+    tokens = oauth_tokens(sandbox)
+    assert bearer_get(sandbox, "/teams", tokens["access_token"]).status_code == 401
+    authorized = sandbox.client.get(
+        BASE + "/oauth2/authorize",
+        params={
+            "client_id": FATHOM_SANDBOX_CLIENT_ID,
+            "redirect_uri": APP_REDIRECT,
+            "response_type": "code",
+            "scope": "public_api",
+            "sandbox_login": "bob@acme.com",
+        },
+        follow_redirects=False,
+    )
+    code = parse_qs(urlsplit(authorized.headers["location"]).query)["code"][0]
+    elsewhere = token_request(sandbox, grant_type="authorization_code", code=code, redirect_uri=APP_REDIRECT + "x")
+    assert elsewhere.status_code == 400 and elsewhere.json()["error"] == "invalid_grant"
+    spent = token_request(sandbox, grant_type="authorization_code", code=code, redirect_uri=APP_REDIRECT)
+    assert spent.status_code == 400 and spent.json()["error"] == "invalid_grant"
+    wrong_secret = sandbox.client.post(
+        BASE + "/oauth2/token",
+        data={"client_id": FATHOM_SANDBOX_CLIENT_ID, "client_secret": "nope", "grant_type": "refresh_token"},
+    )
+    assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
+
+
+def test_revoking_ends_the_grant_its_access_tokens_and_its_refresh_token(sandbox: Sandbox) -> None:
+    tokens = oauth_tokens(sandbox)
+    assert bearer_get(sandbox, "/teams", tokens["access_token"]).status_code == 200
+    assert token_request(sandbox, "/oauth2/revoke", token=tokens["refresh_token"]).status_code == 200
+    assert bearer_get(sandbox, "/teams", tokens["access_token"]).status_code == 401
+    refreshed = token_request(sandbox, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"

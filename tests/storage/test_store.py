@@ -81,6 +81,33 @@ async def test_fathom_keys_are_encrypted_and_only_the_last_four_are_plain(store:
     assert await store.get_fathom_key(user.id) is None
 
 
+async def test_a_fathom_oauth_grant_is_encrypted_compare_and_set_and_replaces_a_key_and_back(store: Store) -> None:
+    user = await _alice(store)
+    await store.set_fathom_key(user.id, "fathom-key-abcdef-9876")
+    token = {"access_token": "fathom-at-plain", "refresh_token": "fathom-rt-plain", "expires_at": 1700000000}
+    await store.save_fathom_grant(user.id, token, "public_api")
+    async with store.engine.connect() as conn:
+        raw = (await conn.execute(sa.select(t.fathom_grants.c.token_ciphertext))).scalar_one()
+    assert "fathom-rt-plain" not in raw and "fathom-at-plain" not in raw
+    assert await store.get_fathom_key(user.id) is None
+    assert await store.connections(user.id) == (None, [], None, "active")
+
+    grant = await store.get_fathom_grant(user.id)
+    assert grant is not None and grant.token == token and grant.scope == "public_api"
+    rotated = {**token, "refresh_token": "fathom-rt-2"}
+    assert await store.replace_fathom_token(user.id, rotated, grant.version)
+    assert not await store.replace_fathom_token(user.id, {**token, "refresh_token": "stale"}, grant.version)
+    assert not await store.mark_fathom_grant(user.id, "needs_reconnect", grant.version)  # a refresh ran since
+    current = await store.get_fathom_grant(user.id)
+    assert current is not None and current.token == rotated and current.status == "active"
+    assert await store.mark_fathom_grant(user.id, "needs_reconnect", current.version)
+    assert await store.connections(user.id) == (None, [], None, "needs_reconnect")
+
+    await store.set_fathom_key(user.id, "fathom-key-again-1234")
+    assert await store.get_fathom_grant(user.id) is None
+    assert await store.connections(user.id) == (None, [], "1234", None)
+
+
 async def test_personal_tokens_are_stored_as_hashes_and_stop_working_when_revoked(store: Store) -> None:
     user = await _alice(store)
     token, plaintext = await store.create_personal_token(user.id, "Claude Desktop", timedelta(days=90))

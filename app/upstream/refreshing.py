@@ -1,0 +1,113 @@
+"""Fresh OAuth access tokens for a person: refresh on expiry or after a 401, one refresh at a time.
+
+Shared by Google and Fathom. Within a process, concurrent callers for one person wait on the same
+lock and share the outcome of the refresh that ran while they waited: its token, or its failure
+(so an outage costs one retry loop, not one per caller). Across processes sharing the database,
+the refreshed token is written with a compare-and-set on the grant's version; a loser adopts the
+winner's token, so no refresh token is ever overwritten by a stale one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from app.upstream.errors import UpstreamError
+
+G = TypeVar("G")
+EXPIRY_LEEWAY = 60.0  # refresh this many seconds before the upstream's expiry
+
+
+def token_expires_at(token: Mapping[str, Any]) -> float:
+    """Epoch seconds at which an access token expires (0 when unknown: treat as expired)."""
+    if "expires_at" in token:
+        return float(token["expires_at"])
+    return 0.0
+
+
+def with_expiry(token: Mapping[str, Any], now: float | None = None) -> dict[str, Any]:
+    """A token response with an absolute `expires_at` added (token endpoints send `expires_in`)."""
+    result = dict(token)
+    if "expires_at" not in result and "expires_in" in result:
+        result["expires_at"] = int((now or time.time()) + float(result["expires_in"]))
+    return result
+
+
+def usable(token: Mapping[str, Any], rejected: str | None = None) -> bool:
+    """An access token that is present, not the one just rejected, and not about to expire."""
+    access = token.get("access_token")
+    if not access or (rejected is not None and access == rejected):
+        return False
+    return token_expires_at(token) - EXPIRY_LEEWAY > time.time()
+
+
+@dataclass(frozen=True, eq=False)
+class _Outcome:
+    """How one refresh ended: `error` is None when it stored a fresh token."""
+
+    error: UpstreamError | None
+
+
+@dataclass(eq=False)
+class _Refreshes:
+    """One person's refreshes: the lock callers take turns on, and how the latest refresh ended."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    latest: _Outcome | None = None
+
+
+class RefreshingCredentials(ABC, Generic[G]):
+    """Hands out valid access tokens from stored grants of type `G`, refreshing one at a time per person."""
+
+    def __init__(self) -> None:
+        # Alive while some caller holds it; forgotten once nobody is refreshing for that person.
+        self._refreshes: weakref.WeakValueDictionary[str, _Refreshes] = weakref.WeakValueDictionary()
+
+    @abstractmethod
+    async def _grant(self, user_id: str) -> G:
+        """The person's usable grant, or raise `NeedsReconnect`."""
+
+    @abstractmethod
+    def _token(self, grant: G) -> Mapping[str, Any]:
+        """The grant's token set (`access_token`, `expires_at`, …)."""
+
+    @abstractmethod
+    async def _refresh(self, user_id: str, grant: G) -> str:
+        """Refresh this grant, store the result with a compare-and-set, return the new access token."""
+
+    def _refreshes_for(self, user_id: str) -> _Refreshes:
+        refreshes = self._refreshes.get(user_id)
+        if refreshes is None:
+            refreshes = self._refreshes[user_id] = _Refreshes()
+        return refreshes
+
+    async def access_token(self, user_id: str, *, rejected: str | None = None) -> str:
+        """A currently valid access token.
+
+        Pass `rejected` (the token an upstream just answered 401 to) to force a refresh unless
+        someone else already replaced that token.
+        """
+        refreshes = self._refreshes_for(user_id)
+        seen = refreshes.latest  # taken before any wait: a refresh that ends later ran for us too
+        grant = await self._grant(user_id)
+        if usable(self._token(grant), rejected):
+            return str(self._token(grant)["access_token"])
+        async with refreshes.lock:
+            latest = refreshes.latest
+            if latest is not seen and latest is not None and latest.error is not None:
+                raise latest.error.with_traceback(None)  # it failed moments ago: don't retry it again
+            grant = await self._grant(user_id)  # another caller may have refreshed while we waited
+            if usable(self._token(grant), rejected):
+                return str(self._token(grant)["access_token"])
+            try:
+                token = await self._refresh(user_id, grant)
+            except UpstreamError as error:
+                refreshes.latest = _Outcome(error)
+                raise
+            refreshes.latest = _Outcome(None)
+            return token
