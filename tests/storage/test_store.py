@@ -90,7 +90,7 @@ async def test_a_fathom_oauth_grant_is_encrypted_compare_and_set_and_replaces_a_
         raw = (await conn.execute(sa.select(t.fathom_grants.c.token_ciphertext))).scalar_one()
     assert "fathom-rt-plain" not in raw and "fathom-at-plain" not in raw
     assert await store.get_fathom_key(user.id) is None
-    assert await store.connections(user.id) == (None, [], None, "active")
+    assert await store.connections(user.id) == Connections("not_connected", [], None, "active")
 
     grant = await store.get_fathom_grant(user.id)
     assert grant is not None and grant.token == token and grant.scope == "public_api"
@@ -101,11 +101,11 @@ async def test_a_fathom_oauth_grant_is_encrypted_compare_and_set_and_replaces_a_
     current = await store.get_fathom_grant(user.id)
     assert current is not None and current.token == rotated and current.status == "active"
     assert await store.mark_fathom_grant(user.id, "needs_reconnect", current.version)
-    assert await store.connections(user.id) == (None, [], None, "needs_reconnect")
+    assert await store.connections(user.id) == Connections("not_connected", [], None, "needs_reconnect")
 
     await store.set_fathom_key(user.id, "fathom-key-again-1234")
     assert await store.get_fathom_grant(user.id) is None
-    assert await store.connections(user.id) == (None, [], "1234", None)
+    assert await store.connections(user.id) == Connections("not_connected", [], "1234", None)
 
 
 async def test_personal_tokens_are_stored_as_hashes_and_stop_working_when_revoked(store: Store) -> None:
