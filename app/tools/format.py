@@ -99,9 +99,27 @@ class Budget:
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
-    """RFC 3339 with offset in the user's zone, plus the weekday: `2026-11-24T09:14:00-05:00 (Tue)`."""
+    """Wall-clock time in the zone the answer names once, with the weekday: `2026-11-24 09:14 (Tue)`.
+
+    The same text is accepted back as a time in that zone. Only a time the clocks show twice (the
+    hour repeated when daylight saving ends) carries its offset, so it stays exact both ways.
+    """
     local = moment.astimezone(zone)
-    return f"{local.isoformat(timespec='seconds')} ({local:%a})"
+    offset = ""
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        offset = local.isoformat()[19:]
+    return f"{local:%Y-%m-%d %H:%M}{offset} ({local:%a})"
+
+
+def span(start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
+    """A stretch of time; within one day the end shows only its clock: `2026-11-24 09:00–09:30 (Tue)`."""
+    if end is None:
+        return when(start, zone)
+    first, last = when(start, zone), when(end, zone)
+    if start.astimezone(zone).date() != end.astimezone(zone).date():
+        return f"{first} – {last}"
+    head, weekday = first.rsplit(" (", 1)
+    return f"{head}–{last.split(' ')[1]} ({weekday}"
 
 
 def day(value: date) -> str:

@@ -23,7 +23,7 @@ from app.tools.format import Budget, clamp_budget, human_size, person, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
-from app.tools.times import zone_label
+from app.tools.times import times_in, zone_label
 from app.upstream.errors import BadRequest, InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message, reply_context, reply_subject, same_subject
@@ -290,7 +290,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         names = await label_names.for_messages(gmail, [message])
         budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
         left_out = "" if include_quoted else "call again with include_quoted=true to see it"
-        budget.extend(_message_block(message, zone, names, trim=not include_quoted, left_out=left_out))
+        budget.extend(_message_block(message, zone, names, not include_quoted, left_out, name_zone=True))
         return budget.render()
 
     @tool(title="Read email thread", read_only=True, idempotent=True)
@@ -490,18 +490,27 @@ def _document_page(name: str, kind: str, size: int, document: Document, offset: 
 
 
 def _message_block(
-    message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool, left_out: str = ""
+    message: GmailMessage,
+    zone: ZoneInfo,
+    names: dict[str, str],
+    trim: bool,
+    left_out: str = "",
+    name_zone: bool = False,
 ) -> list[str]:
-    """One message as the model reads it; `left_out` says how to see what trimming left out."""
+    """One message as the model reads it; `left_out` says how to see what trimming left out.
+
+    `name_zone` names the time zone after the date, for an answer that names it nowhere else.
+    """
     received = message.received_at
     body, notes = readable_body(message, trim=trim)
     if left_out:
         notes = [f"{note} — {left_out}" if note == TRIMMED else note for note in notes]
     content = message_content(message)
+    sent = when(received, zone) + (times_in(zone) if name_zone else "") if received else None
     lines = [
         f"Subject: {message.header('Subject') or '(no subject)'}",
         *header_lines(message),
-        f"Date: {when(received, zone) if received else message.header('Date') or 'unknown'}",
+        f"Date: {sent or message.header('Date') or 'unknown'}",
         f"Labels: {_labels_text(message, names)} · message_id={message.id} thread_id={message.thread_id}",
     ]
     if content.attachments:

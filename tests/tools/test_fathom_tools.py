@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-from app.tools.format import when
+from app.tools.format import span, when
 from sandbox.seed import ALICE
 from tests.support.fathom import add_older_meetings, store_fathom_key, visible_recordings
 from tests.support.mcp_session import mcp_session
@@ -124,7 +124,8 @@ async def test_getting_a_meeting_shows_its_details_action_items_and_summary(stac
         text = await alice.ok("fathom_get_meeting", {"recording_id": recording_id})
     meeting = recording.meeting
     assert text.startswith(f"Initech SSO troubleshooting · recording_id={recording_id}")
-    assert f"Scheduled: {when(_time(meeting['scheduled_start_time']), zone)}" in text
+    scheduled = span(_time(meeting["scheduled_start_time"]), _time(meeting["scheduled_end_time"]), zone)
+    assert f"Scheduled: {scheduled}\n" in text
     assert f"Links: {meeting['url']} · share: {meeting['share_url']}" in text
     assert "Recorded by: Carmen Ruiz <carmen@acme.example>" in text
     done = "- [done] Carmen Ruiz <carmen@acme.example>: Ship the SAML clock-skew tolerance fix ("

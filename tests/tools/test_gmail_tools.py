@@ -29,7 +29,7 @@ async def test_search_lists_each_hit_with_sender_subject_zoned_date_labels_and_i
         assert len(IDS.findall(text)) == 5
         zone = stack.sandbox.world.people[ALICE].time_zone
         assert f"times in {zone}" in text
-        assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \(\w{3}\)", text)
+        assert re.search(r"^- \d{4}-\d\d-\d\d \d\d:\d\d(?:[+-]\d\d:\d\d)? \(\w{3}\) · From: ", text, re.M)
         assert "page_token=" in text
 
 
