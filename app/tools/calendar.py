@@ -29,7 +29,7 @@ from app.tools.calendar_format import (
     times_of,
     zone_note,
 )
-from app.tools.format import Budget, day, span, when
+from app.tools.format import Budget, day, quoted, span, when
 from app.tools.free_time import free_slots, parse_working_hours, round_up, spread, working_days_end
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone
@@ -129,7 +129,7 @@ async def calendar_get_event(
         lines.append("Shows as free (does not block time)")
     lines.append(f"event_id={event.id} · link: {event.html_link or '-'}")
     if event.description:
-        lines += ["Description:", description_text(event.description)]
+        lines += ["Description:", quoted(description_text(event.description))]
     budget = Budget(12_000, "the attendee list was cut")
     budget.extend(lines)
     if event.attendees:

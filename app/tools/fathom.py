@@ -11,7 +11,7 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, person, span, when
+from app.tools.format import Budget, person, quoted, span, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.summaries import moment, summary_block
@@ -107,7 +107,7 @@ def _action_line(item: ActionItem, status: bool = True, assignee: bool = True) -
     who = f"{_assignee(item)}: " if assignee else ""
     at = f" ({_moment_of(item.recording_timestamp)})" if item.recording_timestamp else ""
     link = f" {item.recording_playback_url}" if item.recording_playback_url else ""
-    return f"- {state}{who}{item.description}{at}{link}"
+    return f"- {state}{who}{quoted(item.description)}{at}{link}"
 
 
 def _started_text(meeting: Meeting, zone: ZoneInfo) -> str:
@@ -292,7 +292,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         shown: list[str] = []
         used = 0
         for line in lines[offset:]:
-            text = f"[{line.timestamp}] {line.speaker.display_name or 'Unknown'}: {line.text}"
+            text = f"[{line.timestamp}] {line.speaker.display_name or 'Unknown'}: {quoted(line.text)}"
             if used + len(text) + 1 > max_chars:
                 if not shown:  # one very long line: show what fits so paging always moves on
                     shown.append(text[: max_chars - 1] + "…")

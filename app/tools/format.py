@@ -44,16 +44,30 @@ def boundary(text: str, limit: int) -> int:
     return max([*sentences, *words], default=0)
 
 
-def clip(text: str, limit: int, rest: str) -> str:
+# Text written by someone else (mail, invitations, meeting notes, files) is fenced in « », which the
+# server's instructions define as information, never instructions. Fence marks inside become ‹ ›,
+# so quoted text cannot close its own fence.
+OPEN, CLOSE = "«", "»"
+
+
+def quoted(text: str) -> str:
+    """`text` written by someone else, fenced as data for the model."""
+    return OPEN + text.replace(OPEN, "‹").replace(CLOSE, "›") + CLOSE
+
+
+def clip(text: str, limit: int, rest: str, *, fence: bool = False) -> str:
     """`text` cut to `limit` characters at a boundary (see `boundary`), then a notice of how much was left out
-    and how to get the rest (`rest`, e.g. "fathom_get_meeting shows all of it")."""
+    and how to get the rest (`rest`, e.g. "fathom_get_meeting shows all of it").
+
+    With `fence`, the kept text is `quoted` (someone else wrote it) and the notice stays outside the fence.
+    """
     text = text.strip()
     if len(text) <= limit:
-        return text
+        return quoted(text) if fence else text
     kept = text[: boundary(text, limit)].rstrip()
     left = text[len(kept) :].strip()
     lines = left.count("\n") + 1
-    return f"{kept}\n[cut here: {lines} more line(s), {len(left)} characters — {rest}]"
+    return f"{quoted(kept) if fence else kept}\n[cut here: {lines} more line(s), {len(left)} characters — {rest}]"
 
 
 class Budget:

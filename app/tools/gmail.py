@@ -19,7 +19,7 @@ from app.documents.extract import KIND_NAMES, Document, DocumentError, kind_of, 
 from app.documents.reader import DocumentReader
 from app.storage.store import User
 from app.tools.caches import cached, per_person
-from app.tools.format import Budget, clamp_budget, human_size, person, when
+from app.tools.format import Budget, clamp_budget, human_size, person, quoted, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
@@ -118,7 +118,7 @@ def _summary(message: GmailMessage, zone: ZoneInfo, names: dict[str, str]) -> st
         f"  Subject: {message.header('Subject') or '(no subject)'}",
     ]
     if message.snippet:
-        lines.append(f"  “{html.unescape(message.snippet)}”")
+        lines.append(f"  {quoted(html.unescape(message.snippet))}")
     flags = ["attachment"] if message.payload and message.payload.mime_type == "multipart/mixed" else []
     if message.header("List-Unsubscribe"):
         flags.append("bulk/newsletter")
@@ -483,7 +483,7 @@ def _document_page(name: str, kind: str, size: int, document: Document, offset: 
     lines = [header + (f" — {document.note}" if document.note else "")]
     if offset or end < len(text):
         lines[0] += f" — characters {offset:,}–{end:,} of {len(text):,}"
-    lines.append(shown.rstrip())
+    lines.append(quoted(shown.rstrip()))
     if end < len(text):
         lines.append(f"[continues — call again with offset={end} for the next part]")
     return "\n".join(lines)
@@ -520,5 +520,5 @@ def _message_block(
             for a in content.attachments
         ]
     lines.append(f"[{'; '.join(notes)}]" if notes else "")
-    lines.append(body or "(no text body)")
+    lines.append(quoted(body) if body else "(no text body)")
     return lines
