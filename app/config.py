@@ -84,9 +84,12 @@ class Settings(BaseSettings):
         "https://fathom.video/external/v1/oauth2/token", description="Fathom OAuth token endpoint"
     )
     fathom_revoke_url: str = Field("", description="Fathom OAuth revocation endpoint (Fathom documents none)")
+    redis_url: str = Field(
+        "", description="Redis every replica shares: rate limits, revocations, refresh locks (empty: per replica)"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
-    tool_calls_per_minute: int = Field(120, ge=1, description="Per-user tool calls per minute (per replica)")
-    mail_sends_per_hour: int = Field(30, ge=1, description="Per-user emails sent or drafted per hour (per replica)")
+    tool_calls_per_minute: int = Field(120, ge=1, description="Per-user tool calls per minute")
+    mail_sends_per_hour: int = Field(30, ge=1, description="Per-user emails sent or drafted per hour")
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="json, text, or auto (json unless a terminal)"
     )

@@ -39,6 +39,7 @@ from app.metrics import origin
 from app.railway import ephemeral_database_warning
 from app.services import Services
 from app.serving import BodyLimit
+from app.shared import REVOKED
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
@@ -118,7 +119,7 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
         keyring=KeyRing(settings.encryption_keys),
         sample_fathom_keys=dict(sample_fathom_keys or {}) if settings.sandbox else {},
     )
-    revocations = Revocations(services.get_store)
+    revocations = Revocations(services.get_store, lambda: services.shared.publish(REVOKED, "forget"))
     verifier = SwitchboardTokenVerifier(services, revocations)
     provider = SwitchboardAuthProvider(services, verifier, revocations)
     auth = auth_settings(settings)
@@ -145,10 +146,14 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
                     flusher = background.create_task(services.get_activity().run())
                     auditor = background.create_task(services.get_audit().run())
+                    # Revocations other replicas announce: forget what this one cached.
+                    listener = background.create_task(services.shared.listen(REVOKED, lambda _: revocations.forget()))
                     logger.info("Switchboard %s serving %s", VERSION, settings.mcp_url)
                     yield
                     flusher.cancel()
                     auditor.cancel()
+                    listener.cancel()
+                await services.shared.close()
         finally:
             await engine.dispose()
 

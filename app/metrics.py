@@ -52,6 +52,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.shared_state_errors = Counter(
+            "switchboard_shared_state_errors_total",
+            "Redis calls that failed; the replica fell back to its own state",
+            ["operation"],
+            registry=self.registry,
+        )
+
     def record_tool(self, tool: str, outcome: str, seconds: float) -> None:
         self.tool_calls.labels(tool=tool, outcome=outcome).inc()
         self.tool_latency.labels(tool=tool).observe(seconds)

@@ -1,14 +1,20 @@
-"""Per-user token buckets for tool calls, with a tighter bucket for sending mail.
+"""Token buckets: per-user tool calls and mail, per-address limits on anonymous endpoints.
 
-Buckets live in each replica's memory: with N replicas a person can make up to N times the
-configured rate. That bounds abuse of the team's shared Google quota without a database write
-per call; Google's own per-user quotas remain the hard limit.
+With `REDIS_URL` every replica counts in the same buckets (one atomic Redis call each). Without
+it, or while Redis is down, buckets live in each replica's memory: with N replicas a person can
+then make up to N times the configured rate. Google's own per-user quotas remain the hard limit.
 """
+
+from __future__ import annotations
 
 import ipaddress
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.shared import SharedState
 
 
 def address_key(host: str | None) -> str:
@@ -33,9 +39,12 @@ class _Bucket:
 class TokenBuckets:
     """`capacity` calls at once, refilled at `capacity` per `period` seconds, per key."""
 
-    def __init__(self, capacity: int, period: float) -> None:
+    def __init__(self, capacity: int, period: float, name: str = "", shared: SharedState | None = None) -> None:
         self.capacity = max(1, capacity)
+        self.period = period
         self.rate = self.capacity / period
+        self.name = name
+        self.shared = shared if shared is not None and shared.enabled and name else None
         self._buckets: dict[str, _Bucket] = {}
         self._now = time.monotonic
 
@@ -50,13 +59,25 @@ class TokenBuckets:
         bucket.updated = now
         return bucket
 
-    def wait(self, key: str) -> float:
+    async def wait(self, key: str) -> float:
         """Seconds until `key` may spend a token (0 when it may now), spending nothing."""
+        if self.shared is not None:
+            shared = await self.shared.take(self.name, key, self.capacity, self.period, spend=False)
+            if shared is not None:
+                return float(math.ceil(shared))
         bucket = self._refilled(key)
         return 0.0 if bucket.tokens >= 1 else math.ceil((1 - bucket.tokens) / self.rate)
 
-    def take(self, key: str) -> float:
+    async def take(self, key: str) -> float:
         """Spend one token; returns 0 when allowed, else the seconds until one is available."""
+        if self.shared is not None:
+            shared = await self.shared.take(self.name, key, self.capacity, self.period)
+            if shared is not None:
+                return float(math.ceil(shared))
+        return self.take_here(key)
+
+    def take_here(self, key: str) -> float:
+        """`take` in this replica's own buckets only."""
         bucket = self._refilled(key)
         if bucket.tokens >= 1:
             bucket.tokens -= 1

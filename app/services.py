@@ -10,6 +10,7 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.metrics import Metrics
 from app.ratelimit import TokenBuckets
+from app.shared import SharedState
 from app.storage.activity import ActivityBuffer
 from app.storage.audit import AuditBuffer
 from app.storage.store import Store
@@ -32,12 +33,14 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # In sandbox mode only: each sandbox person's sample Fathom key, offered on their account page.
     sample_fathom_keys: dict[str, str] = field(default_factory=dict)
+    shared: SharedState = field(init=False)
     tool_limits: TokenBuckets = field(init=False)
     mail_limits: TokenBuckets = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tool_limits = TokenBuckets(self.settings.tool_calls_per_minute, 60.0)
-        self.mail_limits = TokenBuckets(self.settings.mail_sends_per_hour, 3600.0)
+        self.shared = SharedState(self.settings.redis_url, self.settings.public_url, self.metrics)
+        self.tool_limits = TokenBuckets(self.settings.tool_calls_per_minute, 60.0, "tools", self.shared)
+        self.mail_limits = TokenBuckets(self.settings.mail_sends_per_hour, 3600.0, "mail", self.shared)
 
     def open(self, store: Store, http: httpx2.AsyncClient) -> None:
         """Attach the lifespan's resources (one refresh lock table for the whole process)."""
@@ -59,6 +62,10 @@ class Services:
                 settings.fathom_revoke_url,
             )
             self.fathom_credentials = FathomCredentials(store, fathom, f"{settings.public_url}/account")
+        if self.shared.enabled:
+            self.credentials.shared = self.shared
+            if self.fathom_credentials is not None:
+                self.fathom_credentials.shared = self.shared
         self.audit = AuditBuffer(store, settings.audit_retention_days)
         self.activity = ActivityBuffer(store)
 

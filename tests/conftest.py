@@ -21,16 +21,21 @@ from tests.support.settings import make_settings
 from tests.support.stack import Stack, running_stack
 
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if TEST_POSTGRES_URL:
-        return
-    skip = pytest.mark.skip(reason="TEST_POSTGRES_URL is not set")
-    for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)
+    for marker, url, name in (
+        ("postgres", TEST_POSTGRES_URL, "TEST_POSTGRES_URL"),
+        ("redis", TEST_REDIS_URL, "TEST_REDIS_URL"),
+    ):
+        if url:
+            continue
+        skip = pytest.mark.skip(reason=f"{name} is not set")
+        for item in items:
+            if item.get_closest_marker(marker):
+                item.add_marker(skip)
 
 
 @pytest.fixture

@@ -94,9 +94,9 @@ class DeviceFlow:
         self.settings = services.settings
         self._recent: deque[float] = deque()  # monotonic expiry times of requests created here
         # One address cannot use up the shared allowance for everyone else.
-        self._per_address = TokenBuckets(PER_ADDRESS, DEVICE_CODE_TTL.total_seconds())
+        self._per_address = TokenBuckets(PER_ADDRESS, DEVICE_CODE_TTL.total_seconds(), "device", services.shared)
         # Guessing user codes on /setup: a few wrong ones, then that person and address wait.
-        self._wrong_codes = TokenBuckets(WRONG_CODES, DEVICE_CODE_TTL.total_seconds())
+        self._wrong_codes = TokenBuckets(WRONG_CODES, DEVICE_CODE_TTL.total_seconds(), "setup", services.shared)
 
     def routes(self) -> list[Route]:
         return [
@@ -134,7 +134,7 @@ class DeviceFlow:
         label = device_label(
             clean_client_name(str(form.get("client_name") or "")), clean_device_name(str(form.get("device_name") or ""))
         )
-        if self._per_address.take(address_key(request.client.host if request.client else None)):
+        if await self._per_address.take(address_key(request.client.host if request.client else None)):
             response = oauth_error("slow_down", "Too many sign-ins from this address; try again in a few minutes.", 429)
             response.headers["Retry-After"] = "60"
             return response
@@ -207,9 +207,9 @@ class DeviceFlow:
     def _guessers(self, request: Request, user: User) -> tuple[str, str]:
         return f"user:{user.id}", f"address:{address_key(request.client.host if request.client else None)}"
 
-    def _locked_out(self, request: Request, user: User) -> Response | None:
+    async def _locked_out(self, request: Request, user: User) -> Response | None:
         """The refusal for someone who entered too many wrong codes lately, else None."""
-        wait = max(self._wrong_codes.wait(key) for key in self._guessers(request, user))
+        wait = max([await self._wrong_codes.wait(key) for key in self._guessers(request, user)])
         if not wait:
             return None
         logger.warning("device sign-in: user %s locked out after wrong codes", user.id)
@@ -224,9 +224,9 @@ class DeviceFlow:
         page.headers["Retry-After"] = str(int(wait))
         return page
 
-    def _wrong_code(self, request: Request, user: User) -> Response:
+    async def _wrong_code(self, request: Request, user: User) -> Response:
         for key in self._guessers(request, user):
-            self._wrong_codes.take(key)
+            await self._wrong_codes.take(key)
         return self._unknown_code(request)
 
     def _unknown_code(self, request: Request) -> Response:
@@ -252,7 +252,7 @@ class DeviceFlow:
                 user_code=None,
                 public_url=self.settings.public_url,
             )
-        locked = self._locked_out(request, user)
+        locked = await self._locked_out(request, user)
         if locked is not None:
             return locked
         code = normalise_user_code(raw_code)
@@ -260,7 +260,7 @@ class DeviceFlow:
         if record is not None and record.status in ("approved", "used") and record.user_id == user.id:
             return message_page(request, "Already approved", "Return to your terminal; you can close this tab.")
         if code is None or record is None or record.status != "pending" or record.expires_at <= utcnow():
-            return self._wrong_code(request, user)
+            return await self._wrong_code(request, user)
         return render(
             request,
             "setup.html",
@@ -279,13 +279,13 @@ class DeviceFlow:
         user = await self._signed_in_user(request)
         if user is None:
             return self._sign_in_first(raw_code)
-        locked = self._locked_out(request, user)
+        locked = await self._locked_out(request, user)
         if locked is not None:
             return locked
         code = normalise_user_code(raw_code)
         approve = form.get("decision") == "approve"
         if code is None or not await self.services.get_store().decide_device(code, user.id, approve):
-            return self._wrong_code(request, user)
+            return await self._wrong_code(request, user)
         logger.info("device sign-in %s by user %s", "approved" if approve else "denied", user.id)
         if not approve:
             return message_page(

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth.responses import oauth_error
 from app.ratelimit import TokenBuckets, address_key
 from app.serving import BODY_LIMITS, read_within, replaying
+from app.shared import SharedState
 
 logger = logging.getLogger(__name__)
 
@@ -74,16 +75,18 @@ def metadata_problem(metadata: Any) -> tuple[str, str] | None:
 class RegistrationGuard:
     """In front of the SDK's /register: refuse too many registrations per address and oversized metadata."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, shared: SharedState | None = None) -> None:
         self.app = app
-        self.per_address = TokenBuckets(REGISTRATION_BURST, REGISTRATION_BURST * 60 / REGISTRATIONS_PER_MINUTE)
+        self.per_address = TokenBuckets(
+            REGISTRATION_BURST, REGISTRATION_BURST * 60 / REGISTRATIONS_PER_MINUTE, "registration", shared
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        wait = self.per_address.take(address_key(client[0] if client else None))
+        wait = await self.per_address.take(address_key(client[0] if client else None))
         if wait:
             logger.warning("client registration refused: too many from one address")
             description = f"too many client registrations from this address; retry in {wait:.0f} s"

@@ -3,8 +3,8 @@
 Caches of verified tokens and of user profiles register with `on_revoke`; every revocation
 (a person on their account page, an admin, the OAuth provider on a replayed code or refresh
 token, the CLI) goes through a method here, which writes to the database and then calls
-`_announce`. That one method is where "tell every cache" happens, so a broadcast to other
-replicas belongs there too.
+`_announce`. That one method is where "tell every cache" happens: this process's caches at once,
+and, when replicas share Redis, every other replica's through one published message.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ T = TypeVar("T")
 class Revocations:
     """Revokes in the database and makes every registered cache forget at once."""
 
-    def __init__(self, store: Callable[[], Store]) -> None:
+    def __init__(self, store: Callable[[], Store], broadcast: Callable[[], Awaitable[None]] | None = None) -> None:
         self._store = store
         self._caches: list[Callable[[], None]] = []
+        self._broadcast = broadcast
 
     def on_revoke(self, forget: Callable[[], None]) -> None:
         """Register a cache to clear whenever anything is revoked."""
@@ -38,6 +39,8 @@ class Revocations:
         """Write the revocation, then tell every cache (today: this process's). The only such path."""
         result = await revocation
         self.forget()
+        if self._broadcast is not None:
+            await self._broadcast()
         return result
 
     async def revoke_user(self, user_id: str) -> int:

@@ -113,7 +113,8 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
         elif route.path == "/revoke":
             result.append(revocation_route(provider))
         elif route.path == "/register":
-            result.append(Route("/register", RegistrationGuard(route.app), methods=["POST", "OPTIONS"]))
+            guard = RegistrationGuard(route.app, provider.services.shared)
+            result.append(Route("/register", guard, methods=["POST", "OPTIONS"]))
         else:
             result.append(route)
     return result

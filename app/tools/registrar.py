@@ -119,7 +119,7 @@ class ToolRegistrar:
         token = get_access_token()
         user_id = token.subject if token else None
         client_id = token.client_id if token else None
-        refusal = self._check_limits(user_id, name in self.mail_tools)
+        refusal = await self._check_limits(user_id, name in self.mail_tools)
         if refusal:
             self._record(name, user_id, "rate_limited", 0.0, client_id)
             return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
@@ -169,13 +169,13 @@ class ToolRegistrar:
             )
         )
 
-    def _check_limits(self, user_id: str | None, sends_mail: bool) -> str | None:
+    async def _check_limits(self, user_id: str | None, sends_mail: bool) -> str | None:
         key = user_id or "anonymous"
         checks = [("tool calls", self.services.tool_limits, "minute")]
         if sends_mail:
             checks.append(("emails sent or drafted", self.services.mail_limits, "hour"))
         for label, buckets, period in checks:
-            wait = buckets.take(key)
+            wait = await buckets.take(key)
             if wait:
                 self.services.metrics.rate_limited.labels(bucket=label).inc()
                 return (

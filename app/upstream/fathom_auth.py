@@ -120,6 +120,8 @@ def _kept(token: Mapping[str, Any]) -> dict[str, Any]:
 class FathomCredentials(RefreshingCredentials[FathomGrant]):
     """Hands out valid Fathom access tokens for people who connected Fathom by OAuth."""
 
+    lock_name = "refresh:fathom"
+
     def __init__(
         self,
         store: Store,

@@ -59,6 +59,8 @@ def _ignore(_result: str) -> None:
 class GoogleCredentials(RefreshingCredentials[GoogleGrant]):
     """Hands out valid Google access tokens for users, refreshing and persisting as needed."""
 
+    lock_name = "refresh:google"
+
     def __init__(
         self,
         store: Store,

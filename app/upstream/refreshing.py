@@ -4,22 +4,33 @@ Shared by Google and Fathom. Within a process, concurrent callers for one person
 lock and share the outcome of the refresh that ran while they waited: its token, or its failure
 (so an outage costs one retry loop, not one per caller). Across processes sharing the database,
 the refreshed token is written with a compare-and-set on the grant's version; a loser adopts the
-winner's token, so no refresh token is ever overwritten by a stale one.
+winner's token, so no refresh token is ever overwritten by a stale one. When replicas share Redis,
+a short lock per person there also spares the second refresh (the compare-and-set stays the net).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from app.upstream.errors import UpstreamError
 
 G = TypeVar("G")
+
+
+class SharedLock(Protocol):
+    """A lock every replica sees (`app.shared.SharedState`); yields False when it could not lock."""
+
+    def lock(self, name: str) -> AbstractAsyncContextManager[bool]: ...
+
+
 EXPIRY_LEEWAY = 60.0  # refresh this many seconds before the upstream's expiry
 
 
@@ -64,9 +75,13 @@ class _Refreshes:
 class RefreshingCredentials(ABC, Generic[G]):
     """Hands out valid access tokens from stored grants of type `G`, refreshing one at a time per person."""
 
+    # Names this kind of grant in the lock replicas share while refreshing one person's (with REDIS_URL).
+    lock_name = "refresh"
+
     def __init__(self) -> None:
         # Alive while some caller holds it; forgotten once nobody is refreshing for that person.
         self._refreshes: weakref.WeakValueDictionary[str, _Refreshes] = weakref.WeakValueDictionary()
+        self.shared: SharedLock | None = None
 
     @abstractmethod
     async def _grant(self, user_id: str) -> G:
@@ -85,6 +100,12 @@ class RefreshingCredentials(ABC, Generic[G]):
         if refreshes is None:
             refreshes = self._refreshes[user_id] = _Refreshes()
         return refreshes
+
+    def _across_replicas(self, user_id: str) -> AbstractAsyncContextManager[bool]:
+        """One refresh per person across replicas (a short Redis lock), when replicas share Redis."""
+        if self.shared is None:
+            return contextlib.nullcontext(False)
+        return self.shared.lock(f"{self.lock_name}:{user_id}")
 
     async def access_token(self, user_id: str, *, rejected: str | None = None) -> str:
         """A currently valid access token.
@@ -105,7 +126,13 @@ class RefreshingCredentials(ABC, Generic[G]):
             if usable(self._token(grant), rejected):
                 return str(self._token(grant)["access_token"])
             try:
-                token = await self._refresh(user_id, grant)
+                async with self._across_replicas(user_id) as locked:
+                    if locked:  # another replica may have refreshed while we waited for the lock
+                        grant = await self._grant(user_id)
+                        if usable(self._token(grant), rejected):
+                            refreshes.latest = _Outcome(None)
+                            return str(self._token(grant)["access_token"])
+                    token = await self._refresh(user_id, grant)
             except UpstreamError as error:
                 refreshes.latest = _Outcome(error)
                 raise

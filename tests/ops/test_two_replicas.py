@@ -1,6 +1,7 @@
 """Two server processes on one PostgreSQL behave as one server: the multi-replica mode."""
 
 import asyncio
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -13,12 +14,15 @@ from mcp.client.streamable_http import streamable_http_client
 from app.crypto import KeyRing
 from app.storage.db import create_engine
 from app.storage.store import Store
-from sandbox.seed import ALICE
+from sandbox.seed import ALICE, BEN
 from sandbox.server import SandboxServer
 from sandbox.serving import free_port
+from tests.conftest import TEST_REDIS_URL
+from tests.support.mcp_session import mcp_session
 from tests.support.oauth_flow import Flow, mcp_request, mcp_status
 from tests.support.process import start_server
 from tests.support.settings import make_settings
+from tests.support.stack import running_stack
 
 REVOCATION_DELAY = 5.0  # documented: other replicas may accept a revoked token for up to this long
 
@@ -116,9 +120,86 @@ async def test_two_replicas_share_sign_in_tokens_revocation_and_google_refreshes
             server.stop()
 
 
+async def _search_text(replica: Replica, access: str) -> str:
+    """ "ok", or what the tool answered instead."""
+    arguments = {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}}
+    result = (await mcp_request(replica.mcp_url, access, "tools/call", arguments)).json()["result"]
+    return result["content"][0]["text"] if result["isError"] else "ok"
+
+
 async def _search(replica: Replica, access: str) -> int:
     arguments = {"name": "gmail_search", "arguments": {"query": "in:inbox", "max_results": 1}}
     response = await mcp_request(replica.mcp_url, access, "tools/call", arguments)
     if response.status_code != 200 or response.json()["result"]["isError"]:
         return 500
     return 200
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_with_redis_two_replicas_share_rate_limits_revoke_within_a_second_and_refresh_once(
+    tmp_path: Path, database_url: tuple[str, str | None], sandbox: SandboxServer
+) -> None:
+    url, schema = database_url
+    ports = [free_port(), free_port()]
+    public = f"http://127.0.0.1:{ports[0]}"
+    upstream = {k.lower(): v for k, v in sandbox.settings_env().items()}
+    settings = make_settings(
+        tmp_path,
+        public_url=public,
+        database_url=f"{url}?options=-csearch_path%3D{schema}",
+        redis_url=TEST_REDIS_URL,
+        tool_calls_per_minute=10,
+        **upstream,
+    )
+    servers = [start_server(settings, port, tmp_path / f"replica-{port}.log") for port in ports]
+    try:
+        a, b = Replica(servers[0].url), Replica(servers[1].url)
+        async with httpx2.AsyncClient(timeout=20) as http:
+            alice = await Flow(a, http).sign_in(ALICE)  # type: ignore[arg-type]
+            ben_flow = Flow(b, http)  # type: ignore[arg-type]
+            ben = (await ben_flow.sign_in(BEN))["access_token"]
+
+            # Ten calls a minute for Alice, counted across both replicas together.
+            answers = [await _search_text((a, b)[n % 2], alice["access_token"]) for n in range(12)]
+            assert answers[:10] == ["ok"] * 10, answers
+            limited = "Rate limit: at most 10 tool calls per minute"
+            assert all(text.startswith(limited) for text in answers[10:]), answers
+
+            # Ben's Google token expires; calls race on both replicas; Google sees one refresh.
+            sandbox.world.expire_all_access_tokens()
+            refreshes = len(sandbox.faults.requests("/google/token"))
+            statuses = await asyncio.gather(*(_search(r, ben) for r in (a, b) * 3))
+            assert statuses == [200] * 6
+            assert len(sandbox.faults.requests("/google/token")) - refreshes == 1
+
+            # Revoked through /revoke on B: A, which has Ben's token cached, refuses it within a second.
+            assert await mcp_status(a, ben) == 200  # type: ignore[arg-type]
+            client = {"client_id": ben_flow.client_id, "client_secret": ben_flow.client_secret or ""}
+            revoked = await http.post(f"{b.url}/revoke", data={"token": ben, **client})
+            assert revoked.status_code == 200
+            with anyio.fail_after(1.0):
+                while await mcp_status(a, ben) != 401:  # type: ignore[arg-type]  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def test_a_redis_that_does_not_answer_degrades_to_per_replica_limits_and_never_refuses_calls(
+    tmp_path: Path, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    overrides: dict[str, object] = {"redis_url": closed, "tool_calls_per_minute": 3, "metrics_token": "m-token-123"}
+    with running_stack(tmp_path, sandbox, **overrides) as stack:
+        async with mcp_session(stack, ALICE) as alice:
+            answers = [await alice.call("whoami") for _ in range(4)]
+        async with httpx2.AsyncClient() as http:
+            metrics = (await http.get(f"{stack.url}/metrics", headers={"Authorization": "Bearer m-token-123"})).text
+    assert [is_error for _text, is_error in answers] == [False, False, False, True]
+    assert "Rate limit: at most 3 tool calls per minute" in answers[3][0]
+    errors = re.findall(r'^switchboard_shared_state_errors_total\{operation="\w+"\} (\S+)$', metrics, re.M)
+    assert 1 <= sum(float(n) for n in errors) <= 2, errors  # after a failure, Redis is left alone a while
+    warnings = [r.message for r in caplog.records if "REDIS_URL" in r.message]
+    assert len(warnings) == 1 and warnings[0].startswith("Redis at REDIS_URL is not answering ("), warnings
