@@ -29,6 +29,13 @@ class InvalidAddress(ValueError):
     """A recipient is not a usable email address; the message names it."""
 
 
+class BareName(InvalidAddress):
+    """A name where an address belongs ("Priya"): never guessed into an address."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"{value!r} is not an email address")
+
+
 class UnsafeHeader(ValueError):
     """A header value holds a line break or other control character; the message names the field."""
 
@@ -76,6 +83,8 @@ def message_ids(value: str) -> list[str]:
 def parse_address(value: str, field: str = "address") -> Address:
     """One recipient (`a@b.com` or `Name <a@b.com>`) checked for a plausible form."""
     header_text(field, value)
+    if "@" not in value:
+        raise BareName(value.strip())
     pairs = addresses(value)
     if len(pairs) != 1:
         raise InvalidAddress(f"{value!r} is not one email address")
