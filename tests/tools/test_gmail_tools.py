@@ -204,12 +204,13 @@ async def test_a_bare_name_in_any_address_field_is_refused_with_where_to_find_th
         ("gmail_send", {"to": ["Priya"], "subject": "x", "body": "y"}),
         ("gmail_draft", {"to": [ALICE], "cc": ["Priya Raman"], "subject": "x", "body": "y"}),
         ("gmail_draft", {"to": [ALICE], "bcc": ["Priya <priya>"], "subject": "x", "body": "y"}),
+        ("gmail_forward", {"message_id": "18c0ffffffffffff", "to": ["Priya"]}),
         ("calendar_create_event", {"summary": "Sync", "start": start, "all_day": True, "attendees": ["Priya"]}),
         ("calendar_find_free_time", {"attendees": ["Priya"], "duration_minutes": 30}),
     ]
     async with mcp_session(stack, ALICE) as alice:
         answers = [await alice.error(name, arguments) for name, arguments in calls]
-    refused = ["'Priya'", "'Priya Raman'", "'Priya <priya>'", "'Priya'", "'Priya'"]
+    refused = ["'Priya'", "'Priya Raman'", "'Priya <priya>'", "'Priya'", "'Priya'", "'Priya'"]
     for answer, value in zip(answers, refused, strict=True):
         assert f"{value} is not an email address — find it with contacts_search, then give the address." in answer
     assert _sent_or_drafted(stack) == []
