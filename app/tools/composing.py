@@ -132,10 +132,11 @@ async def forwarded_files(gmail: GmailClient, original: GmailMessage) -> list[Fi
     """
     listed = message_content(original).attachments
     total = sum(info.size for info in listed)
-    if total > MAX_UPLOAD:
+    if total * 4 // 3 > MAX_UPLOAD:  # attachments travel base64-encoded: a third larger
         raise ToolError(
             f"The attachments add up to {human_size(total)}, over the {human_size(MAX_UPLOAD)} Gmail lets one "
-            "message carry; forward it from Gmail, which offers Drive links for large files."
+            "message carry once they are encoded for mail; nothing was sent. Forward it from Gmail, which "
+            "offers Drive links for large files."
         )
     parts = {p.part_id: p for p in _parts(original)}
     gate = asyncio.Semaphore(FETCH_CONCURRENCY)

@@ -205,3 +205,18 @@ async def test_a_forward_too_large_for_a_json_request_goes_through_gmails_upload
     assert stack.sandbox.faults.requests(f"{GMAIL}/messages/send") == []
     [received] = _received(stack, BEN, "Fwd: Board deck")
     assert [(p.get_filename(), p.get_content()) for p in received.iter_attachments()] == [("deck.pdf", deck)]
+
+
+async def test_a_forward_whose_attachments_exceed_what_gmail_carries_is_refused_before_downloading_them(
+    stack: Stack,
+) -> None:
+    original = _incoming("Raw footage", To=ALICE)
+    lines = b"0123456789" * 7 + b"\n"  # 7bit, so that neither side spends time on base64
+    original.add_attachment(lines * (27 * 1024 * 1024 // 71), "text", "csv", cte="7bit", filename="footage.csv")
+    message_id = _deliver(stack, original)
+    async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error("gmail_forward", {"message_id": message_id, "to": [BEN], "as_draft": False})
+    assert "The attachments add up to 27.0 MB, over the 35.0 MB Gmail lets one message carry" in refused
+    assert "nothing was sent" in refused
+    assert stack.sandbox.faults.requests(f"{GMAIL}/messages/{message_id}/attachments/") == []
+    assert _given(stack, "messages/send") == [] and _given(stack, "drafts") == []
