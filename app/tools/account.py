@@ -5,13 +5,16 @@ from typing import Annotated
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 
 from app.auth.google_signin import missing_capabilities
 from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.storage.store import User
+from app.tools.composing import send_as_line, usable_send_as
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
+from app.upstream.errors import UpstreamError
 
 
 def personal_token_expiry(token: AccessToken | None, public_url: str) -> tuple[str | None, str | None]:
@@ -32,6 +35,15 @@ def personal_token_expiry(token: AccessToken | None, public_url: str) -> tuple[s
         "Renew the personal access token before it expires: run the installer again on this computer — "
         f"`{commands.sh}` (macOS, Linux) or `{commands.ps}` (Windows PowerShell) — then restart Claude Desktop"
     )
+
+
+async def _send_as(resolvers: Resolvers) -> list[str]:
+    """The "Send as" line, or nothing when Gmail's settings cannot be read (never a failed whoami)."""
+    try:
+        entries = await usable_send_as(await resolvers.gmail())
+    except (UpstreamError, ToolError):
+        return []
+    return [send_as_line(entries)] if entries else []
 
 
 def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
@@ -56,6 +68,7 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             missing = missing_capabilities(scopes)
             if missing:
                 todo.append(f"Not granted: {'; '.join(missing)}. Grant at {account_url}")
+            lines += await _send_as(resolvers)
         fathom, fathom_todo = found.fathom(account_url)
         lines.append(fathom)
         todo += [fathom_todo] if fathom_todo else []

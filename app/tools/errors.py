@@ -9,7 +9,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from app.crypto import KeyRingError
 from app.upstream.errors import MissingScope, NeedsReconnect, RateLimited, UpstreamError
-from app.upstream.gmail_compose import InvalidAddress, UnsafeHeader
+from app.upstream.gmail_compose import BareName, InvalidAddress, UnsafeHeader
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ def as_tool_error(error: Exception, tool: str, account_url: str) -> ToolError:
     """The ToolError the model sees for `error`, raised by `tool` (call it while handling `error`)."""
     if isinstance(error, UpstreamError):
         return ToolError(tool_error_message(error, account_url))
+    if isinstance(error, BareName):
+        return ToolError(f"{error} — find it with contacts_search, then give the address.")
     if isinstance(error, InvalidAddress):
         return ToolError(f"{error}. Give addresses like name@example.com.")
     if isinstance(error, UnsafeHeader):

@@ -2,9 +2,9 @@
 
 import asyncio
 import html
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from itertools import takewhile
 from typing import Annotated, Literal
@@ -19,6 +19,14 @@ from app.documents.extract import KIND_NAMES, Document, DocumentError, kind_of, 
 from app.documents.reader import DocumentReader
 from app.storage.store import User
 from app.tools.caches import cached, per_person
+from app.tools.composing import (
+    Sender,
+    choose_sender,
+    forwarded_files,
+    forwarded_text,
+    header_addresses,
+    reply_all_recipients,
+)
 from app.tools.format import Budget, clamp_budget, human_size, person, quoted, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.registrar import ToolRegistrar
@@ -26,8 +34,16 @@ from app.tools.resolvers import Resolvers
 from app.tools.times import times_in, zone_label
 from app.upstream.errors import BadRequest, InvalidId, NotFound
 from app.upstream.gmail import GmailClient
-from app.upstream.gmail_compose import build_message, reply_context, reply_subject, same_subject
+from app.upstream.gmail_compose import (
+    build_message,
+    forward_subject,
+    parse_address,
+    reply_context,
+    reply_subject,
+    same_subject,
+)
 from app.upstream.gmail_models import (
+    Draft,
     GmailMessage,
     Label,
     MessageList,
@@ -35,6 +51,7 @@ from app.upstream.gmail_models import (
     b64url_decode,
     message_content,
 )
+from app.upstream.mail_body import bodies
 
 SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
@@ -59,6 +76,9 @@ REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To"
 
 Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
 MoreAddresses = list[str]  # cc and bcc: written like `to`, whose description says how
+FromAddress = Annotated[
+    str | None, Field(description="Send as this alias (whoami lists them); a reply defaults to the one it was sent to")
+]
 
 
 @contextmanager
@@ -185,6 +205,14 @@ class Outgoing:
     subject: str
     thread_id: str | None
     note: str = ""  # said after the outcome, e.g. that a changed subject may leave the thread
+    cc: list[str] = field(default_factory=list[str])
+    sender: Sender | None = None
+
+    def recipients(self) -> str:
+        """`a@x, b@x (cc c@x) as support@x`: whom it reaches, and from which alias when not the default."""
+        said = ", ".join(self.to) or "(Bcc only)"
+        said += f" (cc {', '.join(self.cc)})" if self.cc else ""
+        return said + (f" as {self.sender.email}" if self.sender and not self.sender.default else "")
 
 
 def _reply_subject(given: str, original: str) -> tuple[str, str]:
@@ -197,6 +225,17 @@ def _reply_subject(given: str, original: str) -> tuple[str, str]:
     )
 
 
+def _unique(values: Iterable[str], taken: set[str]) -> list[str]:
+    """`values` without addresses already in `taken` (compared case-blind), each added to `taken`."""
+    kept: list[str] = []
+    for value in values:
+        key = parse_address(value).addr_spec.casefold()
+        if key not in taken:
+            taken.add(key)
+            kept.append(value)
+    return kept
+
+
 async def _compose(
     gmail: GmailClient,
     user: User,
@@ -206,28 +245,100 @@ async def _compose(
     cc: Sequence[str],
     bcc: Sequence[str],
     reply_to_message_id: str | None,
+    reply_all: bool = False,
+    from_address: str | None = None,
 ) -> Outgoing:
     """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
     if not reply_to_message_id:
+        if reply_all:
+            raise ToolError("reply_all needs reply_to_message_id: the message whose recipients to answer.")
         if not to:
             raise ToolError("Give to: the recipients' addresses (only a reply, with reply_to_message_id, may omit it).")
         if not subject.strip():
             raise ToolError("Give a subject.")
-        message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc)
-        return Outgoing(message, list(to), subject, None)
+        sender = await choose_sender(gmail, user, from_address)
+        message = build_message(
+            sender=sender.email,
+            sender_name=sender.name,
+            to=to,
+            subject=subject,
+            body=bodies(body, sender.signature),
+            cc=cc,
+            bcc=bcc,
+        )
+        return Outgoing(message, list(to), subject, None, cc=list(cc), sender=sender)
     with _gmail_id("reply_to_message_id", reply_to_message_id):
         parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
     reply = reply_context(parent)
-    if not to:
-        me = user.email.lower()
-        sender = [a.lower() for _n, a in addresses(parent.header("From"))]
-        reply_to = [a for _n, a in addresses(reply.reply_to)]
-        to = [a for _n, a in addresses(parent.header("To"))] if me in sender else reply_to
+    sender = await choose_sender(gmail, user, from_address, header_addresses(parent, "To", "Cc", "Delivered-To"))
+    if reply_all:
+        everyone, copied = reply_all_recipients(parent, sender.own)
+        taken: set[str] = set()
+        to = _unique([*everyone, *to], taken)
+        cc = _unique([*copied, *cc], taken)
+    elif not to:
+        mine = {a.casefold() for a in sender.own}
+        from_me = bool(header_addresses(parent, "From")) and all(
+            a.casefold() in mine for a in header_addresses(parent, "From")
+        )
+        to = (
+            header_addresses(parent, "To")
+            if from_me
+            else header_addresses(parent, "Reply-To") or header_addresses(parent, "From")
+        )
     if not to and not cc and not bcc:
         raise ToolError(f"Message {reply_to_message_id} names nobody to reply to: give to.")
     subject, note = _reply_subject(subject, reply.subject)
-    message = build_message(sender=user.email, to=to, subject=subject, body=body, cc=cc, bcc=bcc, reply=reply)
-    return Outgoing(message, list(to), subject, reply.thread_id, note)
+    message = build_message(
+        sender=sender.email,
+        sender_name=sender.name,
+        to=to,
+        subject=subject,
+        body=bodies(body, sender.signature),
+        cc=cc,
+        bcc=bcc,
+        reply=reply,
+    )
+    return Outgoing(message, list(to), subject, reply.thread_id, note, cc=list(cc), sender=sender)
+
+
+async def _forward(
+    gmail: GmailClient,
+    user: User,
+    message_id: str,
+    to: Sequence[str],
+    note: str,
+    cc: Sequence[str],
+    from_address: str | None,
+) -> Outgoing:
+    """A forward of `message_id`: `Fwd:` subject, the note, the quoted original and its attachments."""
+    if not to:
+        raise ToolError("Give to: the addresses to forward it to.")
+    for value in to:
+        parse_address(value, "to address")
+    for value in cc:
+        parse_address(value, "cc address")
+    with _gmail_id("message_id", message_id):
+        original = await gmail.get_message(message_id)
+    sender, files = await asyncio.gather(
+        choose_sender(gmail, user, from_address, header_addresses(original, "To", "Cc", "Delivered-To")),
+        forwarded_files(gmail, original),
+    )
+    reply = reply_context(original)
+    subject = forward_subject(reply.subject)
+    message = build_message(
+        sender=sender.email,
+        sender_name=sender.name,
+        to=to,
+        subject=subject,
+        body=bodies(note, sender.signature, quoted=forwarded_text(original)),
+        cc=cc,
+        reply=reply,
+        attachments=files,
+    )
+    carried = f" Attachments carried over: {', '.join(f.filename for f in files)}." if files else ""
+    # Gmail keeps a forward in the conversation it came from.
+    return Outgoing(message, list(to), subject, reply.thread_id, carried, cc=list(cc), sender=sender)
 
 
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
@@ -327,12 +438,16 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         reply_to_message_id: Annotated[
             str | None, Field(description="Reply in that message's thread; to/subject default to the reply")
         ] = None,
+        reply_all: Annotated[bool, Field(description="With reply_to_message_id: also everyone on its To/Cc")] = False,
+        from_address: FromAddress = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        out = await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
+        out = await _compose(
+            gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
+        )
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
         return (
-            f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} "
+            f"Sent to {out.recipients()} — subject {out.subject!r}. message_id={sent.id} "
             f"thread_id={sent.thread_id}.{out.note}"
         )
 
@@ -346,14 +461,36 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         cc: MoreAddresses | None = None,
         bcc: MoreAddresses | None = None,
         reply_to_message_id: str | None = None,
+        reply_all: bool = False,
+        from_address: str | None = None,
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
-        out = await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
+        out = await _compose(
+            gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
+        )
         draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
+        return _drafted(out, draft)
+
+    @tool(title="Forward email", read_only=False, sends_mail=True)
+    async def gmail_forward(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        user: Annotated[User, Resolve(resolvers.user)],
+        message_id: str,
+        to: Addresses,
+        note: Annotated[str, Field(description="Your text above the forwarded message")] = "",
+        cc: MoreAddresses | None = None,
+        from_address: str | None = None,
+        as_draft: Annotated[bool, Field(description="false sends it now")] = True,
+    ) -> str:
+        """Forward an email with its attachments and the quoted original; saved as a draft unless as_draft=false."""
+        out = await _forward(gmail, user, message_id, to, note, cc or [], from_address)
+        if as_draft:
+            draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
+            return _drafted(out, draft)
+        sent = await gmail.send_message(out.message, thread_id=out.thread_id)
         return (
-            f"Draft saved (not sent) to {', '.join(out.to)} — subject {out.subject!r}. draft_id={draft.id} "
-            f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
-            f"{out.note}"
+            f"Forwarded to {out.recipients()} — subject {out.subject!r}. message_id={sent.id} "
+            f"thread_id={sent.thread_id}.{out.note}"
         )
 
     @tool(title="Label, archive or trash email", read_only=False, destructive=True, idempotent=True)
@@ -452,6 +589,14 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         except DocumentError as error:
             raise ToolError(f"{name} ({KIND_NAMES[kind]}, {human_size(len(data))}): {error}.") from error
         return _document_page(name, kind, len(data), document, offset, clamp_budget(max_chars))
+
+
+def _drafted(out: Outgoing, draft: Draft) -> str:
+    return (
+        f"Draft saved (not sent) to {out.recipients()} — subject {out.subject!r}. draft_id={draft.id} "
+        f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
+        f"{out.note}"
+    )
 
 
 def _page_range(pages: str | None) -> tuple[int, int] | None:

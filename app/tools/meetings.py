@@ -15,6 +15,7 @@ from publicsuffixlist import PublicSuffixList
 from pydantic import Field
 
 from app.storage.store import User
+from app.tools.composing import choose_sender, header_addresses
 from app.tools.format import Budget, boundary, clip, person, quoted, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
@@ -26,6 +27,7 @@ from app.upstream.fathom import FathomClient, Meeting, Summary
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message, reply_context, reply_subject
 from app.upstream.gmail_models import GmailMessage, addresses
+from app.upstream.mail_body import bodies
 
 PAST_MEETING_DAYS = 120
 MAX_FATHOM_PAGES = 5
@@ -215,16 +217,25 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             raise ToolError("That meeting had no other invitees to follow up with.")
         parent = await _thread_with(gmail, recipients, meeting.display_title)
         body = _follow_up_body(user, meeting, readable_summary(summary.markdown_formatted or "")[0])
+        addressed = header_addresses(parent, "To", "Cc") if parent is not None else []
+        sender = await choose_sender(gmail, user, None, addressed)
+        signed = bodies(body, sender.signature)
         if parent is not None:
             context = reply_context(parent)
             message = build_message(
-                sender=user.email, to=recipients, subject=reply_subject(context.subject), body=body, reply=context
+                sender=sender.email,
+                sender_name=sender.name,
+                to=recipients,
+                subject=reply_subject(context.subject),
+                body=signed,
+                reply=context,
             )
             draft = await gmail.create_draft(message, thread_id=context.thread_id)
             where = f"in the existing thread “{context.subject}” (thread_id={context.thread_id})"
         else:
+            subject = f"Follow-up: {meeting.display_title}"
             message = build_message(
-                sender=user.email, to=recipients, subject=f"Follow-up: {meeting.display_title}", body=body
+                sender=sender.email, sender_name=sender.name, to=recipients, subject=subject, body=signed
             )
             draft = await gmail.create_draft(message)
             where = "as a new email (no earlier thread with these people was found)"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import random
+import uuid
 from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any
 
 import httpx2
 
-from app.upstream.errors import InvalidId, RateLimited, UpstreamUnavailable, google_error_for
+from app.upstream.errors import BadRequest, InvalidId, RateLimited, UpstreamUnavailable, google_error_for
 from app.upstream.gmail_batch import PartResponse, encode_batch, get_path, parse_batch
 from app.upstream.gmail_models import (
     Attachment,
@@ -29,11 +31,11 @@ SERVICE = "Gmail"
 BATCH_CHUNK = 25  # Gmail answers per-part 429s for larger batches of messages.get
 BATCH_CONCURRENCY = 4
 BATCH_PART_ATTEMPTS = 4
+# messages.send and drafts.create take a message as base64url `raw` in JSON up to about 5 MB; larger
+# ones go through the upload endpoint as message/rfc822, which takes up to 35 MB.
+SIMPLE_LIMIT = 5 * 1024 * 1024
+MAX_UPLOAD = 35 * 1024 * 1024
 METADATA_HEADERS = ("From", "To", "Cc", "Subject", "Date", "List-Unsubscribe", "Reply-To", "Message-ID")
-
-
-def encode_raw(message: EmailMessage) -> str:
-    return base64.urlsafe_b64encode(message.as_bytes()).decode()
 
 
 class GmailClient:
@@ -197,18 +199,53 @@ class GmailClient:
 
     async def send_message(self, message: EmailMessage, thread_id: str | None = None) -> MessageRef:
         """Send once: a send is never retried when it might have gone through."""
-        body: dict[str, Any] = {"raw": encode_raw(message)}
-        if thread_id:
-            body["threadId"] = thread_id
-        result = await self.api.call_json("POST", f"{self._prefix}/messages/send", body=body, idempotent=False)
+        result = await self._post_message("messages/send", message, thread_id, draft=False)
         return MessageRef.model_validate(result)
 
     async def create_draft(self, message: EmailMessage, thread_id: str | None = None) -> Draft:
-        inner: dict[str, Any] = {"raw": encode_raw(message)}
-        if thread_id:
-            inner["threadId"] = thread_id
-        result = await self.api.call_json("POST", f"{self._prefix}/drafts", body={"message": inner}, idempotent=False)
+        result = await self._post_message("drafts", message, thread_id, draft=True)
         return Draft.model_validate(result)
+
+    async def _post_message(
+        self, path: str, message: EmailMessage, thread_id: str | None, *, draft: bool
+    ) -> dict[str, Any]:
+        """POST a message as JSON `raw`, or through the upload endpoint when it is too large for that.
+
+        Raises:
+            BadRequest: the message is larger than Gmail takes at all.
+        """
+        data = message.as_bytes()
+        inner: dict[str, Any] = {"threadId": thread_id} if thread_id else {}
+        if len(data) * 4 // 3 + 1024 <= SIMPLE_LIMIT:
+            inner["raw"] = base64.urlsafe_b64encode(data).decode()
+            body = {"message": inner} if draft else inner
+            return await self.api.call_json("POST", f"{self._prefix}/{path}", body=body, idempotent=False)
+        if len(data) > MAX_UPLOAD:
+            raise BadRequest(
+                f"The message is {len(data) / 1024 / 1024:.1f} MB, over the 35 MB Gmail sends; leave out "
+                "attachments or share them as links.",
+                service=SERVICE,
+            )
+        boundary = f"switchboard-{uuid.uuid4().hex}"
+        metadata = json.dumps({"message": inner} if draft else inner).encode()
+        content = b"".join(
+            [
+                f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+                metadata,
+                f"\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n".encode(),
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+        response = await self.api.send(
+            "POST",
+            f"{self.api.base_url}/upload{self._prefix}/{path}",
+            params={"uploadType": "multipart"},
+            content=content,
+            headers={"Content-Type": f"multipart/related; boundary={boundary}"},
+            idempotent=False,
+        )
+        return response.json()
 
     async def send_draft(self, draft_id: str) -> MessageRef:
         result = await self.api.call_json(

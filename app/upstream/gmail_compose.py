@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from app.upstream.gmail_models import GmailMessage, addresses, decode_mime_words
+from app.upstream.mail_body import Bodies, bodies
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:\s*", re.IGNORECASE)
 # Reply and forward prefixes as mail clients write them: "Re:", "RE[2]:", "Aw:", "Fwd:", "FW:".
@@ -27,6 +28,13 @@ _MAX_DECODING_DEPTH = 5
 
 class InvalidAddress(ValueError):
     """A recipient is not a usable email address; the message names it."""
+
+
+class BareName(InvalidAddress):
+    """A name where an address belongs ("Priya"): never guessed into an address."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"{value!r} is not an email address")
 
 
 class UnsafeHeader(ValueError):
@@ -76,6 +84,8 @@ def message_ids(value: str) -> list[str]:
 def parse_address(value: str, field: str = "address") -> Address:
     """One recipient (`a@b.com` or `Name <a@b.com>`) checked for a plausible form."""
     header_text(field, value)
+    if "@" not in value:
+        raise BareName(value.strip())
     pairs = addresses(value)
     if len(pairs) != 1:
         raise InvalidAddress(f"{value!r} is not one email address")
@@ -126,6 +136,13 @@ def reply_subject(subject: str) -> str:
     return f"Re: {stripped}" if stripped else "Re:"
 
 
+def forward_subject(subject: str) -> str:
+    """`Fwd: <subject>`, unless it is already a forward's subject."""
+    if re.match(r"^\s*(fwd?|wg)\s*:", subject, re.IGNORECASE):
+        return subject
+    return f"Fwd: {subject}" if subject.strip() else "Fwd:"
+
+
 def same_subject(given: str, original: str) -> bool:
     """Whether `given` is `original` again, ignoring case, spacing and any Re:/Aw:/Fwd: prefixes."""
 
@@ -137,19 +154,31 @@ def same_subject(given: str, original: str) -> bool:
     return bare(given) == bare(original)
 
 
+@dataclass(frozen=True)
+class FileToAttach:
+    """A file carried along with a message (e.g. a forwarded message's attachment)."""
+
+    filename: str
+    mime_type: str
+    data: bytes
+
+
 def build_message(
     *,
     sender: str,
     to: Sequence[str],
     subject: str,
-    body: str,
+    body: str | Bodies,
     cc: Sequence[str] = (),
     bcc: Sequence[str] = (),
     reply: ReplyContext | None = None,
+    sender_name: str = "",
+    attachments: Sequence[FileToAttach] = (),
 ) -> EmailMessage:
-    """A plain-text message; a reply gets `In-Reply-To`/`References` so it stays in its thread."""
+    """Text and HTML alternatives (then any attachments); a reply gets `In-Reply-To`/`References`."""
+    body = bodies(body) if isinstance(body, str) else body
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = Address(display_name=plain_text(sender_name), addr_spec=sender)
     if to:
         message["To"] = [parse_address(a, "to address") for a in to]
     if cc:
@@ -163,5 +192,11 @@ def build_message(
     if reply is not None and reply.message_id_header:
         message["In-Reply-To"] = reply.message_id_header
         message["References"] = reply.references
-    message.set_content(body)
+    message.set_content(body.plain)
+    message.add_alternative(body.html, subtype="html")
+    for file in attachments:
+        maintype, _, subtype = file.mime_type.partition("/")
+        if not subtype or not maintype.isascii():
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=plain_text(file.filename))
     return message

@@ -45,6 +45,7 @@ from sandbox.gmail.store import (
     store_message,
     thread_messages,
 )
+from sandbox.gmail.upload import check_simple_size, uploaded
 from sandbox.world import Draft, Mailbox, Person, StoredMessage
 
 _DRAFT_FIELDS = frozenset({"id", "message"})
@@ -163,7 +164,20 @@ def _reply_thread(state: GmailState, mailbox: Mailbox, message: EmailMessage) ->
 async def send(state: GmailState, request: Request) -> Response:
     """POST messages/send {raw, threadId?}."""
     caller = authorize(state, request, SEND_SCOPES)
+    await check_simple_size(request)
     body = await json_body(request, MESSAGE_FIELDS)
+    return _send(state, caller, body)
+
+
+async def upload_send(state: GmailState, request: Request) -> Response:
+    """POST /upload/…/messages/send: the message as media, metadata {threadId?} beside it."""
+    caller = authorize(state, request, SEND_SCOPES)
+    metadata, data = await uploaded(request)
+    check_fields(metadata, MESSAGE_FIELDS - {"raw"})
+    return _send(state, caller, {**metadata, "raw": gmail_mime.encode_base64url(data)})
+
+
+def _send(state: GmailState, caller: Caller, body: dict[str, Any]) -> Response:
     message = _message_from(body)
     thread_id = resolve_thread(state, caller.mailbox, body.get("threadId"), message)
     return GoogleJSONResponse(message_ref(send_message(state, caller, message, thread_id)))
@@ -232,7 +246,23 @@ def _draft_ref(draft: Draft, stored: StoredMessage) -> dict[str, Any]:
 async def create_draft(state: GmailState, request: Request) -> Response:
     """POST drafts {message: {raw, threadId?}}."""
     caller = authorize(state, request, DRAFT_WRITE_SCOPES)
-    stored = _save_draft(state, caller, _draft_message(await json_body(request, _DRAFT_FIELDS)))
+    await check_simple_size(request)
+    return _create_draft(state, caller, _draft_message(await json_body(request, _DRAFT_FIELDS)))
+
+
+async def upload_draft(state: GmailState, request: Request) -> Response:
+    """POST /upload/…/drafts: the message as media, metadata {message: {threadId?}} beside it."""
+    caller = authorize(state, request, DRAFT_WRITE_SCOPES)
+    metadata, data = await uploaded(request)
+    check_fields(metadata, _DRAFT_FIELDS - {"id"})
+    inner = _draft_message(metadata) if metadata.get("message") is not None else {}
+    if "raw" in inner:
+        raise ApiError(400, "Give the message either as raw or as the upload, not both.", "invalidArgument")
+    return _create_draft(state, caller, {**inner, "raw": gmail_mime.encode_base64url(data)})
+
+
+def _create_draft(state: GmailState, caller: Caller, fields: dict[str, Any]) -> Response:
+    stored = _save_draft(state, caller, fields)
     draft = Draft(id=f"r{int(state.world.next_id(), 16)}", message_id=stored.id)
     caller.mailbox.drafts[draft.id] = draft
     return GoogleJSONResponse(_draft_ref(draft, stored))
@@ -307,7 +337,7 @@ async def send_draft(state: GmailState, request: Request) -> Response:
 
 
 def compose_routes(state: GmailState, user: str) -> list[Route]:
-    """The send and draft routes under `user` (".../users/{userId}")."""
+    """The send and draft routes under `user` (".../users/{userId}"), and their upload twins."""
     return [
         Route(f"{user}/messages", endpoint(state, insert), methods=["POST"]),
         Route(f"{user}/messages/send", endpoint(state, send), methods=["POST"]),
@@ -317,4 +347,6 @@ def compose_routes(state: GmailState, user: str) -> list[Route]:
         Route(f"{user}/drafts/{{id}}", endpoint(state, get_draft), methods=["GET"]),
         Route(f"{user}/drafts/{{id}}", endpoint(state, update_draft), methods=["PUT"]),
         Route(f"{user}/drafts/{{id}}", endpoint(state, delete_draft), methods=["DELETE"]),
+        Route(f"/upload{user}/messages/send", endpoint(state, upload_send), methods=["POST"]),
+        Route(f"/upload{user}/drafts", endpoint(state, upload_draft), methods=["POST"]),
     ]

@@ -225,3 +225,33 @@ def test_insert_files_a_message_in_this_mailbox_only_dated_by_its_header_and_sen
             headers=gw.headers(scopes=scopes),
         )
         assert refused.status_code == status and text in refused.text, refused.text
+
+
+def test_a_message_over_5_mb_is_refused_as_json_but_sent_and_drafted_through_the_upload_endpoint(
+    gw: GmailWorld,
+) -> None:
+    big = reply_to_plan()
+    big.add_attachment(b"x" * (4 * 1024 * 1024), maintype="application", subtype="octet-stream", filename="big.bin")
+    thread_id = gw.ids["plain"]
+    refused = send(gw, {"raw": raw(big), "threadId": thread_id})
+
+    def upload(path: str, metadata: bytes, upload_type: str = "multipart") -> Any:
+        body = b"".join(
+            [
+                b"--b1\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + metadata,
+                b"\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n" + big.as_bytes() + b"\r\n--b1--\r\n",
+            ]
+        )
+        headers = {**gw.headers(scopes=(MODIFY,)), "Content-Type": "multipart/related; boundary=b1"}
+        return gw.client.post(f"/gmail/upload{API}{path}?uploadType={upload_type}", content=body, headers=headers)
+
+    sent = upload("/messages/send", b'{"threadId": "%s"}' % thread_id.encode())
+    drafted = upload("/drafts", b'{"message": {"threadId": "%s"}}' % thread_id.encode())
+    untyped = upload("/drafts", b"{}", upload_type="resumable")
+    assert refused.status_code == 413 and "payload size exceeds the limit" in refused.text
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["threadId"] == thread_id
+    stored = stored_headers(gw, ALICE, sent.json()["id"])
+    assert [part.get_filename() for part in stored.iter_attachments()] == ["big.bin"]
+    assert drafted.status_code == 200 and drafted.json()["message"]["threadId"] == thread_id
+    assert untyped.status_code == 400

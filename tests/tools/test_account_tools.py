@@ -31,6 +31,22 @@ async def test_whoami_speaks_of_connections_never_of_the_inbox(stack: Stack) -> 
     assert "Needs attention" not in text  # read by a model as "your inbox needs nothing"
 
 
+async def test_whoami_lists_the_verified_send_as_addresses_and_omits_the_line_when_gmail_cannot_say(
+    stack: Stack,
+) -> None:
+    aliases = stack.sandbox.world.mailboxes[ALICE].aliases
+    verified = [f"{a.email} ({a.display_name})" for a in aliases if a.verified]
+    pending = [a.email for a in aliases if not a.verified]
+    assert verified and pending
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("whoami")
+        stack.sandbox.faults.fail_next("/gmail/gmail/v1/users/me/settings/sendAs", 1, 403, "insufficientPermissions")
+        without = await alice.ok("whoami")
+    assert f"Send as: {ALICE} (default), {', '.join(verified)}" in text.splitlines()
+    assert not any(address in text for address in pending)
+    assert "Send as" not in without and without.startswith("Signed in as ")
+
+
 def utc_minute(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 

@@ -189,9 +189,13 @@ async def test_adding_an_attendee_keeps_everyone_already_invited_exactly_as_they
     standup = _seeded(stack, "Product standup")
     before = [{k: v for k, v in a.items() if k != "self"} for a in standup["attendees"]]
     async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error("calendar_update_event", {"event_id": standup["id"], "add_attendees": ["Dieter"]})
         text = await alice.ok(
             "calendar_update_event", {"event_id": standup["id"], "add_attendees": [DIETER], "send_updates": "none"}
         )
+    assert "'Dieter' is not an email address — find it with contacts_search" in refused
+    patches = [r for r in stack.sandbox.faults.requests("/calendar/v3/calendars/") if r.method == "PATCH"]
+    assert len(patches) == 1
     query, body = _last(stack, "PATCH", f"{EVENTS}/{standup['id']}")
     assert set(body) == {"attendees"} and query["sendUpdates"] == ["none"]
     assert [{k: v for k, v in a.items() if k != "self"} for a in body["attendees"][:-1]] == before

@@ -15,6 +15,7 @@ CATALOG = {
     "gmail_read_thread",
     "gmail_send",
     "gmail_draft",
+    "gmail_forward",
     "gmail_modify",
     "gmail_list_labels",
     "gmail_get_attachment",
@@ -38,6 +39,7 @@ CATALOG = {
 WRITES = {
     "gmail_send",
     "gmail_draft",
+    "gmail_forward",
     "gmail_modify",
     "calendar_create_event",
     "calendar_update_event",

@@ -193,9 +193,28 @@ async def test_a_draft_is_saved_and_never_sent(stack: Stack) -> None:
 
 async def test_an_invalid_recipient_is_refused_before_anything_is_sent(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
-        text = await alice.error("gmail_send", {"to": ["not an address"], "subject": "x", "body": "y"})
-        assert "'not an address' is not a valid email address" in text
+        text = await alice.error("gmail_send", {"to": ["priya@acme"], "subject": "x", "body": "y"})
+        assert "'priya@acme' is not a valid email address. Give addresses like name@example.com." in text
         assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
+
+
+async def test_a_bare_name_in_any_address_field_is_refused_with_where_to_find_the_address(stack: Stack) -> None:
+    start = stack.sandbox.world.now().date().isoformat()
+    calls = [
+        ("gmail_send", {"to": ["Priya"], "subject": "x", "body": "y"}),
+        ("gmail_draft", {"to": [ALICE], "cc": ["Priya Raman"], "subject": "x", "body": "y"}),
+        ("gmail_draft", {"to": [ALICE], "bcc": ["Priya <priya>"], "subject": "x", "body": "y"}),
+        ("gmail_forward", {"message_id": "18c0ffffffffffff", "to": ["Priya"]}),
+        ("calendar_create_event", {"summary": "Sync", "start": start, "all_day": True, "attendees": ["Priya"]}),
+        ("calendar_find_free_time", {"attendees": ["Priya"], "duration_minutes": 30}),
+    ]
+    async with mcp_session(stack, ALICE) as alice:
+        answers = [await alice.error(name, arguments) for name, arguments in calls]
+    refused = ["'Priya'", "'Priya Raman'", "'Priya <priya>'", "'Priya'", "'Priya'", "'Priya'"]
+    for answer, value in zip(answers, refused, strict=True):
+        assert f"{value} is not an email address — find it with contacts_search, then give the address." in answer
+    assert _sent_or_drafted(stack) == []
+    assert [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "POST"] == []
 
 
 async def test_archive_and_labels_by_name(stack: Stack) -> None:

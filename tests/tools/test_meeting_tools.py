@@ -73,8 +73,11 @@ async def test_follow_up_is_a_threaded_draft_to_the_invitees_with_summary_and_ow
         "dieter@acme.example",
         "raj.patel@initech.example",
     }
-    body = raw.get_content()
+    plain = raw.get_body(("plain",))
+    assert plain is not None and raw.get_body(("html",)) is not None
+    body = plain.get_content()
     assert "Action items:" in body
+    assert body.rstrip().endswith("-- \nAlice Nguyen\nHead of Product, Acme\nacme.example <https://acme.example>")
     assert re.search(r"^- Alice Nguyen: Confirm whether SCIM group push is in the Initech pilot scope$", body, re.M)
     assert "##" not in body and "](" not in body
 
