@@ -29,7 +29,7 @@ from app.tools.composing import (
 )
 from app.tools.format import Budget, clamp_budget, human_size, person, quoted, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
-from app.tools.registrar import ToolRegistrar
+from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
 from app.tools.times import times_in, zone_label
 from app.upstream.errors import BadRequest, InvalidId, NotFound
@@ -446,6 +446,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
         )
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
+        report_action(f"Sent to {out.recipients()}: {out.subject!r}")
         return (
             f"Sent to {out.recipients()} — subject {out.subject!r}. message_id={sent.id} "
             f"thread_id={sent.thread_id}.{out.note}"
@@ -469,6 +470,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
         )
         draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
+        report_action(f"Drafted to {out.recipients()}: {out.subject!r}")
         return _drafted(out, draft)
 
     @tool(title="Forward email", read_only=False, sends_mail=True)
@@ -486,8 +488,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         out = await _forward(gmail, user, message_id, to, note, cc or [], from_address)
         if as_draft:
             draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
+            report_action(f"Drafted a forward to {out.recipients()}: {out.subject!r}")
             return _drafted(out, draft)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
+        report_action(f"Forwarded to {out.recipients()}: {out.subject!r}")
         return (
             f"Forwarded to {out.recipients()} — subject {out.subject!r}. message_id={sent.id} "
             f"thread_id={sent.thread_id}.{out.note}"
@@ -517,6 +521,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                         await gmail.trash_message(message_id)
 
             await asyncio.gather(*(trash(message_id) for message_id in message_ids))
+            report_action(f"Trashed {len(message_ids)} message(s)")
             return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
         add, remove = ACTIONS[action] if action else ([], [])
         labels = await gmail.list_labels() if add_labels or remove_labels else []

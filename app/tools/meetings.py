@@ -17,7 +17,7 @@ from pydantic import Field
 from app.storage.store import User
 from app.tools.composing import choose_sender, header_addresses
 from app.tools.format import Budget, boundary, clip, person, quoted, when
-from app.tools.registrar import ToolRegistrar
+from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
 from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
 from app.tools.summaries import readable_summary, summary_block
@@ -239,6 +239,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             )
             draft = await gmail.create_draft(message)
             where = "as a new email (no earlier thread with these people was found)"
+        report_action(f"Drafted the follow-up to {meeting.display_title!r} for {', '.join(recipients)}")
         return (
             f"Draft saved (not sent) to {', '.join(recipients)} {where}. draft_id={draft.id}\n"
             f"Open it: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}\n\n{body}"

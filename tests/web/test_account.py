@@ -209,13 +209,17 @@ async def test_the_account_page_lists_what_claude_did_newest_first_with_the_app_
         event_id = created.rsplit("event_id=", 1)[1].split()[0]
         await claude.ok("calendar_delete_event", {"event_id": event_id})
         await claude.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
+        body = "The launch numbers, privately: 1,234 sign-ups."
+        await claude.ok("gmail_draft", {"to": ["ben@acme.example"], "subject": "Launch numbers", "body": body})
     async with chromium() as browser:
         page = await new_page(browser)
         await sign_in(page, stack, ALICE, "/account")
         lines = await page.locator("#action-list li").all_inner_texts()
         await page.goto(stack.url + "/admin")
         admin = await page.content()
-    assert len(lines) == 2, lines
-    assert lines[0].startswith("Deleted event 'Launch review'") and lines[1].startswith("Created event 'Launch review'")
+    assert len(lines) == 3, lines
+    assert lines[0].startswith("Drafted to ben@acme.example: 'Launch numbers'")
+    assert lines[1].startswith("Deleted event 'Launch review'") and lines[2].startswith("Created event 'Launch review'")
+    assert "1,234" not in "".join(lines)  # never a body
     assert all("Claude (test)" in line for line in lines), lines  # the personal token the session used
-    assert "Launch review" not in admin
+    assert "Launch review" not in admin and "Launch numbers" not in admin
