@@ -10,9 +10,11 @@ from app.tools.account import register_account_tools
 from app.tools.calendar import register_calendar_tools
 from app.tools.contacts import register_contact_tools
 from app.tools.digest import register_digest_tool
+from app.tools.drafts import register_draft_tools
 from app.tools.fathom import register_fathom_tools
 from app.tools.gmail import register_gmail_tools
 from app.tools.meetings import register_meeting_tools
+from app.tools.outbound import Outbound
 from app.tools.prompts import register_prompts
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
@@ -28,8 +30,10 @@ INSTRUCTIONS = (
 def register_tools(mcp: MCPServer, services: Services, revocations: Revocations) -> None:
     resolvers = Resolvers(services, revocations)
     tool = ToolRegistrar(mcp, services, resolvers)
-    register_account_tools(tool, resolvers)
-    register_gmail_tools(tool, resolvers)
+    outbound = Outbound(resolvers)
+    register_account_tools(tool, resolvers, outbound)
+    register_gmail_tools(tool, resolvers, outbound)
+    register_draft_tools(tool, resolvers, outbound)
     register_calendar_tools(tool)
     register_digest_tool(tool, resolvers)
     register_meeting_tools(tool, resolvers)

@@ -21,6 +21,7 @@ from app.storage.store import User
 from app.tools.caches import cached, per_person
 from app.tools.format import Budget, clamp_budget, human_size, person, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
+from app.tools.outbound import Outbound, Release, stopped
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.times import zone_label
@@ -230,10 +231,23 @@ async def _compose(
     return Outgoing(message, list(to), subject, reply.thread_id, note)
 
 
-def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Outbound) -> None:
     label_names = LabelNames()
     documents = DocumentReader()
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
+
+    async def composed(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        user: Annotated[User, Resolve(resolvers.user)],
+        to: list[str] | None,
+        subject: str,
+        body: str,
+        cc: list[str] | None,
+        bcc: list[str] | None,
+        reply_to_message_id: str | None,
+    ) -> Outgoing:
+        """gmail_send's message, built before the person is asked to confirm it."""
+        return await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
 
     @tool(title="Search Gmail", read_only=True, idempotent=True)
     async def gmail_search(
@@ -315,10 +329,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 break
         return budget.render()
 
-    @tool(title="Send email", read_only=False, sends_mail=True)
+    @tool(title="Send email", read_only=False, sends_mail=True, sends=True)
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
-        user: Annotated[User, Resolve(resolvers.user)],
+        release: Annotated[Release[Outgoing], Resolve(outbound.mail_release(composed))],
         to: Addresses | None = None,
         subject: str = "",
         body: str = "",
@@ -329,7 +343,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         ] = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        out = await _compose(gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id)
+        out = release.composed
+        if release.action != "send":
+            return await outbound.save_draft(gmail, release) if release.action == "draft" else stopped(release)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
         return (
             f"Sent to {', '.join(out.to)} — subject {out.subject!r}. message_id={sent.id} "

@@ -18,6 +18,9 @@ CATALOG = {
     "gmail_modify",
     "gmail_list_labels",
     "gmail_get_attachment",
+    "gmail_list_drafts",
+    "gmail_update_draft",
+    "gmail_send_draft",
     "calendar_list_calendars",
     "calendar_list_events",
     "calendar_get_event",
@@ -38,6 +41,8 @@ CATALOG = {
 WRITES = {
     "gmail_send",
     "gmail_draft",
+    "gmail_update_draft",
+    "gmail_send_draft",
     "gmail_modify",
     "calendar_create_event",
     "calendar_update_event",
