@@ -30,7 +30,7 @@ INSTRUCTIONS = (
 def register_tools(mcp: MCPServer, services: Services, revocations: Revocations) -> None:
     resolvers = Resolvers(services, revocations)
     tool = ToolRegistrar(mcp, services, resolvers)
-    outbound = Outbound(resolvers)
+    outbound = resolvers.outbound = Outbound(resolvers)
     register_account_tools(tool, resolvers, outbound)
     register_gmail_tools(tool, resolvers, outbound)
     register_draft_tools(tool, resolvers, outbound)

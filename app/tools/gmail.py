@@ -19,6 +19,7 @@ from app.documents.extract import KIND_NAMES, Document, DocumentError, kind_of, 
 from app.documents.reader import DocumentReader
 from app.storage.store import User
 from app.tools.caches import cached, per_person
+from app.tools.confirmations import Gate, declined, trash_gate
 from app.tools.format import Budget, clamp_budget, human_size, person, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.outbound import Outbound, Release, stopped
@@ -375,6 +376,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
     @tool(title="Label, archive or trash email", read_only=False, destructive=True, idempotent=True)
     async def gmail_modify(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        gate: Annotated[Gate, Resolve(trash_gate)],
         message_ids: Annotated[list[str], Field(min_length=1, max_length=1000)],
         action: Literal["archive", "move_to_inbox", "mark_read", "mark_unread", "star", "unstar", "trash"]
         | None = None,
@@ -388,10 +390,12 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         if len(message_ids) > 1:
             await _refuse_missing(gmail, message_ids)
         if action == "trash":
-            gate = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
+            if not gate.go:
+                return declined("move these messages to Trash")
+            pool = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
 
             async def trash(message_id: str) -> None:
-                async with gate:
+                async with pool:
                     with _gmail_id("message_ids", message_id):
                         await gmail.trash_message(message_id)
 

@@ -149,7 +149,7 @@ def bounded(lines: list[str], limit: int = SHOWN_CHARS) -> str:
     return "\n".join(kept)
 
 
-def _listed(addresses: list[str]) -> str:
+def listed(addresses: list[str]) -> str:
     verb = "is a new external recipient" if len(addresses) == 1 else "are new external recipients"
     return f"{', '.join(addresses)} {verb}"
 
@@ -171,12 +171,17 @@ class Outbound:
         return f"Sending: {POLICY_LINES[self.policy]}"
 
     async def new_external(
-        self, gmail: GmailClient, user: User, addresses: list[str], thread_id: str | None
+        self, gmail: GmailClient | None, user: User, addresses: list[str], thread_id: str | None
     ) -> list[str]:
-        """The addresses among `addresses` that are new external recipients for `user`."""
+        """The addresses among `addresses` that are new external recipients for `user`.
+
+        Without `gmail` (no Gmail access) nobody outside the domain counts as written to before.
+        """
         domain = (user.hosted_domain or "").lower()
         me = user.email.lower()
         outside = [a for a in addresses if a != me and not (domain and a.rpartition("@")[2] == domain)]
+        if gmail is None:
+            return outside
         if outside and thread_id:
             thread = await gmail.get_thread(thread_id, format="metadata", metadata_headers=PARTICIPANT_HEADERS)
             # A draft is not a participant: its recipients are what is being checked.
@@ -208,10 +213,10 @@ class Outbound:
         if can_confirm(ctx):
             lines = ["Send this email?", *describe(composed.message)]
             if new:
-                lines.insert(1, f"Note: {_listed(new)} (outside your domain, never written to before).")
+                lines.insert(1, f"Note: {listed(new)} (outside your domain, never written to before).")
             return Verdict(bounded(lines), "send")
         if new:
-            return Verdict(None, "draft", _listed(new))
+            return Verdict(None, "draft", listed(new))
         return Verdict(None, "send")
 
     def mail_release(self, compose: Callable[..., Awaitable[C]]) -> Callable[..., Awaitable[Release[C]]]:

@@ -36,8 +36,9 @@ class Person:
 
     async def __call__(self, _context: ClientRequestContext, params: types.ElicitRequestParams) -> types.ElicitResult:
         self.shown.append(params.message)
+        [field] = getattr(params, "requested_schema", {})["properties"]  # one yes/no question
         content: dict[str, str | int | float | bool | list[str] | None] | None = (
-            {"send": self.send} if self.action == "accept" else None
+            {field: self.send} if self.action == "accept" else None
         )
         return types.ElicitResult(action=self.action, content=content)  # type: ignore[arg-type]  # a Literal
 
