@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import html
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
                 + (f" · thread_id={message.thread_id}" if message.thread_id != message.id else ""),
             ]
             if message.snippet:
-                entry.append(f"  “{message.snippet}”")
+                entry.append(f"  “{html.unescape(message.snippet)}”")
             if not budget.add_whole("\n".join(entry)):
                 break
         return budget.render()
@@ -115,8 +116,9 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         """Change a draft; fields left out stay as they are (to/cc/bcc replace the whole list)."""
         current = await _load(gmail, draft_id)
         old = current.message
-        if body is not None and any(True for _ in old.iter_attachments()):
-            raise ToolError(f"Draft {draft_id} has attachments, which would be lost: change its text in Gmail.")
+        if any(True for _ in old.iter_attachments()):
+            # The draft is rebuilt as plain text: its files would be lost.
+            raise ToolError(f"Draft {draft_id} has attachments, which would be lost: change it in Gmail.")
         message = build_message(
             sender=user.email,
             to=_addresses(old, "To") if to is None else to,

@@ -205,3 +205,18 @@ async def test_drafts_only_hides_sending_and_whoami_says_so(tmp_path: Path, sand
     assert "gmail_send" not in names and "gmail_send_draft" not in names and "gmail_draft" in names
     assert "Sending: drafts only (your administrator set every email to be saved as a draft" in whoami
     assert drafted.startswith("Draft saved (not sent)")
+
+
+async def test_a_draft_with_attachments_is_not_rebuilt_without_them(stack: Stack) -> None:
+    mail = EmailMessage()
+    mail["To"] = f"ben@{DOMAIN}"
+    mail["Subject"] = "Slides"
+    mail.set_content("Slides attached.")
+    mail.add_attachment(b"%PDF-1.4 slides", maintype="application", subtype="pdf", filename="deck.pdf")
+    raw = base64.urlsafe_b64encode(mail.as_bytes()).decode()
+    async with _gmail(stack, ALICE) as http:
+        draft_id = (await http.post("/drafts", json={"message": {"raw": raw}})).raise_for_status().json()["id"]
+    async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error("gmail_update_draft", {"draft_id": draft_id, "subject": "Deck"})
+    assert f"Draft {draft_id} has attachments, which would be lost: change it in Gmail." in refused
+    assert [r for r in stack.sandbox.faults.requests(DRAFTS) if r.method == "PUT"] == []
