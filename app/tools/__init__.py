@@ -23,6 +23,8 @@ INSTRUCTIONS = (
     "Switchboard gives you the signed-in person's own Gmail, Google Calendar and Fathom meetings. "
     "Times are RFC 3339 with offsets in the person's calendar time zone; results are bounded and say "
     "when they were truncated. Prefer drafts over sending unless the person asked to send. "
+    "A send may be saved as a draft instead, or wait for the person's yes: tell them what happened, "
+    "never try another way around it. "
     "When the person names someone without an address, find it with contacts_search; never guess one."
 )
 
