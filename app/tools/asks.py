@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from app.tools.format import quoted
 from app.tools.mail_text import trim_reply
 
 _URL = re.compile(r"\b(?:https?://|mailto:|www\.)\S+", re.IGNORECASE)
@@ -118,7 +119,7 @@ class Ask:
 
     def reason(self, limit: int = 140) -> str:
         text = self.sentence if len(self.sentence) <= limit else self.sentence[:limit].rsplit(" ", 1)[0] + " …"
-        return f"{'asks you to decide' if self.decision else 'asks you'}: “{text}”"
+        return f"{'asks you to decide' if self.decision else 'asks you'}: {quoted(text)}"
 
 
 def names_of(display_name: str | None, address: str) -> set[str]:

@@ -26,13 +26,14 @@ from app.tools.calendar_format import (
     event_span,
     event_title,
     organizer_text,
+    times_of,
     zone_note,
 )
-from app.tools.format import Budget, day, when
+from app.tools.format import Budget, day, quoted, span, when
 from app.tools.free_time import free_slots, parse_working_hours, round_up, spread, working_days_end
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone
-from app.tools.times import guess_note, parse_when, zone_label
+from app.tools.times import parse_when, zone_label
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
@@ -108,7 +109,7 @@ async def calendar_get_event(
             recurrence = (await calendar.get_event(event.recurring_event_id, calendar_id)).recurrence
         except NotFound:
             recurrence = []
-    lines = [event_title(event), f"When: {event_span(event, zone)}{zone_note(event, zone)}{guess_note(zone)}"]
+    lines = [event_title(event), f"When: {event_span(event, zone)}{zone_note(event, zone)}{times_of(event, zone)}"]
     if event.status != "confirmed":
         lines.append(f"Status: {event.status}")
     if recurrence:
@@ -128,7 +129,7 @@ async def calendar_get_event(
         lines.append("Shows as free (does not block time)")
     lines.append(f"event_id={event.id} · link: {event.html_link or '-'}")
     if event.description:
-        lines += ["Description:", description_text(event.description)]
+        lines += ["Description:", quoted(description_text(event.description))]
     budget = Budget(12_000, "the attendee list was cut")
     budget.extend(lines)
     if event.attendees:
@@ -188,7 +189,7 @@ async def calendar_find_free_time(
         if local_day != current:
             lines.append(f"{day(local_day)}:")
             current = local_day
-        lines.append(f"  - {when(slot_start, zone)} – {when(slot_end, zone)}")
+        lines.append(f"  - {span(slot_start, slot_end, zone)}")
     if len(slots) > len(shown):
         lines.append(f"({len(shown)} of {len(slots)} free slots shown; narrow the window to see others.)")
     return "\n".join(lines)

@@ -16,11 +16,11 @@ from app.tools.calendar_edits import (
     timed_span,
     unique_addresses,
 )
-from app.tools.calendar_format import event_span, event_title, organizer_text, zone_note
+from app.tools.calendar_format import event_span, event_title, organizer_text, times_of, zone_note
 from app.tools.confirmations import Gate, create_gate, declined, delete_gate, update_gate
 from app.tools.registrar import report_action
 from app.tools.resolvers import Calendar, TimeZone
-from app.tools.times import guess_note, is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
+from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
@@ -79,7 +79,7 @@ async def calendar_create_event(
     invited = sum(1 for a in event.attendees if not a.self_)
     guests = f", {invited} guest(s)" if invited else ""
     report_action(f"Created event {event_title(event)!r}: {event_span(event, zone)}{guests}")
-    when = f"{event_span(event, zone)}{zone_note(event, zone)}{guess_note(zone)}"
+    when = f"{event_span(event, zone)}{zone_note(event, zone)}{times_of(event, zone)}"
     lines = [f"Created {event_title(event)!r}: {when} · event_id={event.id}"]
     if event.recurrence:
         lines.append("Repeats: " + "; ".join(event.recurrence))
@@ -155,7 +155,7 @@ async def calendar_update_event(
     notified = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     lines = [
         f"Updated {event_title(event)!r} ({', '.join(changes)}{notified}): "
-        f"{event_span(event, zone)}{zone_note(event, zone)}{guess_note(zone)} · event_id={event.id}"
+        f"{event_span(event, zone)}{zone_note(event, zone)}{times_of(event, zone)} · event_id={event.id}"
     ]
     if event.recurrence:
         lines.append("Changed the whole series: " + "; ".join(event.recurrence))
@@ -191,7 +191,7 @@ async def calendar_delete_event(
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     guests = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     report_action(f"Deleted event {event_title(event)!r}{scope}: {event_span(event, zone)}")
-    return f"Deleted {event_title(event)!r}{scope}: {event_span(event, zone)}{guess_note(zone)}{guests}."
+    return f"Deleted {event_title(event)!r}{scope}: {event_span(event, zone)}{times_of(event, zone)}{guests}."
 
 
 async def calendar_respond(
@@ -220,6 +220,6 @@ async def calendar_respond(
     report_action(f"Answered {response} to {event_title(event)!r}: {event_span(event, zone)}")
     scope = " (this occurrence only)" if event.recurring_event_id else " (every occurrence)" if event.recurrence else ""
     return (
-        f"Responded {response} to {event_title(event)!r}{scope}: {event_span(event, zone)}{guess_note(zone)}. "
+        f"Responded {response} to {event_title(event)!r}{scope}: {event_span(event, zone)}{times_of(event, zone)}. "
         f"Organizer {organizer_text(event)} is notified."
     )

@@ -4,7 +4,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.tools.format import day, person, when
+from app.tools.format import day, person, span
+from app.tools.times import times_in
 from app.upstream.calendar import Event
 from app.upstream.gmail_models import html_to_text
 
@@ -24,7 +25,12 @@ def event_span(event: Event, zone: ZoneInfo) -> str:
         return f"all day {day(start.date)}" + (f" → {day(last)}" if last > start.date else "")
     if start.date_time is None:
         return "time unknown"
-    return when(start.date_time, zone) + (f" – {when(end.date_time, zone)}" if end.date_time else "")
+    return span(start.date_time, end.date_time, zone)
+
+
+def times_of(event: Event, zone: ZoneInfo) -> str:
+    """` (times in …)` after a timed event's span, for answers that name the zone nowhere else."""
+    return times_in(zone) if event.start.date_time is not None else ""
 
 
 def zone_note(event: Event, zone: ZoneInfo) -> str:

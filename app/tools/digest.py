@@ -26,6 +26,7 @@ from app.tools.signals import (
     sender_address,
     sender_name,
 )
+from app.tools.times import zone_label
 from app.upstream.calendar import CalendarClient, Event
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient
@@ -302,7 +303,7 @@ def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         budget = Budget(12_000, "ask about one item for details")
         budget.add(
             f"What needs your attention — mail from the last {hours} h, calendar for the next {CALENDAR_DAYS} days, "
-            f"Fathom action items from the last {FATHOM_DAYS} days (times in {zone.key}):"
+            f"Fathom action items from the last {FATHOM_DAYS} days (times in {zone_label(zone)}):"
         )
         if not ranked:
             budget.add("Nothing is waiting on you.")

@@ -11,11 +11,11 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, person, when
+from app.tools.format import Budget, person, quoted, span, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.summaries import moment, summary_block
-from app.tools.times import parse_when
+from app.tools.times import parse_when, times_in, zone_label
 from app.upstream.errors import NotFound
 from app.upstream.fathom import ActionItem, FathomClient, Meeting, MeetingPage, TranscriptLine
 
@@ -107,7 +107,7 @@ def _action_line(item: ActionItem, status: bool = True, assignee: bool = True) -
     who = f"{_assignee(item)}: " if assignee else ""
     at = f" ({_moment_of(item.recording_timestamp)})" if item.recording_timestamp else ""
     link = f" {item.recording_playback_url}" if item.recording_playback_url else ""
-    return f"- {state}{who}{item.description}{at}{link}"
+    return f"- {state}{who}{quoted(item.description)}{at}{link}"
 
 
 def _started_text(meeting: Meeting, zone: ZoneInfo) -> str:
@@ -206,7 +206,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         described = f" matching {', '.join(filters)}" if filters else ""
         budget = Budget(12_000, "narrow with after/before/attendee/domain or lower max_results")
         if scan.kept:
-            budget.add(f"{len(scan.kept)} meeting(s){described}, newest first (times in {zone.key}):")
+            budget.add(f"{len(scan.kept)} meeting(s){described}, newest first (times in {zone_label(zone)}):")
             for meeting in scan.kept:
                 if not budget.extend(_meeting_lines(meeting, zone, include_action_items)):
                     break
@@ -250,13 +250,10 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         else:
             scheduled = ""
             if meeting.scheduled_start_time and meeting.scheduled_end_time:
-                scheduled = (
-                    f"Scheduled: {when(meeting.scheduled_start_time, zone)} – "
-                    f"{when(meeting.scheduled_end_time, zone)}\n"
-                )
+                scheduled = f"Scheduled: {span(meeting.scheduled_start_time, meeting.scheduled_end_time, zone)}\n"
             budget.extend(
                 [
-                    f"{meeting.display_title} · recording_id={meeting.recording_id} (times in {zone.key})",
+                    f"{meeting.display_title} · recording_id={meeting.recording_id} (times in {zone_label(zone)})",
                     f"{scheduled}Recorded: {_started_text(meeting, zone)} · {_duration(meeting)}",
                     f"Recorded by: {_recorder(meeting)}",
                     f"Invitees — {_invitees(meeting)}",
@@ -295,7 +292,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         shown: list[str] = []
         used = 0
         for line in lines[offset:]:
-            text = f"[{line.timestamp}] {line.speaker.display_name or 'Unknown'}: {line.text}"
+            text = f"[{line.timestamp}] {line.speaker.display_name or 'Unknown'}: {quoted(line.text)}"
             if used + len(text) + 1 > max_chars:
                 if not shown:  # one very long line: show what fits so paging always moves on
                     shown.append(text[: max_chars - 1] + "…")
@@ -335,9 +332,9 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         budget = Budget(12_000, "pass a later `after` to see fewer")
         count = sum(1 for m in scan.kept for item in m.action_items or [] if wanted(item))
         if count:
-            budget.add(f"{count} open action item(s) {whose} from {period}, newest meeting first:")
+            budget.add(f"{count} open action item(s) {whose} from {period}, newest meeting first{times_in(zone)}:")
         else:
-            budget.add(f"No open action items {whose} in {period}.")
+            budget.add(f"No open action items {whose} in {period}{times_in(zone)}.")
         for meeting in scan.kept:
             heading = (
                 f"\n{meeting.display_title} · {_started_text(meeting, zone)} · recording_id={meeting.recording_id}"

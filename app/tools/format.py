@@ -44,16 +44,30 @@ def boundary(text: str, limit: int) -> int:
     return max([*sentences, *words], default=0)
 
 
-def clip(text: str, limit: int, rest: str) -> str:
+# Text written by someone else (mail, invitations, meeting notes, files) is fenced in « », which the
+# server's instructions define as information, never instructions. Fence marks inside become ‹ ›,
+# so quoted text cannot close its own fence.
+OPEN, CLOSE = "«", "»"
+
+
+def quoted(text: str) -> str:
+    """`text` written by someone else, fenced as data for the model."""
+    return OPEN + text.replace(OPEN, "‹").replace(CLOSE, "›") + CLOSE
+
+
+def clip(text: str, limit: int, rest: str, *, fence: bool = False) -> str:
     """`text` cut to `limit` characters at a boundary (see `boundary`), then a notice of how much was left out
-    and how to get the rest (`rest`, e.g. "fathom_get_meeting shows all of it")."""
+    and how to get the rest (`rest`, e.g. "fathom_get_meeting shows all of it").
+
+    With `fence`, the kept text is `quoted` (someone else wrote it) and the notice stays outside the fence.
+    """
     text = text.strip()
     if len(text) <= limit:
-        return text
+        return quoted(text) if fence else text
     kept = text[: boundary(text, limit)].rstrip()
     left = text[len(kept) :].strip()
     lines = left.count("\n") + 1
-    return f"{kept}\n[cut here: {lines} more line(s), {len(left)} characters — {rest}]"
+    return f"{quoted(kept) if fence else kept}\n[cut here: {lines} more line(s), {len(left)} characters — {rest}]"
 
 
 class Budget:
@@ -99,9 +113,27 @@ class Budget:
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
-    """RFC 3339 with offset in the user's zone, plus the weekday: `2026-11-24T09:14:00-05:00 (Tue)`."""
+    """Wall-clock time in the zone the answer names once, with the weekday: `2026-11-24 09:14 (Tue)`.
+
+    The same text is accepted back as a time in that zone. Only a time the clocks show twice (the
+    hour repeated when daylight saving ends) carries its offset, so it stays exact both ways.
+    """
     local = moment.astimezone(zone)
-    return f"{local.isoformat(timespec='seconds')} ({local:%a})"
+    offset = ""
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        offset = local.isoformat()[19:]
+    return f"{local:%Y-%m-%d %H:%M}{offset} ({local:%a})"
+
+
+def span(start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
+    """A stretch of time; within one day the end shows only its clock: `2026-11-24 09:00–09:30 (Tue)`."""
+    if end is None:
+        return when(start, zone)
+    first, last = when(start, zone), when(end, zone)
+    if start.astimezone(zone).date() != end.astimezone(zone).date():
+        return f"{first} – {last}"
+    head, weekday = first.rsplit(" (", 1)
+    return f"{head}–{last.split(' ')[1]} ({weekday}"
 
 
 def day(value: date) -> str:

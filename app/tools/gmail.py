@@ -20,12 +20,12 @@ from app.documents.reader import DocumentReader
 from app.storage.store import User
 from app.tools.caches import cached, per_person
 from app.tools.confirmations import Gate, declined, trash_gate
-from app.tools.format import Budget, clamp_budget, human_size, person, when
+from app.tools.format import Budget, clamp_budget, human_size, person, quoted, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.outbound import Outbound, Release, stopped
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
-from app.tools.times import zone_label
+from app.tools.times import times_in, zone_label
 from app.upstream.errors import BadRequest, InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message, reply_context, reply_subject, same_subject
@@ -120,7 +120,7 @@ def _summary(message: GmailMessage, zone: ZoneInfo, names: dict[str, str]) -> st
         f"  Subject: {message.header('Subject') or '(no subject)'}",
     ]
     if message.snippet:
-        lines.append(f"  “{html.unescape(message.snippet)}”")
+        lines.append(f"  {quoted(html.unescape(message.snippet))}")
     flags = ["attachment"] if message.payload and message.payload.mime_type == "multipart/mixed" else []
     if message.header("List-Unsubscribe"):
         flags.append("bulk/newsletter")
@@ -305,7 +305,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         names = await label_names.for_messages(gmail, [message])
         budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
         left_out = "" if include_quoted else "call again with include_quoted=true to see it"
-        budget.extend(_message_block(message, zone, names, trim=not include_quoted, left_out=left_out))
+        budget.extend(_message_block(message, zone, names, not include_quoted, left_out, name_zone=True))
         return budget.render()
 
     @tool(title="Read email thread", read_only=True, idempotent=True)
@@ -503,25 +503,34 @@ def _document_page(name: str, kind: str, size: int, document: Document, offset: 
     lines = [header + (f" — {document.note}" if document.note else "")]
     if offset or end < len(text):
         lines[0] += f" — characters {offset:,}–{end:,} of {len(text):,}"
-    lines.append(shown.rstrip())
+    lines.append(quoted(shown.rstrip()))
     if end < len(text):
         lines.append(f"[continues — call again with offset={end} for the next part]")
     return "\n".join(lines)
 
 
 def _message_block(
-    message: GmailMessage, zone: ZoneInfo, names: dict[str, str], trim: bool, left_out: str = ""
+    message: GmailMessage,
+    zone: ZoneInfo,
+    names: dict[str, str],
+    trim: bool,
+    left_out: str = "",
+    name_zone: bool = False,
 ) -> list[str]:
-    """One message as the model reads it; `left_out` says how to see what trimming left out."""
+    """One message as the model reads it; `left_out` says how to see what trimming left out.
+
+    `name_zone` names the time zone after the date, for an answer that names it nowhere else.
+    """
     received = message.received_at
     body, notes = readable_body(message, trim=trim)
     if left_out:
         notes = [f"{note} — {left_out}" if note == TRIMMED else note for note in notes]
     content = message_content(message)
+    sent = when(received, zone) + (times_in(zone) if name_zone else "") if received else None
     lines = [
         f"Subject: {message.header('Subject') or '(no subject)'}",
         *header_lines(message),
-        f"Date: {when(received, zone) if received else message.header('Date') or 'unknown'}",
+        f"Date: {sent or message.header('Date') or 'unknown'}",
         f"Labels: {_labels_text(message, names)} · message_id={message.id} thread_id={message.thread_id}",
     ]
     if content.attachments:
@@ -531,5 +540,5 @@ def _message_block(
             for a in content.attachments
         ]
     lines.append(f"[{'; '.join(notes)}]" if notes else "")
-    lines.append(body or "(no text body)")
+    lines.append(quoted(body) if body else "(no text body)")
     return lines

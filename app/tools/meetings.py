@@ -15,7 +15,7 @@ from publicsuffixlist import PublicSuffixList
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, boundary, clip, person, when
+from app.tools.format import Budget, boundary, clip, person, quoted, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
@@ -90,7 +90,7 @@ async def _recent_threads(gmail: GmailClient, emails: list[str], zone: ZoneInfo)
             f"{', ' + when(received, zone) if received else ''} · thread_id={message.thread_id}"
         )
         if message.snippet:
-            lines.append(f"  “{_preview(message.snippet)}”")
+            lines.append(f"  {quoted(_preview(message.snippet))}")
         if len(seen) == 6:
             break
     return lines
@@ -146,7 +146,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             budget.add(f"Where: {', '.join(x for x in (event.location, event.meet_link) if x)}")
         if event.description:
             rest = f"calendar_get_event with event_id={event.id} shows all of it"
-            budget.add(f"Agenda/description: {clip(event.description, 800, rest)}")
+            budget.add(f"Agenda/description: {clip(event.description, 800, rest, fence=True)}")
         budget.add(f"Attendees ({len(guests)}{', you included' if mine else ''}):")
         if mine is not None:
             budget.add(f"- you ({mine.response_status}{'; organizer' if mine.organizer else ''})")
@@ -195,7 +195,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 open_items = [a for a in meeting.action_items or [] if not a.completed]
                 for item in open_items:
                     who = item.assignee.name or item.assignee.email if item.assignee else "unassigned"
-                    budget.add(f"  open: {item.description} — {who}")
+                    budget.add(f"  open: {quoted(item.description)} — {who}")
         return budget.render()
 
     @tool(title="Draft a meeting follow-up", read_only=False, sends_mail=True)

@@ -79,4 +79,4 @@ def summary_block(markdown: str | None, limit: int, rest: str) -> str:
         return "(Fathom has no summary for this recording yet.)"
     text, recording = readable_summary(markdown)
     head = f"(m:ss) marks a moment in the recording: open {recording}?timestamp=SECONDS" if recording else ""
-    return "\n".join(filter(None, [head, clip(text, limit, rest)]))
+    return "\n".join(filter(None, [head, clip(text, limit, rest, fence=True)]))

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from mcp.server.mcpserver.exceptions import ToolError
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-TIME_EXAMPLE = '"2026-11-24T09:30:00-05:00", "2026-11-24T09:30" (in the time zone) or "2026-11-24"'
+TIME_EXAMPLE = '"2026-11-24 09:30" (in the time zone), "2026-11-24T09:30:00-05:00" or "2026-11-24"'
+# The weekday answers print after a time ("2026-11-24 09:30 (Tue)"): accepted back and ignored.
+WEEKDAY = re.compile(r"\s*\(?(mon|tue|wed|thu|fri|sat|sun)[a-z]*\)?$", re.IGNORECASE)
 
 
 class GuessedZone(ZoneInfo):
@@ -28,9 +30,9 @@ def zone_label(zone: ZoneInfo) -> str:
     return f"{zone.key} — {zone.why}" if isinstance(zone, GuessedZone) else zone.key
 
 
-def guess_note(zone: ZoneInfo) -> str:
-    """` (times in UTC — why)` after a time shown in a guessed zone; nothing for the person's own zone."""
-    return f" (times in {zone_label(zone)})" if isinstance(zone, GuessedZone) else ""
+def times_in(zone: ZoneInfo) -> str:
+    """` (times in America/New_York)` after the times of an answer that names no zone elsewhere; a guess says why."""
+    return f" (times in {zone_label(zone)})"
 
 
 def refuse_guessed_zone(zone: ZoneInfo, *values: str | None) -> None:
@@ -47,18 +49,18 @@ def refuse_guessed_zone(zone: ZoneInfo, *values: str | None) -> None:
 
 def _has_no_offset(value: str) -> bool:
     try:
-        return datetime.fromisoformat(value.strip().replace("z", "Z")).tzinfo is None
+        return datetime.fromisoformat(WEEKDAY.sub("", value.strip()).replace("z", "Z")).tzinfo is None
     except ValueError:
         return False  # not a time at all: parse_when says so
 
 
 def is_date(value: str) -> bool:
-    return bool(DATE.match(value.strip()))
+    return bool(DATE.match(WEEKDAY.sub("", value.strip())))
 
 
 def parse_day(value: str) -> date:
     """A `YYYY-MM-DD` date; ToolError with an example otherwise."""
-    text = value.strip()
+    text = WEEKDAY.sub("", value.strip())
     if DATE.match(text):
         try:
             return date.fromisoformat(text)
@@ -87,7 +89,7 @@ def parse_when(value: str, zone: ZoneInfo, end_of_day: bool = False) -> datetime
     A date means the start of that day in `zone`, or with `end_of_day` its end (the next midnight),
     so that a range "2026-11-24 to 2026-11-24" covers the whole day.
     """
-    text = value.strip()
+    text = WEEKDAY.sub("", value.strip())
     if is_date(text):
         day = parse_day(text)
         return at_local(day + timedelta(days=1) if end_of_day else day, time(0), zone)

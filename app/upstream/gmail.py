@@ -107,7 +107,8 @@ class GmailClient:
 
         An id Gmail calls invalid (400 "Invalid id value") counts as missing, like an unknown one.
         """
-        found = await self._batch_get_all(list(dict.fromkeys(ids)), [("format", "minimal")], invalid_is_missing=True)
+        well_formed = [i for i in dict.fromkeys(ids) if _well_formed(i)]
+        found = await self._batch_get_all(well_formed, [("format", "minimal")], invalid_is_missing=True)
         return set(found)
 
     async def _batch_get_all(
@@ -123,9 +124,12 @@ class GmailClient:
                 await self._batch_get(chunk, params, found, invalid_is_missing)
 
         chunks = [unique[i : i + BATCH_CHUNK] for i in range(0, len(unique), BATCH_CHUNK)]
-        async with asyncio.TaskGroup() as group:
-            for chunk in chunks:
-                group.create_task(run_chunk(chunk))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for chunk in chunks:
+                    group.create_task(run_chunk(chunk))
+        except ExceptionGroup as failed:
+            raise _first(failed) from None  # callers handle one upstream error, not a group
         return found
 
     async def _batch_get(
@@ -266,6 +270,19 @@ class GmailClient:
             "POST", f"{self._prefix}/messages/{_segment(message_id)}/trash", what=f"message {message_id}"
         )
         return GmailMessage.model_validate(result)
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _well_formed(message_id: str) -> bool:
+    try:
+        _segment(message_id)
+    except InvalidId:
+        return False
+    return True
 
 
 def _segment(value: str) -> str:

@@ -52,7 +52,7 @@ async def test_word_excel_and_powerpoint_attachments_read_as_text_with_their_str
 async def test_a_long_attachment_is_paged_at_word_boundaries_and_the_pages_join_up_to_the_whole(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         ids = await attachment(alice, "filename:xlsx", "Globex-Vendor-Security-Questionnaire.xlsx")
-        whole = (await alice.ok("gmail_get_attachment", ids)).split("\n", 1)[1]
+        whole = _unfenced((await alice.ok("gmail_get_attachment", ids)).split("\n", 1)[1])
         pieces: list[str] = []
         offsets = [0]
         for _ in range(20):
@@ -60,7 +60,7 @@ async def test_a_long_attachment_is_paged_at_word_boundaries_and_the_pages_join_
             header, body = page.split("\n", 1)
             assert f"characters {offsets[-1]:,}–" in header, header
             more = re.search(r"\n\[continues — call again with offset=(\d+) for the next part\]$", body)
-            pieces.append(body[: more.start()] if more else body)
+            pieces.append(_unfenced(body[: more.start()] if more else body))
             if not more:
                 break
             offsets.append(int(more.group(1)))
@@ -69,6 +69,12 @@ async def test_a_long_attachment_is_paged_at_word_boundaries_and_the_pages_join_
     bounds = [*offsets, len(whole)]
     assert pieces == [whole[a:b].rstrip() for a, b in itertools.pairwise(bounds)]
     assert all(whole[at - 1] in " \n" for at in offsets[1:]), offsets
+
+
+def _unfenced(text: str) -> str:
+    """A page's text without the « » that mark it as written by someone else."""
+    assert text.startswith("«") and text.endswith("»"), text[:40]
+    return text[1:-1]
 
 
 async def test_pdf_pages_are_chosen_by_range_and_a_range_past_the_end_says_how_many_pages_there_are(

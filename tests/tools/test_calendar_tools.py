@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from app.tools.format import day, when
+from app.tools.format import day, span, when
+from app.tools.times import parse_when
 from sandbox.calendar.queries import free_busy
 from sandbox.seed import ALICE
 from sandbox.seed.people import BEN, CARMEN, DIETER
@@ -19,7 +20,8 @@ from tests.support.stack import Stack
 
 EVENTS = "/calendar/v3/calendars/primary/events"
 LA = ZoneInfo("America/Los_Angeles")
-STAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d) \(\w{3}\)")
+CLOCK = r"\d\d:\d\d(?:[+-]\d\d:\d\d)?"
+SPAN = re.compile(rf"(\d{{4}}-\d\d-\d\d) ({CLOCK})–({CLOCK}) \((\w{{3}})\)")
 EVENT_ID = re.compile(r"event_id=(\w+)")
 
 
@@ -58,11 +60,12 @@ async def test_the_coming_week_shows_times_with_alices_offsets_her_answers_and_d
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.ok("calendar_list_events")
     assert "(times in America/New_York; all-day dates inclusive)" in text
-    stamps = STAMP.findall(text)
-    assert len(stamps) > 10
-    for stamp in stamps:  # every time is written with the offset Alice's zone has at that instant
-        moment = datetime.fromisoformat(stamp)
-        assert moment.utcoffset() == moment.astimezone(zone).utcoffset()
+    spans = SPAN.findall(text)
+    assert len(spans) > 10
+    for on, start, end, weekday in spans:  # wall-clock times in Alice's zone, read back as the same instant
+        moment = parse_when(f"{on} {start}", zone)
+        assert f"{moment:%a}" == weekday and when(moment, zone) == f"{on} {start} ({weekday})"
+        assert parse_when(f"{on} {end}", zone) > moment
     query, _ = _last(stack, "GET")
     invitation = re.search(r"- Initech pilot weekly check-in · .*\n  (.*)", text)
     assert invitation and "you: needsAction" in invitation.group(1)
@@ -120,7 +123,8 @@ async def test_creating_with_a_meet_link_and_guests_asks_google_for_a_conference
         query, body = _last(stack, "POST")
         again = await alice.ok("calendar_create_event", arguments)
         _, second = _last(stack, "POST")
-    assert text.startswith(f"Created 'Pricing review': {when(start, _zone(stack))} – ")
+    shown = span(start, start + timedelta(minutes=45), _zone(stack))
+    assert text.startswith(f"Created 'Pricing review': {shown} (times in America/New_York) · ")
     assert re.search(r"^Meet: https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$", text, re.M)
     assert f"Guests: {CARMEN}, priya.raman@globex.example (nobody notified)" in text
     assert query["conferenceDataVersion"] == ["1"] and query["sendUpdates"] == ["none"]
@@ -160,7 +164,7 @@ async def test_an_all_day_event_round_trips_with_inclusive_dates(stack: Stack) -
 async def test_an_event_set_in_los_angeles_time_shows_at_the_right_time_in_alices_zone(stack: Stack) -> None:
     zone, on = _zone(stack), _later_day(stack, 12)
     start = datetime.combine(on, time(9), LA)
-    expected = f"{when(start, zone)} – {when(start + timedelta(hours=1), zone)} (America/Los_Angeles: 09:00–10:00)"
+    expected = f"{span(start, start + timedelta(hours=1), zone)} (America/Los_Angeles: 09:00–10:00)"
     async with mcp_session(stack, ALICE) as alice:
         created = await alice.ok(
             "calendar_create_event",
@@ -177,8 +181,8 @@ async def test_an_event_set_in_los_angeles_time_shows_at_the_right_time_in_alice
         detail = await alice.ok("calendar_get_event", {"event_id": event_id})
     assert body["start"] == {"dateTime": start.isoformat(), "timeZone": "America/Los_Angeles"}
     assert expected in created and f"When: {expected}" in detail
-    assert f"- West coast sync · {when(start, zone)} – " in listed
-    assert when(start, zone).startswith(f"{on}T12:00:00-0")  # 09:00 in LA is 12:00 in New York
+    assert f"- West coast sync · {span(start, start + timedelta(hours=1), zone)}" in listed
+    assert when(start, zone).startswith(f"{on} 12:00 (")  # 09:00 in LA is 12:00 in New York
 
 
 async def test_adding_an_attendee_keeps_everyone_already_invited_exactly_as_they_were(stack: Stack) -> None:
@@ -213,7 +217,7 @@ async def test_moving_the_start_alone_keeps_the_length_and_patches_only_the_time
         "start": {"dateTime": moved.isoformat(), "timeZone": "America/New_York"},
         "end": {"dateTime": (moved + timedelta(minutes=30)).isoformat(), "timeZone": "America/New_York"},
     }
-    assert f"{when(moved, zone)} – {when(moved + timedelta(minutes=30), zone)}" in text
+    assert span(moved, moved + timedelta(minutes=30), zone) in text
 
 
 async def test_an_all_day_event_given_times_becomes_a_timed_event(stack: Stack) -> None:
@@ -227,7 +231,7 @@ async def test_an_all_day_event_given_times_becomes_a_timed_event(stack: Stack) 
     _, body = _last(stack, "PATCH", f"{EVENTS}/{event_id}")
     assert body["start"]["date"] is None and body["end"]["date"] is None  # PATCH merges: the date must go
     start = datetime.combine(on, time(13), zone)
-    assert f"Updated 'Block' (start, end): {when(start, zone)} – {when(start + timedelta(hours=1), zone)}" in text
+    assert f"Updated 'Block' (start, end): {span(start, start + timedelta(hours=1), zone)}" in text
 
 
 async def test_deleting_twice_says_clearly_that_it_is_already_deleted(stack: Stack) -> None:
@@ -291,8 +295,8 @@ async def test_free_time_avoids_everyones_busy_time_and_calls_external_availabil
     assert "Availability unknown (calendar not visible to you) for: priya.raman@globex.example" in text
     assert text.startswith(f"Free 30 min for you, {CARMEN}: weekdays 09:00–17:00 America/New_York")
     slots = [
-        (datetime.fromisoformat(a), datetime.fromisoformat(b))
-        for a, b in re.findall(rf"  - {STAMP.pattern} – {STAMP.pattern}", text)
+        (parse_when(f"{on} {a}", zone), parse_when(f"{on} {b}", zone))
+        for on, a, b, _weekday in re.findall(rf"  - {SPAN.pattern}", text)
     ]
     assert 1 <= len(slots) <= 10
     oracle = free_busy(
@@ -324,8 +328,8 @@ async def test_bad_dates_are_refused_with_an_example_before_google_is_called(sta
             {"summary": "Oops", "start": "2026-12-01T10:00", "end": "2026-12-01T09:00"},
         )
     assert bad_time.endswith(
-        "'next tuesday' is not a time. Examples: \"2026-11-24T09:30:00-05:00\", "
-        '"2026-11-24T09:30" (in the time zone) or "2026-11-24".'
+        "'next tuesday' is not a time. Examples: \"2026-11-24 09:30\" (in the time zone), "
+        '"2026-11-24T09:30:00-05:00" or "2026-11-24".'
     )
     assert bad_day.endswith("'12/01/2026' is not a date: write it as YYYY-MM-DD, e.g. \"2026-11-24\".")
     assert "The end (2026-12-01T09:00:00-05:00) must be after the start" in backwards

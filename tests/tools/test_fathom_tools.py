@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-from app.tools.format import when
+from app.tools.format import span, when
 from sandbox.seed import ALICE
 from tests.support.fathom import add_older_meetings, store_fathom_key, visible_recordings
 from tests.support.mcp_session import mcp_session
@@ -107,7 +107,7 @@ async def test_open_action_items_are_listed_under_each_meeting_on_request(stack:
         await store_fathom_key(stack, ALICE)
         text = await alice.ok("fathom_list_meetings", {"include_action_items": True, "domain": "initech.example"})
     assert "open action items:" in text
-    assert "Raj Patel <raj.patel@initech.example>: Send the staging Okta metadata XML" in text
+    assert "Raj Patel <raj.patel@initech.example>: «Send the staging Okta metadata XML»" in text
     assert "Ship the SAML clock-skew tolerance fix" not in text  # completed
     assert "include_action_items=true" in _meeting_queries(stack)[0]
 
@@ -124,23 +124,24 @@ async def test_getting_a_meeting_shows_its_details_action_items_and_summary(stac
         text = await alice.ok("fathom_get_meeting", {"recording_id": recording_id})
     meeting = recording.meeting
     assert text.startswith(f"Initech SSO troubleshooting · recording_id={recording_id}")
-    assert f"Scheduled: {when(_time(meeting['scheduled_start_time']), zone)}" in text
+    scheduled = span(_time(meeting["scheduled_start_time"]), _time(meeting["scheduled_end_time"]), zone)
+    assert f"Scheduled: {scheduled}\n" in text
     assert f"Links: {meeting['url']} · share: {meeting['share_url']}" in text
     assert "Recorded by: Carmen Ruiz <carmen@acme.example>" in text
-    done = "- [done] Carmen Ruiz <carmen@acme.example>: Ship the SAML clock-skew tolerance fix ("
+    done = "- [done] Carmen Ruiz <carmen@acme.example>: «Ship the SAML clock-skew tolerance fix» ("
     assert re.search(rf"^{re.escape(done)}\d+:\d\d\) https://", text, re.M)
-    assert "- [open] Alice Nguyen <alice@acme.example>: Confirm whether SCIM group push" in text
+    assert "- [open] Alice Nguyen <alice@acme.example>: «Confirm whether SCIM group push" in text
     assert "?timestamp=" in text
     # The summary in one readable format: each bullet's text with its moment, the recording's link once.
     summary = text.split("\nSummary:\n", 1)[1]
     share = meeting["share_url"]
     assert summary.startswith(
-        f"(m:ss) marks a moment in the recording: open {share}?timestamp=SECONDS\nMeeting Purpose:"
+        f"(m:ss) marks a moment in the recording: open {share}?timestamp=SECONDS\n«Meeting Purpose:"
     )
     assert "](" not in text and "##" not in text and text.count(share) == 2  # the Links line and the summary
     for bullet, seconds in re.findall(r"^\s*- \[(.+)\]\(\S+\?timestamp=([\d.]+)\)$", recording.summary_markdown, re.M):
         whole = int(float(seconds))
-        assert f"\n- {bullet} ({whole // 60}:{whole % 60:02d})\n" in summary + "\n", bullet
+        assert f"\n- {bullet} ({whole // 60}:{whole % 60:02d})\n" in summary.removesuffix("»") + "\n", bullet
     assert any(r.path.endswith(f"/recordings/{recording_id}/summary") for r in stack.sandbox.faults.requests("/fathom"))
 
 
@@ -150,7 +151,7 @@ async def test_a_meeting_beyond_the_recent_pages_still_gets_its_summary(stack: S
         await store_fathom_key(stack, ALICE)
         text = await alice.ok("fathom_get_meeting", {"recording_id": older[-1]})
     assert "were not found in your 50 most recent meetings" in text
-    assert "Summary:\nNotes:\nRoutine sync." in text
+    assert "Summary:\n«Notes:\nRoutine sync.»" in text
     assert len(_meeting_queries(stack)) == 5
 
 
@@ -167,7 +168,7 @@ async def test_an_unknown_recording_is_not_found(stack: Stack) -> None:
 
 async def test_a_transcript_pages_by_line_offset_with_the_next_call_spelled_out(stack: Stack) -> None:
     recording_id, recording = visible_recordings(stack.sandbox.world, ALICE)[0]
-    lines = [f"[{t['timestamp']}] {t['speaker']['display_name']}: {t['text']}" for t in recording.transcript]
+    lines = [f"[{t['timestamp']}] {t['speaker']['display_name']}: «{t['text']}»" for t in recording.transcript]
     async with mcp_session(stack, ALICE) as alice:
         await store_fathom_key(stack, ALICE)
         first = await alice.ok("fathom_get_transcript", {"recording_id": recording_id, "max_chars": 400})
@@ -210,12 +211,12 @@ async def test_action_items_assigned_to_me_are_my_open_ones_only(stack: Stack) -
     for item in mine[1:]:
         hours, minutes, seconds = (int(part) for part in item["recording_timestamp"].split(":"))
         at = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-        assert f"\n- {item['description']} ({at}) {item['recording_playback_url']}" in text
+        assert f"\n- «{item['description']}» ({at}) {item['recording_playback_url']}" in text
     assert not any(i["description"] in text for i in items if i["assignee"]["email"] != ALICE)
     open_items = [i for i in items if not i["completed"]]
     assert everyone.startswith(f"{len(open_items)} open action item(s) for anyone")
     assert all(
-        f"{i['assignee']['name']} <{i['assignee']['email']}>: {i['description']}" in everyone for i in open_items
+        f"{i['assignee']['name']} <{i['assignee']['email']}>: «{i['description']}»" in everyone for i in open_items
     )
     assert not any(i["description"] in everyone for i in items if i["completed"])
     assert all("created_after=" in query and "include_action_items=true" in query for query in _meeting_queries(stack))

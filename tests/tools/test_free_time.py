@@ -121,7 +121,9 @@ def test_times_are_read_with_an_offset_in_the_given_zone_or_as_whole_days() -> N
 
 
 def test_bad_times_and_dates_are_refused_with_an_example() -> None:
-    with pytest.raises(ToolError, match=r"'tomorrow 9am' is not a time\. Examples: \"2026-11-24T09:30:00-05:00\""):
+    with pytest.raises(
+        ToolError, match=r"'tomorrow 9am' is not a time\. Examples: \"2026-11-24 09:30\" \(in the time zone\)"
+    ):
         parse_when("tomorrow 9am", NY)
     with pytest.raises(ToolError, match=r"write it as YYYY-MM-DD, e\.g\. \"2026-11-24\""):
         parse_day("2026-02-30")

@@ -42,7 +42,7 @@ async def test_prep_names_external_attendees_recent_threads_and_past_meetings(st
     assert re.search(r"dieter@acme\.example> \(internal; \w+\)", text)
     assert "SAML clock-skew fix is live" in text
     assert f"- {INITECH_SSO_RECORDING} (" in text
-    assert "open: Confirm whether SCIM group push is in the Initech pilot scope" in text
+    assert "open: «Confirm whether SCIM group push is in the Initech pilot scope»" in text
 
 
 async def test_prep_for_next_finds_the_next_meeting_and_notes_a_missing_fathom_key(stack: Stack) -> None:
@@ -108,7 +108,10 @@ async def test_a_long_summary_in_a_prep_is_cut_after_a_whole_line_and_says_how_t
         whole = await alice.ok("fathom_get_meeting", {"recording_id": recording})
     shown = prep.split(f"recording_id={recording}\n", 1)[1].split("\n  open: ", 1)[0]
     kept, notice = shown.rsplit("\n  [cut here: ", 1)
-    full = whole.split("\nSummary:\n", 1)[1].splitlines()
+    full = whole.split("\nSummary:\n", 1)[1].replace("«", "", 1).removesuffix("»").splitlines()
+    head, fenced = kept.split("\n", 1)
+    assert fenced.startswith("  «") and fenced.endswith("»")  # Fathom's text, fenced as someone else's
+    kept = f"{head}\n{fenced.replace('«', '', 1).removesuffix('»')}"
     kept_lines = [line.removeprefix("  ") for line in kept.splitlines()]
     assert kept_lines == full[: len(kept_lines)]  # whole lines, each link and URL intact
     left = full[len(kept_lines) :]
