@@ -15,10 +15,11 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, when
+from app.tools.format import Budget, quoted, when
 from app.tools.outbound import DRAFTS_URL, Outbound, Release, recipients, stopped
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
+from app.tools.times import zone_label
 from app.upstream.errors import InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message
@@ -84,7 +85,7 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
             return "No drafts."
         messages = {m.id: m for m in await gmail.get_messages_metadata([d.message.id for d in drafts])}
         budget = Budget(LIST_BUDGET, f"call again with max_results below {max_results}")
-        budget.add(f"{len(drafts)} draft(s), newest first:")
+        budget.add(f"{len(drafts)} draft(s), newest first (times in {zone_label(zone)}):")
         for draft in drafts:
             message = messages.get(draft.message.id)
             if message is None:
@@ -97,7 +98,7 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
                 + (f" · thread_id={message.thread_id}" if message.thread_id != message.id else ""),
             ]
             if message.snippet:
-                entry.append(f"  “{html.unescape(message.snippet)}”")
+                entry.append(f"  {quoted(html.unescape(message.snippet))}")
             if not budget.add_whole("\n".join(entry)):
                 break
         return budget.render()

@@ -96,7 +96,11 @@ async def test_without_confirmation_a_new_external_recipient_gets_a_draft_and_kn
     assert to_known.startswith(f"Sent to {known}") and to_colleague.startswith(f"Sent to {colleague}")
     assert [str(m["To"]) for m in _sent(stack)] == [known, colleague]
     draft_id = DRAFT_ID.search(held)
-    assert draft_id and f"draft_id={draft_id.group(1)}" in drafts and f"To: {ATTACKER}" in drafts, drafts
+    assert draft_id and f"draft_id={draft_id.group(1)}" in drafts, drafts
+    zone = stack.sandbox.world.people[ALICE].time_zone
+    assert f"draft(s), newest first (times in {zone}" in drafts.splitlines()[0]
+    mine = drafts.split(f"- To: {ATTACKER} · Subject: Hello\n", 1)[1].splitlines()
+    assert f"draft_id={draft_id.group(1)}" in mine[0] and mine[1] == "  «Hi there.»", mine
 
 
 async def test_an_injected_instruction_cannot_make_a_client_that_cannot_confirm_send_anything(stack: Stack) -> None:
