@@ -132,15 +132,17 @@ def _addresses(values: list[str] | None) -> list[str]:
 async def create_check(
     ctx: Context[Any, Any],
     user: CurrentUser,
+    zone: TimeZone,
     summary: str,
     start: str,
     end: str | None,
+    time_zone: str | None,
     attendees: list[str] | None,
     send_updates: Updates,
 ) -> Check:
     """calendar_create_event: who would be emailed an invitation, and whether to ask first."""
     guests = _addresses(attendees)
-    head = f"Create {summary!r} ({start}{f' to {end}' if end else ''})"
+    head = f"Create {summary!r} ({start}{f' to {end}' if end else ''}, {time_zone or zone.key})"
     return await _invitations(ctx, user, guests, guests, send_updates, head)
 
 
@@ -150,6 +152,10 @@ async def update_check(
     calendar: Calendar,
     event_id: str,
     calendar_id: str,
+    summary: str | None,
+    start: str | None,
+    end: str | None,
+    location: str | None,
     attendees: list[str] | None,
     add_attendees: list[str] | None,
     remove_attendees: list[str] | None,
@@ -164,7 +170,10 @@ async def update_check(
     wanted = _addresses(attendees) if attendees is not None else [*current, *_addresses(add_attendees)]
     guests = list(dict.fromkeys(g for g in wanted if g not in gone and g != user.email.lower()))
     added = [g for g in guests if g not in current]
-    return await _invitations(ctx, user, guests, added, send_updates, f"Change {event_title(event)!r}")
+    given = {"title": summary, "start": start, "end": end, "location": location}
+    changes = ", ".join(f"{name} to {value!r}" for name, value in given.items() if value is not None)
+    head = f"Change {event_title(event)!r}" + (f" ({changes})" if changes else "")
+    return await _invitations(ctx, user, guests, added, send_updates, head)
 
 
 async def delete_check(

@@ -42,12 +42,19 @@ async def test_a_person_is_shown_the_event_and_guests_and_declining_creates_noth
     assert [r for r in stack.sandbox.faults.requests(EVENTS) if r.method == "POST"] == []
     async with mcp_session(stack, ALICE, elicitation=yes) as alice:
         created = await alice.ok("calendar_create_event", event)
-    query, _ = _last(stack, "POST")
+        query, _ = _last(stack, "POST")
+        moved = {"event_id": EVENT_ID.findall(created)[0], "start": f"{on}T12:00", "location": "Room 2"}
+        await alice.ok("calendar_update_event", moved)
     assert refused == "Not done: the person declined to create this event and email its guests. Nothing was changed."
     assert created.startswith("Created 'Kickoff'") and query["sendUpdates"] == ["all"]
-    assert yes.shown == no.shown
+    assert yes.shown[:1] == no.shown
+    assert yes.shown[1] == (
+        f"Change 'Kickoff' (start to '{on}T12:00', location to 'Room 2') and email every guest?\n"
+        f"Guests: {ATTACKER}, {BEN}"
+    )
     assert yes.shown[0] == (
-        f"Create 'Kickoff' ({on}T11:00 to {on}T11:30) and email every guest?\n"
+        f"Create 'Kickoff' ({on}T11:00 to {on}T11:30, {stack.sandbox.world.people[ALICE].time_zone}) "
+        "and email every guest?\n"
         f"Note: {ATTACKER} is a new external recipient (outside your domain, never written to before).\n"
         f"Guests: {ATTACKER}, {BEN}"
     )
