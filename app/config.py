@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     metrics_token: str = Field("", description="Bearer token for /metrics (admins can also view it signed in)")
     audit_retention_days: int = Field(90, ge=1, description="Days of audit events kept")
     read_only: bool = Field(False, description="Hide every tool that changes data (send, modify, create, delete)")
+    mail_send_policy: Literal["confirm", "drafts_only", "direct"] = Field(
+        "confirm",
+        description="confirm: ask before sending where the client can, new external recipients get drafts; "
+        "drafts_only: never send; direct: no guard (an explicit opt-out)",
+    )
     unsafe_allow_loopback_client_metadata: bool = Field(
         False, description="UNSAFE, tests only: accept http:// and loopback client metadata document URLs"
     )

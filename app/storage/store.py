@@ -37,6 +37,7 @@ class User:
     last_active_at: datetime | None
     hosted_domain: str | None = None
     session_generation: int = 0
+    always_draft: bool = False  # the person's choice: save every email as a draft, never send
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def _user(row: sa.Row[Any]) -> User:
         last_active_at=row.last_active_at,
         hosted_domain=row.hosted_domain,
         session_generation=row.session_generation,
+        always_draft=row.always_draft,
     )
 
 
@@ -186,6 +188,11 @@ class Store(OAuthStore, AdminStore):
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(t.users).where(t.users.c.id == user_id))).first()
         return _user(row) if row else None
+
+    async def set_always_draft(self, user_id: str, always_draft: bool) -> None:
+        """Record the person's choice to save every email as a draft (or to send again)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.update(t.users).where(t.users.c.id == user_id).values(always_draft=always_draft))
 
     async def get_user_by_email(self, email: str) -> User | None:
         async with self.engine.connect() as conn:

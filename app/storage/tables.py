@@ -59,6 +59,8 @@ users = sa.Table(
     sa.Column("hosted_domain", sa.String(255), nullable=True),
     # Browser sessions carry the generation they began in; bumping it ends every one of them.
     sa.Column("session_generation", sa.Integer, nullable=False, server_default="0"),
+    # The person chose to have every email saved as a draft rather than sent.
+    sa.Column("always_draft", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 google_grants = sa.Table(

@@ -12,6 +12,7 @@ from app.auth.google_signin import missing_capabilities
 from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.storage.store import User
 from app.tools.composing import send_as_line, usable_send_as
+from app.tools.outbound import Outbound
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.upstream.errors import UpstreamError
@@ -46,13 +47,13 @@ async def _send_as(resolvers: Resolvers) -> list[str]:
     return [send_as_line(entries)] if entries else []
 
 
-def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Outbound) -> None:
     account_url = resolvers.account_url
     public_url = resolvers.services.settings.public_url
 
     @tool(title="Account and connections", read_only=True, idempotent=True)
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
-        """Who is signed in, what is connected (Google scopes, Fathom) and what needs reconnecting."""
+        """Who is signed in, what is connected (Google scopes, Fathom), what needs reconnecting, the send policy."""
         found = await resolvers.connections(user, fresh=True)
         status, scopes = found.google, found.scopes
         lines = [f"Signed in as {user.name} <{user.email}>."]
@@ -73,6 +74,7 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         lines.append(fathom)
         todo += [fathom_todo] if fathom_todo else []
         expiry, renew = personal_token_expiry(get_access_token(), public_url)
+        lines.append(outbound.policy_line(user.always_draft))
         lines += [expiry] if expiry else []
         todo += [renew] if renew else []
         lines.append("Connections needing attention: " + ("; ".join(todo) if todo else "none."))

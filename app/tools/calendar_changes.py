@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.tools.calendar_edits import (
@@ -16,6 +17,7 @@ from app.tools.calendar_edits import (
     unique_addresses,
 )
 from app.tools.calendar_format import event_span, event_title, organizer_text, times_of, zone_note
+from app.tools.confirmations import Gate, create_gate, declined, delete_gate, update_gate
 from app.tools.registrar import report_action
 from app.tools.resolvers import Calendar, TimeZone
 from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
@@ -30,6 +32,7 @@ Updates = Literal["all", "externalOnly", "none"]
 async def calendar_create_event(
     calendar: Calendar,
     zone: TimeZone,
+    gate: Annotated[Gate, Resolve(create_gate)],
     summary: str,
     start: Annotated[str, Field(description='e.g. "2026-12-01T09:00"; a date if all_day')],
     end: Annotated[str | None, Field(description="all_day: the last day, inclusive")] = None,
@@ -69,6 +72,9 @@ async def calendar_create_event(
         body["recurrence"] = recurrence_lines(recurrence)
     if add_meet_link:
         body["conferenceData"] = meet_request()
+    if not gate.go:
+        return declined("create this event and email its guests")
+    send_updates = gate.send_updates or send_updates
     event = await calendar.insert_event(body, send_updates=send_updates)
     invited = sum(1 for a in event.attendees if not a.self_)
     guests = f", {invited} guest(s)" if invited else ""
@@ -83,12 +89,14 @@ async def calendar_create_event(
     if add_meet_link:
         lines.append(f"Meet: {event.meet_link}" if event.meet_link else "Meet: link still being created")
     lines.append(f"Link: {event.html_link or '-'}")
+    lines += [gate.note] if gate.note else []
     return "\n".join(lines)
 
 
 async def calendar_update_event(
     calendar: Calendar,
     zone: TimeZone,
+    gate: Annotated[Gate, Resolve(update_gate)],
     event_id: str,
     summary: str | None = None,
     start: Annotated[str | None, Field(description="Alone: moves the event, keeping its length")] = None,
@@ -139,6 +147,9 @@ async def calendar_update_event(
         changes["conferenceData"] = meet_request()
     if not changes:
         raise ToolError("Nothing to change: give at least one field to update." + "".join(f" ({n})" for n in notes))
+    if not gate.go:
+        return declined("change this event and email its guests")
+    send_updates = gate.send_updates or send_updates
     event = await calendar.patch_event(event_id, changes, calendar_id, send_updates=send_updates)
     report_action(f"Changed event {event_title(event)!r} ({', '.join(changes)}): {event_span(event, zone)}")
     notified = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
@@ -153,12 +164,14 @@ async def calendar_update_event(
     if event.meet_link and "conferenceData" in changes:
         lines.append(f"Meet: {event.meet_link}")
     lines += [f"Note: {note}" for note in notes]
+    lines += [gate.note] if gate.note else []
     return "\n".join(lines)
 
 
 async def calendar_delete_event(
     calendar: Calendar,
     zone: TimeZone,
+    gate: Annotated[Gate, Resolve(delete_gate)],
     event_id: str,
     calendar_id: str = "primary",
     send_updates: Updates = "all",
@@ -167,6 +180,8 @@ async def calendar_delete_event(
     event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
     if event.status == "cancelled":
         raise ToolError(f"Event {event_id} ({event_title(event)!r}) has already been deleted; nothing to do.")
+    if not gate.go:
+        return declined("delete this event")
     try:
         await calendar.delete_event(event_id, calendar_id, send_updates=send_updates)
     except NotFound as error:

@@ -1,6 +1,7 @@
 """Gmail tools: search, read, send and draft (threaded replies), labels, attachments."""
 
 import asyncio
+import dataclasses
 import html
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import contextmanager
@@ -27,8 +28,10 @@ from app.tools.composing import (
     header_addresses,
     reply_all_recipients,
 )
+from app.tools.confirmations import Gate, declined, trash_gate
 from app.tools.format import Budget, clamp_budget, human_size, person, quoted, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
+from app.tools.outbound import Outbound, Release, stopped
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
 from app.tools.times import times_in, zone_label
@@ -207,6 +210,7 @@ class Outgoing:
     note: str = ""  # said after the outcome, e.g. that a changed subject may leave the thread
     cc: list[str] = field(default_factory=list[str])
     sender: Sender | None = None
+    draft_requested: bool = False  # the caller asked for a draft: nothing leaves, nobody need confirm
 
     def recipients(self) -> str:
         """`a@x, b@x (cc c@x) as support@x`: whom it reaches, and from which alias when not the default."""
@@ -341,10 +345,41 @@ async def _forward(
     return Outgoing(message, list(to), subject, reply.thread_id, carried, cc=list(cc), sender=sender)
 
 
-def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
+def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Outbound) -> None:
     label_names = LabelNames()
     documents = DocumentReader()
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
+
+    async def composed(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        user: Annotated[User, Resolve(resolvers.user)],
+        to: list[str] | None,
+        subject: str,
+        body: str,
+        cc: list[str] | None,
+        bcc: list[str] | None,
+        reply_to_message_id: str | None,
+        reply_all: bool,
+        from_address: str | None,
+    ) -> Outgoing:
+        """gmail_send's message, built before the person is asked to confirm it."""
+        return await _compose(
+            gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
+        )
+
+    async def forwarded(
+        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        user: Annotated[User, Resolve(resolvers.user)],
+        message_id: str,
+        to: list[str],
+        note: str,
+        cc: list[str] | None,
+        from_address: str | None,
+        as_draft: bool,
+    ) -> Outgoing:
+        """gmail_forward's message; one asked for as a draft needs no confirmation."""
+        out = await _forward(gmail, user, message_id, to, note, cc or [], from_address)
+        return dataclasses.replace(out, draft_requested=as_draft)
 
     @tool(title="Search Gmail", read_only=True, idempotent=True)
     async def gmail_search(
@@ -426,10 +461,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 break
         return budget.render()
 
-    @tool(title="Send email", read_only=False, sends_mail=True)
+    @tool(title="Send email", read_only=False, sends_mail=True, sends=True)
     async def gmail_send(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
-        user: Annotated[User, Resolve(resolvers.user)],
+        release: Annotated[Release[Outgoing], Resolve(outbound.mail_release(composed))],
         to: Addresses | None = None,
         subject: str = "",
         body: str = "",
@@ -442,9 +477,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         from_address: FromAddress = None,
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
-        out = await _compose(
-            gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
-        )
+        out = release.composed
+        if release.action != "send":
+            return await outbound.save_draft(gmail, release) if release.action == "draft" else stopped(release)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
         report_action(f"Sent to {out.recipients()}: {out.subject!r}")
         return (
@@ -476,7 +511,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     @tool(title="Forward email", read_only=False, sends_mail=True)
     async def gmail_forward(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
-        user: Annotated[User, Resolve(resolvers.user)],
+        release: Annotated[Release[Outgoing], Resolve(outbound.mail_release(forwarded))],
         message_id: str,
         to: Addresses,
         note: Annotated[str, Field(description="Your text above the forwarded message")] = "",
@@ -485,7 +520,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         as_draft: Annotated[bool, Field(description="false sends it now")] = True,
     ) -> str:
         """Forward an email with its attachments and the quoted original; saved as a draft unless as_draft=false."""
-        out = await _forward(gmail, user, message_id, to, note, cc or [], from_address)
+        out = release.composed
+        if not as_draft and release.action != "send":
+            return await outbound.save_draft(gmail, release) if release.action == "draft" else stopped(release)
         if as_draft:
             draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
             report_action(f"Drafted a forward to {out.recipients()}: {out.subject!r}")
@@ -500,6 +537,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     @tool(title="Label, archive or trash email", read_only=False, destructive=True, idempotent=True)
     async def gmail_modify(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        gate: Annotated[Gate, Resolve(trash_gate)],
         message_ids: Annotated[list[str], Field(min_length=1, max_length=1000)],
         action: Literal["archive", "move_to_inbox", "mark_read", "mark_unread", "star", "unstar", "trash"]
         | None = None,
@@ -513,10 +551,12 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         if len(message_ids) > 1:
             await _refuse_missing(gmail, message_ids)
         if action == "trash":
-            gate = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
+            if not gate.go:
+                return declined("move these messages to Trash")
+            pool = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
 
             async def trash(message_id: str) -> None:
-                async with gate:
+                async with pool:
                     with _gmail_id("message_ids", message_id):
                         await gmail.trash_message(message_id)
 

@@ -93,9 +93,14 @@ class ToolRegistrar:
         destructive: bool = False,
         idempotent: bool = False,
         sends_mail: bool = False,
+        sends: bool = False,
     ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        """`sends`: the tool sends mail itself (left out when MAIL_SEND_POLICY is drafts_only)."""
+
         def register(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             if not read_only and self.services.settings.read_only:
+                return fn
+            if sends and self.services.settings.mail_send_policy == "drafts_only":
                 return fn
             annotations = ToolAnnotations(
                 read_only_hint=read_only,

@@ -13,7 +13,7 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachetools import TTLCache
@@ -33,6 +33,9 @@ from app.upstream.fathom import FathomClient, OAuthGrant
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 from app.upstream.people import SCOPES_BY_SOURCE, PeopleClient, Source, WarmUps, granted_sources, sources_for
+
+if TYPE_CHECKING:
+    from app.tools.outbound import Outbound
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,8 @@ class Resolvers:
         self._connections: TTLCache[str, Connections] = per_person(USER_TTL)
         self._warm_ups = WarmUps()
         self.contacts_grant_url = f"{services.settings.public_url}/account/grant?for=contacts"
+        # The send policy and the outbound guard, for tools defined at module level (set by register_tools).
+        self.outbound: Outbound | None = None
         revocations.on_revoke(self.forget)
 
     @contextmanager
@@ -191,6 +196,11 @@ class Resolvers:
 
 # The Resolvers of the server running the current tool call (set by the tool-call middleware).
 _serving: ContextVar[Resolvers] = ContextVar("resolvers")
+
+
+def serving() -> Resolvers:
+    """The Resolvers serving the current tool call."""
+    return _serving.get()
 
 
 async def current_user() -> User:

@@ -18,6 +18,7 @@ from app.upstream.gmail_batch import PartResponse, encode_batch, get_path, parse
 from app.upstream.gmail_models import (
     Attachment,
     Draft,
+    DraftMessage,
     GmailMessage,
     GmailThread,
     Label,
@@ -256,6 +257,25 @@ class GmailClient:
     async def list_drafts(self, *, max_results: int = 20) -> list[Draft]:
         body = await self.api.get_json(f"{self._prefix}/drafts", params={"maxResults": max_results})
         return [Draft.model_validate(item) for item in body.get("drafts", [])]
+
+    async def get_draft(self, draft_id: str, *, format: str = "raw") -> DraftMessage:
+        body = await self.api.get_json(
+            f"{self._prefix}/drafts/{_segment(draft_id)}", params={"format": format}, what=f"draft {draft_id}"
+        )
+        return DraftMessage.model_validate(body)
+
+    async def update_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None = None) -> Draft:
+        """Replace a draft's message (Gmail gives the new message a new id; the draft id stays)."""
+        inner: dict[str, Any] = {"raw": base64.urlsafe_b64encode(message.as_bytes()).decode()}
+        if thread_id:
+            inner["threadId"] = thread_id
+        result = await self.api.call_json(
+            "PUT",
+            f"{self._prefix}/drafts/{_segment(draft_id)}",
+            body={"id": draft_id, "message": inner},
+            what=f"draft {draft_id}",
+        )
+        return Draft.model_validate(result)
 
     async def create_label(self, name: str) -> Label:
         """A new user label, shown in the label list and on messages (Gmail answers 409 for a taken name)."""

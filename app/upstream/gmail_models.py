@@ -124,6 +124,13 @@ class Draft(_Resource):
     message: MessageRef
 
 
+class DraftMessage(_Resource):
+    """A draft with its whole message (drafts.get)."""
+
+    id: str
+    message: GmailMessage
+
+
 class Attachment(_Resource):
     attachment_id: str | None = None
     size: int = 0

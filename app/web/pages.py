@@ -77,6 +77,18 @@ def readable_scopes(scopes: list[str]) -> list[str]:
     return list(dict.fromkeys(SCOPE_LABELS.get(s, s.removeprefix(_AUTH)) for s in ordered))
 
 
+SEND_POLICIES = {
+    "confirm": "Claude asks you before sending where your app can ask; where it cannot, mail to someone outside "
+    "your organisation you have never written to is saved as a draft for you to send.",
+    "drafts_only": "Your administrator set every email to be saved as a draft: Claude never sends mail.",
+    "direct": "Your administrator lets Claude send mail without asking you first.",
+}
+ALWAYS_DRAFT = {
+    True: "Saved: Claude will save every email as a draft; you send it from Gmail.",
+    False: "Saved: Claude may send mail again, as described under Sending mail.",
+}
+
+
 def login_redirect(next_path: str) -> RedirectResponse:
     return RedirectResponse(f"/auth/login?next={next_path}", status_code=303)
 
@@ -165,6 +177,7 @@ class AccountPages(Pages):
             Route("/account/fathom/callback", self.fathom_callback, methods=["GET"]),
             Route("/account/clients/revoke", self.revoke_client, methods=["POST"]),
             Route("/account/tokens/revoke", self.revoke_token, methods=["POST"]),
+            Route("/account/sending", self.save_sending, methods=["POST"]),
             Route("/account/disconnect", self.disconnect, methods=["POST"]),
             # Reloading or bookmarking the address a form posted to (say, after a refused key) opens the page.
             *(
@@ -250,8 +263,20 @@ class AccountPages(Pages):
             actions=actions,
             ending=ending,
             install=install_commands(self.settings.public_url, request.headers.get("user-agent", "")),
+            send_policy=SEND_POLICIES[self.settings.mail_send_policy],
             **extra,
         )
+
+    async def save_sending(self, request: Request) -> Response:
+        """The person's own choice: save every email as a draft, or let Claude send (under the policy)."""
+        checked = await self.form_user(request, "/account")
+        if isinstance(checked, Response):
+            return checked
+        user, fields = checked
+        always = fields.get("always_draft") == "yes"
+        await self.services.get_store().set_always_draft(user.id, always)
+        flash(request, ALWAYS_DRAFT[always])
+        return RedirectResponse("/account", status_code=303)
 
     async def _check_fathom_key(self, key: str) -> str | None:
         """Why Fathom will not take this key, or None when it answered with the key's teams."""

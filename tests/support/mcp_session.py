@@ -10,6 +10,8 @@ from urllib.parse import unquote
 
 import httpx2
 from mcp import Client
+from mcp.client.client import ConnectMode
+from mcp.client.session import ElicitationFnT
 from mcp.client.streamable_http import streamable_http_client
 
 from app.crypto import KeyRing
@@ -70,9 +72,21 @@ async def signed_in(stack: Stack, email: str, scopes: str | None = None) -> str:
 
 
 @asynccontextmanager
-async def mcp_session(stack: Stack, email: str, scopes: str | None = None) -> AsyncIterator[Session]:
-    """An MCP client session as `email`, who is signed in with Google `scopes` (default: all)."""
+async def mcp_session(
+    stack: Stack,
+    email: str,
+    scopes: str | None = None,
+    *,
+    elicitation: ElicitationFnT | None = None,
+    mode: ConnectMode = "auto",
+) -> AsyncIterator[Session]:
+    """An MCP client session as `email`, who is signed in with Google `scopes` (default: all).
+
+    `elicitation` answers the server's questions (the client then declares form elicitation);
+    `mode="legacy"` speaks the handshake-era protocol (2025-11-25) instead of 2026-07-28.
+    """
     token = await signed_in(stack, email, scopes)
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-        async with Client(streamable_http_client(stack.mcp_url, http_client=http)) as client:
+        transport = streamable_http_client(stack.mcp_url, http_client=http)
+        async with Client(transport, elicitation_callback=elicitation, mode=mode) as client:
             yield Session(client, token)

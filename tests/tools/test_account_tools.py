@@ -29,6 +29,10 @@ async def test_whoami_speaks_of_connections_never_of_the_inbox(stack: Stack) -> 
         text = await alice.ok("whoami")
     assert text.splitlines()[-1] == "Connections needing attention: none."
     assert "Needs attention" not in text  # read by a model as "your inbox needs nothing"
+    assert (
+        "\nSending: confirm (you are asked before anything is sent where your client can ask; "
+        "otherwise mail to new external recipients becomes a draft)\n"
+    ) in text
 
 
 async def test_whoami_lists_the_verified_send_as_addresses_and_omits_the_line_when_gmail_cannot_say(

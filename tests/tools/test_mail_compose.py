@@ -8,6 +8,8 @@ import email.policy
 import json
 from email.message import EmailMessage
 
+import pytest
+
 from sandbox.seed import ALICE
 from sandbox.world import StoredMessage
 from tests.support.mcp_session import mcp_session
@@ -16,6 +18,12 @@ from tests.support.stack import Stack
 BEN, CARMEN = "ben@acme.example", "carmen@acme.example"
 SUPPORT = "support@acme.example"
 GMAIL = "/gmail/gmail/v1/users/me"
+
+
+@pytest.fixture
+def stack_settings() -> dict[str, object]:
+    """What these tests check is how mail is composed; the outbound guard has its own tests."""
+    return {"mail_send_policy": "direct"}
 
 
 def _parse(data: bytes) -> EmailMessage:

@@ -1,0 +1,213 @@
+"""Asking the person before a calendar change notifies guests or something is deleted or trashed.
+
+Like mail (app/tools/outbound.py), these run as resolvers before the tool body: a check decides
+what to show (or that nothing needs asking), `gated(check)` asks where the client can confirm, and
+the tool gets a `Gate`. Invitations to new external guests are never emailed on the model's word
+alone: without confirmation the event is saved with `sendUpdates=none` and the answer says so.
+"""
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+
+from app.storage.store import User
+from app.tools.calendar_edits import guest_entry, unique_addresses
+from app.tools.calendar_format import event_span, event_title
+from app.tools.errors import as_tool_error
+from app.tools.outbound import ActionConfirmation, Outbound, bounded, can_confirm, listed
+from app.tools.resolvers import Calendar, CurrentUser, TimeZone, serving
+from app.upstream.gmail import GmailClient
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Updates = Literal["all", "externalOnly", "none"]
+SHOWN_MESSAGES = 10
+NOTIFIES = {"all": "every guest", "externalOnly": "guests outside your domain"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a check found: a question to ask first, or changes to make without asking."""
+
+    question: str | None = None
+    send_updates: Updates | None = None  # overrides the tool's send_updates
+    note: str = ""  # said after the outcome
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The outcome a tool body acts on: go ahead (perhaps notifying nobody), or stop."""
+
+    go: bool
+    send_updates: Updates | None = None
+    note: str = ""
+
+
+def translated(check: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """`check`, failing only with ToolErrors the model can act on (it runs before the tool body)."""
+
+    @functools.wraps(check)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await check(*args, **kwargs)
+        except ToolError:
+            raise
+        except Exception as error:
+            raise as_tool_error(error, check.__name__, serving().account_url) from error
+
+    return wrapper
+
+
+def gated(check: Callable[..., Awaitable[Check]]) -> Callable[..., Awaitable[Gate]]:
+    """A resolver: run `check`, ask its question where there is one, and give the tool the outcome."""
+    check = translated(check)
+
+    async def question(found: Annotated[Check, Resolve(check)]) -> Elicit[ActionConfirmation] | None:
+        return Elicit(found.question, ActionConfirmation) if found.question else None
+
+    async def gate(
+        found: Annotated[Check, Resolve(check)],
+        answer: Annotated[ElicitationResult[ActionConfirmation], Resolve(question)],
+    ) -> Gate:
+        if found.question is None:
+            return Gate(True, found.send_updates, found.note)
+        accepted = isinstance(answer, AcceptedElicitation) and answer.data.go_ahead
+        return Gate(accepted, found.send_updates, found.note)
+
+    return gate
+
+
+def declined(what: str) -> str:
+    """What a tool says when the person said no."""
+    return f"Not done: the person declined to {what}. Nothing was changed."
+
+
+def _outbound() -> Outbound:
+    found = serving().outbound
+    if found is None:  # pragma: no cover - register_tools always sets it
+        raise ToolError("Switchboard is misconfigured: no send policy. Tell your administrator.")
+    return found
+
+
+async def _gmail() -> GmailClient | None:
+    """The person's Gmail for "written to before", or None without Gmail access (then nobody outside is known)."""
+    try:
+        return await serving().gmail()
+    except ToolError:
+        return None
+
+
+async def _invitations(
+    ctx: Context[Any, Any], user: User, guests: list[str], new_guests: list[str], send_updates: Updates, head: str
+) -> Check:
+    """Ask before guests are emailed; without confirmation, new external guests mean nobody is emailed."""
+    outbound = _outbound()
+    if send_updates == "none" or not guests or outbound.policy == "direct":
+        return Check()
+    new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
+    if can_confirm(ctx):
+        lines = [f"{head} and email {NOTIFIES[send_updates]}?", f"Guests: {', '.join(guests)}"]
+        if new:
+            lines.insert(1, f"Note: {listed(new)} (outside your domain, never written to before).")
+        return Check(question=bounded(lines))
+    if new:
+        return Check(
+            send_updates="none",
+            note=f"Nobody was notified: {listed(new)}, so no invitation emails were sent; the person can send "
+            "them from Google Calendar.",
+        )
+    return Check()
+
+
+def _addresses(values: list[str] | None) -> list[str]:
+    return [str(guest_entry(value)["email"]).lower() for value in unique_addresses(values or [])]
+
+
+async def create_check(
+    ctx: Context[Any, Any],
+    user: CurrentUser,
+    zone: TimeZone,
+    summary: str,
+    start: str,
+    end: str | None,
+    time_zone: str | None,
+    attendees: list[str] | None,
+    send_updates: Updates,
+) -> Check:
+    """calendar_create_event: who would be emailed an invitation, and whether to ask first."""
+    guests = _addresses(attendees)
+    head = f"Create {summary!r} ({start}{f' to {end}' if end else ''}, {time_zone or zone.key})"
+    return await _invitations(ctx, user, guests, guests, send_updates, head)
+
+
+async def update_check(
+    ctx: Context[Any, Any],
+    user: CurrentUser,
+    calendar: Calendar,
+    event_id: str,
+    calendar_id: str,
+    summary: str | None,
+    start: str | None,
+    end: str | None,
+    location: str | None,
+    attendees: list[str] | None,
+    add_attendees: list[str] | None,
+    remove_attendees: list[str] | None,
+    send_updates: Updates,
+) -> Check:
+    """calendar_update_event: who would be emailed about the change, and whether to ask first."""
+    if send_updates == "none":
+        return Check()
+    event = await calendar.get_event(event_id, calendar_id)
+    current = [a.email.lower() for a in event.attendees if not a.self_]
+    gone = set(_addresses(remove_attendees))
+    wanted = _addresses(attendees) if attendees is not None else [*current, *_addresses(add_attendees)]
+    guests = list(dict.fromkeys(g for g in wanted if g not in gone and g != user.email.lower()))
+    added = [g for g in guests if g not in current]
+    given = {"title": summary, "start": start, "end": end, "location": location}
+    changes = ", ".join(f"{name} to {value!r}" for name, value in given.items() if value is not None)
+    head = f"Change {event_title(event)!r}" + (f" ({changes})" if changes else "")
+    return await _invitations(ctx, user, guests, added, send_updates, head)
+
+
+async def delete_check(
+    ctx: Context[Any, Any], calendar: Calendar, zone: TimeZone, event_id: str, calendar_id: str, send_updates: Updates
+) -> Check:
+    """calendar_delete_event: what would be deleted and who told, asked where the client can confirm."""
+    if not can_confirm(ctx):
+        return Check()
+    event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
+    if event.status == "cancelled":
+        return Check()  # the tool says there is nothing to delete
+    scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
+    lines = [f"Delete {event_title(event)!r}{scope}: {event_span(event, zone)}?"]
+    guests = [a.email for a in event.attendees if not a.self_]
+    if guests:
+        told = "nobody is emailed" if send_updates == "none" else f"{NOTIFIES[send_updates]} is emailed"
+        lines.append(f"Guests: {', '.join(guests)} — {told}")
+    return Check(question=bounded(lines))
+
+
+async def trash_check(ctx: Context[Any, Any], message_ids: list[str], action: str | None) -> Check:
+    """gmail_modify with trash: which messages would go to Trash, asked where the client can confirm."""
+    if action != "trash" or not can_confirm(ctx):
+        return Check()
+    gmail = await serving().gmail()
+    shown = await gmail.get_messages_metadata(message_ids[:SHOWN_MESSAGES], ("From", "Subject"))
+    lines = [f"Move {len(message_ids)} message(s) to Trash (recoverable for 30 days)?"]
+    lines += [f"- {m.header('From') or '(unknown sender)'}: {m.header('Subject') or '(no subject)'}" for m in shown]
+    if len(message_ids) > len(shown):
+        lines.append(f"… and {len(message_ids) - len(shown)} more")
+    return Check(question=bounded(lines))
+
+
+create_gate = gated(create_check)
+update_gate = gated(update_check)
+delete_gate = gated(delete_check)
+trash_gate = gated(trash_check)

@@ -1,0 +1,276 @@
+"""Before anything leaves the account: the send policy, the outbound guard, and asking the person.
+
+Mail to a *new external* address — outside the person's Workspace domain, not a participant of the
+thread being answered, never written to before (their sent mail) — is not sent on the model's word
+alone: the person confirms it, or it becomes a draft. Confirmation is MCP form elicitation, which
+this stateless server can only ask on protocol 2026-07-28 (an `InputRequiredResult` round trip);
+older clients count as unable to confirm.
+
+Elicitation runs in resolvers, before a tool body: `Outbound.mail_release(compose)` builds a resolver
+that takes the message the tool's own `compose` resolver builds, decides, asks where it must, and
+hands the tool a `Release` saying whether to send it, keep it as a draft, or stop.
+"""
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
+
+from cachetools import TTLCache
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field
+
+from app.storage.store import User
+from app.tools.caches import MAX_ENTRIES
+from app.tools.format import human_size
+from app.tools.registrar import report_action, reporting
+from app.tools.resolvers import Resolvers
+from app.upstream.gmail import GmailClient
+
+SendPolicy = Literal["confirm", "drafts_only", "direct"]
+# The first protocol revision whose elicitation needs no back channel (see the module docstring).
+ELICITATION_VERSION = "2026-07-28"
+KNOWN_TTL = 300.0
+PARTICIPANT_HEADERS = ("From", "To", "Cc")
+SHOWN_LINES = 8
+SHOWN_LINE_CHARS = 200
+SHOWN_CHARS = 1800
+DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
+
+POLICY_LINES: dict[SendPolicy, str] = {
+    "confirm": "confirm (you are asked before anything is sent where your client can ask; "
+    "otherwise mail to new external recipients becomes a draft)",
+    "drafts_only": "drafts only (your administrator set every email to be saved as a draft; nothing is sent)",
+    "direct": "direct (your administrator turned the outbound guard off; mail is sent without asking)",
+}
+
+
+class Composed(Protocol):
+    """What a tool is about to send: the message itself and the thread it joins."""
+
+    @property
+    def message(self) -> EmailMessage: ...
+
+    @property
+    def thread_id(self) -> str | None: ...
+
+
+C = TypeVar("C", bound=Composed)
+
+
+class SendConfirmation(BaseModel):
+    """The person's answer to "Send this email?"."""
+
+    send: bool = Field(title="Send it now", description="Yes sends exactly the message shown")
+
+
+class ActionConfirmation(BaseModel):
+    """The person's answer to "Do this?" (delete an event, trash mail, notify guests)."""
+
+    go_ahead: bool = Field(title="Go ahead", description="Yes does exactly what is shown")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy and the guard say before anyone is asked."""
+
+    question: str | None  # ask the person this; otherwise `action` stands
+    action: Literal["send", "draft"]
+    reason: str = ""  # why it becomes a draft, said to the model
+
+
+@dataclass(frozen=True)
+class Release(Generic[C]):
+    """The outcome a tool body acts on: send `composed`, keep it as a draft, or stop."""
+
+    composed: C
+    action: Literal["send", "draft", "stop"]
+    reason: str = ""
+
+
+def can_confirm(ctx: Context[Any, Any]) -> bool:
+    """Whether this client can be asked mid-call: protocol 2026-07-28 or later, with form elicitation."""
+    version = ctx.protocol_version
+    if version is None or not is_version_at_least(version, ELICITATION_VERSION):
+        return False
+    capabilities = ctx.client_capabilities
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+def recipients(message: EmailMessage) -> list[str]:
+    """Every To, Cc and Bcc address of `message`, lower-cased, each once."""
+    values = [str(value) for header in ("To", "Cc", "Bcc") for value in message.get_all(header, [])]
+    return list(dict.fromkeys(address.lower() for _name, address in getaddresses(values) if address))
+
+
+def _clip(line: str) -> str:
+    if len(line) <= SHOWN_LINE_CHARS:
+        return line
+    return line[:SHOWN_LINE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def describe(message: EmailMessage) -> list[str]:
+    """Exactly what will leave: sender, recipients, subject, attachments and the first lines of the text."""
+    lines = [f"{header}: {message[header]}" for header in ("From", "To", "Cc", "Bcc") if message[header]]
+    lines.append(f"Subject: {message['Subject'] or '(no subject)'}")
+    attached = [
+        f"{part.get_filename() or '(unnamed)'} ({human_size(len(part.get_payload(decode=True) or b''))})"
+        for part in message.iter_attachments()
+    ]
+    lines.append("Attachments: " + (", ".join(attached) if attached else "none"))
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    written = [line.rstrip() for line in str(text).strip().splitlines()]
+    shown = written[:SHOWN_LINES]
+    lines.append("Text:" if written else "Text: (empty)")
+    lines += [f"  {_clip(line)}" for line in shown]
+    if len(written) > len(shown):
+        lines.append(f"  … ({len(written) - len(shown)} more line(s) not shown)")
+    return lines
+
+
+def bounded(lines: list[str], limit: int = SHOWN_CHARS) -> str:
+    """`lines` joined, whole lines only, with a notice when some were left out."""
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > limit:
+            kept.append(f"… ({len(lines) - len(kept)} more line(s) not shown)")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
+def listed(addresses: list[str]) -> str:
+    verb = "is a new external recipient" if len(addresses) == 1 else "are new external recipients"
+    return f"{', '.join(addresses)} {verb}"
+
+
+class Outbound:
+    """The send policy and the outbound guard for one server, with each person's known recipients cached."""
+
+    def __init__(self, resolvers: Resolvers) -> None:
+        self.resolvers = resolvers
+        self.policy: SendPolicy = resolvers.services.settings.mail_send_policy
+        # (user id, address) the person has written to before; only what was found is kept, so a
+        # recipient becomes known as soon as the person has written to them.
+        self._written: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=MAX_ENTRIES, ttl=KNOWN_TTL)
+
+    def policy_line(self, always_draft: bool) -> str:
+        """The send policy in force for a person, in one line for whoami."""
+        if always_draft and self.policy != "drafts_only":
+            return "Sending: always draft (you chose to save every email as a draft on your account page)"
+        return f"Sending: {POLICY_LINES[self.policy]}"
+
+    async def new_external(
+        self, gmail: GmailClient | None, user: User, addresses: list[str], thread_id: str | None
+    ) -> list[str]:
+        """The addresses among `addresses` that are new external recipients for `user`.
+
+        Without `gmail` (no Gmail access) nobody outside the domain counts as written to before.
+        """
+        domain = (user.hosted_domain or "").lower()
+        me = user.email.lower()
+        outside = [a for a in addresses if a != me and not (domain and a.rpartition("@")[2] == domain)]
+        if gmail is None:
+            return outside
+        if outside and thread_id:
+            thread = await gmail.get_thread(thread_id, format="metadata", metadata_headers=PARTICIPANT_HEADERS)
+            # A draft is not a participant: its recipients are what is being checked.
+            sent = [m for m in thread.messages if "DRAFT" not in m.label_ids]
+            values = [m.header(h) or "" for m in sent for h in PARTICIPANT_HEADERS]
+            participants = {address.lower() for _name, address in getaddresses(values)}
+            outside = [a for a in outside if a not in participants]
+        known = await asyncio.gather(*(self._written_to(gmail, user.id, a) for a in outside))
+        return [address for address, seen in zip(outside, known, strict=True) if not seen]
+
+    async def _written_to(self, gmail: GmailClient, user_id: str, address: str) -> bool:
+        key = (user_id, address)
+        if key in self._written:
+            return True
+        found = await gmail.list_messages(f"in:sent to:{address}", max_results=1)
+        if found.messages:
+            self._written[key] = True
+        return bool(found.messages)
+
+    async def verdict(self, ctx: Context[Any, Any], user: User, gmail: GmailClient, composed: Composed) -> Verdict:
+        """Send, keep as a draft, or ask first — by the policy, the person's choice and the guard."""
+        if getattr(composed, "draft_requested", False):
+            return Verdict(None, "draft", "a draft was asked for")
+        if self.policy == "drafts_only":
+            return Verdict(None, "draft", "your administrator set every email to be saved as a draft")
+        if user.always_draft:
+            return Verdict(None, "draft", 'you chose "always save as draft" on your account page')
+        if self.policy == "direct":
+            return Verdict(None, "send")
+        new = await self.new_external(gmail, user, recipients(composed.message), composed.thread_id)
+        if can_confirm(ctx):
+            lines = ["Send this email?", *describe(composed.message)]
+            if new:
+                lines.insert(1, f"Note: {listed(new)} (outside your domain, never written to before).")
+            return Verdict(bounded(lines), "send")
+        if new:
+            return Verdict(None, "draft", listed(new))
+        return Verdict(None, "send")
+
+    def mail_release(self, compose: Callable[..., Awaitable[C]]) -> Callable[..., Awaitable[Release[C]]]:
+        """A resolver giving the tool the message `compose` builds, released, held as a draft, or stopped.
+
+        `compose` is the tool's own resolver: it takes the tool's arguments by name and returns what
+        would be sent. A tool annotates a parameter `Annotated[Release[X], Resolve(outbound.mail_release(compose))]`.
+        """
+        outbound = self
+        resolvers = self.resolvers
+        # Resolvers run before the tool body: their failures need the same translation into ToolErrors.
+        compose = reporting(compose, resolvers.account_url)
+
+        @functools.partial(reporting, account_url=resolvers.account_url)
+        async def mail_verdict(
+            ctx: Context[Any, Any],
+            composed: Annotated[Any, Resolve(compose)],
+            user: Annotated[User, Resolve(resolvers.user)],
+            gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        ) -> Verdict:
+            return await outbound.verdict(ctx, user, gmail, composed)
+
+        async def mail_question(verdict: Annotated[Verdict, Resolve(mail_verdict)]) -> Elicit[SendConfirmation] | None:
+            return Elicit(verdict.question, SendConfirmation) if verdict.question else None
+
+        async def mail_release(
+            composed: Annotated[Any, Resolve(compose)],
+            verdict: Annotated[Verdict, Resolve(mail_verdict)],
+            answer: Annotated[ElicitationResult[SendConfirmation], Resolve(mail_question)],
+        ) -> Release[C]:
+            if verdict.question is None:
+                return Release(composed, verdict.action, verdict.reason)
+            if isinstance(answer, AcceptedElicitation) and answer.data.send:
+                return Release(composed, "send")
+            said = "declined" if answer.action != "cancel" else "cancelled"
+            return Release(composed, "stop", f"the person {said} sending it")
+
+        return mail_release
+
+    async def save_draft(self, gmail: GmailClient, release: Release[Any]) -> str:
+        """Keep a held message as a draft; what to tell the model about it."""
+        composed: Composed = release.composed
+        draft = await gmail.create_draft(composed.message, thread_id=composed.thread_id)
+        to = ", ".join(recipients(composed.message))
+        report_action(f"Saved as a draft instead of sending to {to}: {composed.message['Subject']!r}")
+        return (
+            f"Not sent: saved as a draft because {release.reason}. Review it and send it in Gmail "
+            f"({DRAFTS_URL}?compose={draft.message.id}), or with gmail_send_draft where the person can be asked "
+            f"to confirm. draft_id={draft.id}"
+        )
+
+
+def stopped(release: Release[Any]) -> str:
+    """What to tell the model when the person said no: nothing was sent or saved."""
+    return f"Not sent: {release.reason}. Nothing was sent or saved."
