@@ -57,7 +57,7 @@ async def calendar_list_calendars(calendar: Calendar) -> str:
 async def calendar_list_events(
     calendar: Calendar,
     zone: TimeZone,
-    start: Annotated[str | None, Field(description="RFC 3339 or YYYY-MM-DD; default now")] = None,
+    start: Annotated[str | None, Field(description="A time or YYYY-MM-DD; default now")] = None,
     end: Annotated[str | None, Field(description="Default start + 7 days; a date is inclusive")] = None,
     query: str | None = None,
     calendar_id: str = "primary",

@@ -34,7 +34,7 @@ async def calendar_create_event(
     zone: TimeZone,
     gate: Annotated[Gate, Resolve(create_gate)],
     summary: str,
-    start: Annotated[str, Field(description='e.g. "2026-12-01T09:00"; a date if all_day')],
+    start: Annotated[str, Field(description='e.g. "2026-12-01 09:00"; a date if all_day')],
     end: Annotated[str | None, Field(description="all_day: the last day, inclusive")] = None,
     time_zone: str | None = None,
     attendees: list[str] | None = None,
@@ -49,7 +49,7 @@ async def calendar_create_event(
     if not summary.strip():
         raise ToolError("Give the event a summary (its title).")
     if not start:
-        raise ToolError('Give a start, e.g. "2026-12-01T09:00" (or "2026-12-01" with all_day).')
+        raise ToolError('Give a start, e.g. "2026-12-01 09:00" (or "2026-12-01" with all_day).')
     event_zone = parse_zone(time_zone) if time_zone else zone
     if all_day:
         first = parse_day(start)
@@ -57,7 +57,7 @@ async def calendar_create_event(
     elif end is None:
         raise ToolError('Give an end, e.g. "2026-12-01T10:00", or set all_day for whole days.')
     elif is_date(start) or is_date(end):
-        raise ToolError('Give times like "2026-12-01T09:00" for a timed event, or set all_day=true for dates.')
+        raise ToolError('Give times like "2026-12-01 09:00" for a timed event, or set all_day=true for dates.')
     else:
         refuse_guessed_zone(event_zone, start, end)
         body = timed_span(parse_when(start, event_zone), parse_when(end, event_zone), event_zone.key)

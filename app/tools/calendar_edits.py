@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from app.tools.format import when
 from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
 from app.upstream.calendar import Event
 from app.upstream.gmail_compose import parse_address
@@ -39,7 +40,8 @@ def meet_request() -> dict[str, Any]:
 
 def timed_span(begin: datetime, finish: datetime, zone_name: str) -> dict[str, Any]:
     if finish <= begin:
-        raise ToolError(f"The end ({finish.isoformat()}) must be after the start ({begin.isoformat()}).")
+        zone = ZoneInfo(zone_name)
+        raise ToolError(f"The end ({when(finish, zone)}) must be after the start ({when(begin, zone)}).")
     return {
         "start": {"dateTime": begin.isoformat(), "timeZone": zone_name},
         "end": {"dateTime": finish.isoformat(), "timeZone": zone_name},

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import Tool
+from mcp.types import Tool, ToolAnnotations
 
 # How long a client may reuse tools/list: the catalog changes only with a redeploy.
 CATALOG_TTL_MS = 10 * 60 * 1000
@@ -43,6 +43,15 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return compact
 
 
+def _hints(annotations: ToolAnnotations | None) -> ToolAnnotations | None:
+    """The hints without the spec's defaults: every tool reaches the outside world (openWorldHint
+    true) and one not marked idempotent is not. readOnlyHint and destructiveHint stay on every tool."""
+    if annotations is None:
+        return None
+    idempotent = annotations.idempotent_hint or None
+    return annotations.model_copy(update={"open_world_hint": None, "idempotent_hint": idempotent})
+
+
 class CatalogServer(MCPServer):
     """An MCPServer whose tools/list carries compact schemas, built once after the tools are registered."""
 
@@ -59,7 +68,9 @@ class CatalogServer(MCPServer):
     async def list_tools(self) -> list[Tool]:
         if self._listed is None:
             self._listed = [
-                tool.model_copy(update={"input_schema": compact_schema(tool.input_schema)})
+                tool.model_copy(
+                    update={"input_schema": compact_schema(tool.input_schema), "annotations": _hints(tool.annotations)}
+                )
                 for tool in await super().list_tools()
             ]
         return self._listed

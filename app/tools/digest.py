@@ -282,8 +282,7 @@ def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         hours: Annotated[int, Field(ge=1, le=336, description="How far back to look in the inbox")] = 72,
     ) -> str:
-        """What needs my attention, ranked: mail that asks me something (the question quoted), invitations to
-        answer, conflicts, my open Fathom action items."""
+        """Ranked: mail asking me something (quoted), invitations to answer, clashes, my Fathom action items."""
         since = datetime.now(UTC) - timedelta(hours=hours)
 
         async def mail() -> tuple[list[Item], int, list[str]]:

@@ -24,7 +24,7 @@ MAX_PAGES = 5
 ACTION_ITEMS_DAYS = 30
 
 Fetch = Callable[[str | None], Awaitable[MeetingPage]]
-DateArg = Annotated[str | None, Field(description="RFC 3339 or YYYY-MM-DD (your time zone)")]
+DateArg = Annotated[str | None, Field(description="A time or YYYY-MM-DD, in your zone")]
 
 
 @dataclass
@@ -313,7 +313,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         user: Annotated[User, Resolve(resolvers.user)],
         assigned_to_me: bool = True,
-        after: Annotated[str | None, Field(description="RFC 3339 or YYYY-MM-DD; default 30 days ago")] = None,
+        after: Annotated[str | None, Field(description="A time or YYYY-MM-DD; default 30 days ago")] = None,
     ) -> str:
         """Open (not completed) action items from recent meetings, with meeting, assignee and playback link."""
         since = parse_when(after, zone) if after else datetime.now(UTC) - timedelta(days=ACTION_ITEMS_DAYS)

@@ -336,5 +336,5 @@ async def test_bad_dates_are_refused_with_an_example_before_google_is_called(sta
         '"2026-11-24T09:30:00-05:00" or "2026-11-24".'
     )
     assert bad_day.endswith("'12/01/2026' is not a date: write it as YYYY-MM-DD, e.g. \"2026-11-24\".")
-    assert "The end (2026-12-01T09:00:00-05:00) must be after the start" in backwards
+    assert "The end (2026-12-01 09:00 (Tue)) must be after the start (2026-12-01 10:00 (Tue))" in backwards
     assert [r for r in stack.sandbox.faults.requests(EVENTS) if r.method == "POST"] == []
