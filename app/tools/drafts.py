@@ -157,7 +157,8 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
                 f"and send it in Gmail: {DRAFTS_URL}"
             )
         with _draft_id(draft_id):
-            sent = await gmail.send_draft(draft_id)
+            # Exactly the message that was checked (and shown), even if the draft changed meanwhile.
+            sent = await gmail.send_draft(draft_id, draft.message, draft.thread_id)
         report_action(f"Sent draft to {listed}: {draft.message['Subject']!r}")
         return (
             f"Sent to {listed} — subject {str(draft.message['Subject'] or '')!r}. message_id={sent.id} "

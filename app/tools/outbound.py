@@ -13,7 +13,7 @@ hands the tool a `Release` saying whether to send it, keep it as a draft, or sto
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -32,6 +32,7 @@ from app.tools.format import human_size
 from app.tools.registrar import report_action, reporting
 from app.tools.resolvers import Resolvers
 from app.upstream.gmail import GmailClient
+from app.upstream.gmail_models import GmailMessage
 
 SendPolicy = Literal["confirm", "drafts_only", "direct"]
 # The first protocol revision whose elicitation needs no back channel (see the module docstring).
@@ -92,6 +93,23 @@ class Release(Generic[C]):
     composed: C
     action: Literal["send", "draft", "stop"]
     reason: str = ""
+
+
+def _participants(messages: Sequence[GmailMessage], me: str) -> set[str]:
+    """Who the person is already in conversation with in a thread: whoever wrote to them, and whoever
+    they themselves wrote to. Others on someone else's To/Cc do not count (a sender could add anyone),
+    and a draft's recipients are what is being checked, so drafts do not count either."""
+    found: set[str] = set()
+    for message in messages:
+        if "DRAFT" in message.label_ids:
+            continue
+        senders = [a.lower() for _n, a in getaddresses([message.header("From") or ""])]
+        if me in senders:
+            values = [message.header("To") or "", message.header("Cc") or ""]
+            found |= {a.lower() for _n, a in getaddresses(values)}
+        else:
+            found |= set(senders)
+    return found
 
 
 def can_confirm(ctx: Context[Any, Any]) -> bool:
@@ -184,10 +202,7 @@ class Outbound:
             return outside
         if outside and thread_id:
             thread = await gmail.get_thread(thread_id, format="metadata", metadata_headers=PARTICIPANT_HEADERS)
-            # A draft is not a participant: its recipients are what is being checked.
-            sent = [m for m in thread.messages if "DRAFT" not in m.label_ids]
-            values = [m.header(h) or "" for m in sent for h in PARTICIPANT_HEADERS]
-            participants = {address.lower() for _name, address in getaddresses(values)}
+            participants = _participants(thread.messages, me)
             outside = [a for a in outside if a not in participants]
         known = await asyncio.gather(*(self._written_to(gmail, user.id, a) for a in outside))
         return [address for address, seen in zip(outside, known, strict=True) if not seen]

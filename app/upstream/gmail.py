@@ -248,9 +248,18 @@ class GmailClient:
         )
         return response.json()
 
-    async def send_draft(self, draft_id: str) -> MessageRef:
+    async def send_draft(
+        self, draft_id: str, message: EmailMessage | None = None, thread_id: str | None = None
+    ) -> MessageRef:
+        """Send a draft; with `message`, exactly that message (Gmail updates the draft with it, then sends)."""
+        body: dict[str, Any] = {"id": draft_id}
+        if message is not None:
+            inner: dict[str, Any] = {"raw": base64.urlsafe_b64encode(message.as_bytes()).decode()}
+            if thread_id:
+                inner["threadId"] = thread_id
+            body["message"] = inner
         result = await self.api.call_json(
-            "POST", f"{self._prefix}/drafts/send", body={"id": draft_id}, idempotent=False, what=f"draft {draft_id}"
+            "POST", f"{self._prefix}/drafts/send", body=body, idempotent=False, what=f"draft {draft_id}"
         )
         return MessageRef.model_validate(result)
 
