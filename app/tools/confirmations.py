@@ -169,11 +169,12 @@ async def update_check(
     gone = set(_addresses(remove_attendees))
     wanted = _addresses(attendees) if attendees is not None else [*current, *_addresses(add_attendees)]
     guests = list(dict.fromkeys(g for g in wanted if g not in gone and g != user.email.lower()))
-    added = [g for g in guests if g not in current]
     given = {"title": summary, "start": start, "end": end, "location": location}
     changes = ", ".join(f"{name} to {value!r}" for name, value in given.items() if value is not None)
     head = f"Change {event_title(event)!r}" + (f" ({changes})" if changes else "")
-    return await _invitations(ctx, user, guests, added, send_updates, head)
+    # Every guest who would be emailed is checked, not only those added now: a guest invited
+    # earlier without notice (a new external one) must not be emailed the change unconfirmed.
+    return await _invitations(ctx, user, guests, guests, send_updates, head)
 
 
 async def delete_check(

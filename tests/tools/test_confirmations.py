@@ -22,6 +22,9 @@ async def test_without_confirmation_new_external_guests_are_invited_without_any_
         event_id = EVENT_ID.findall(inside)[0]
         added = await alice.ok("calendar_update_event", {"event_id": event_id, "add_attendees": [ATTACKER]})
         added_query, _ = _last(stack, "PATCH", f"{EVENTS}/{event_id}")
+        # Once on the guest list (without notice), the outside guest is not emailed a later change either.
+        changed = await alice.ok("calendar_update_event", {"event_id": event_id, "description": "Q3 numbers"})
+        changed_query, _ = _last(stack, "PATCH", f"{EVENTS}/{event_id}")
     assert guarded_query["sendUpdates"] == ["none"] and inside_query["sendUpdates"] == ["all"]
     assert [a["email"] for a in guarded_body["attendees"]] == [BEN, ATTACKER]
     note = (
@@ -31,6 +34,7 @@ async def test_without_confirmation_new_external_guests_are_invited_without_any_
     assert f"Guests: {BEN}, {ATTACKER} (nobody notified)" in guarded and guarded.endswith(note)
     assert f"Guests: {BEN} (guests notified)" in inside and note not in inside
     assert added_query["sendUpdates"] == ["none"] and added.endswith(note)
+    assert changed_query["sendUpdates"] == ["none"] and changed.endswith(note)
 
 
 async def test_a_person_is_shown_the_event_and_guests_and_declining_creates_nothing(stack: Stack) -> None:
@@ -50,6 +54,7 @@ async def test_a_person_is_shown_the_event_and_guests_and_declining_creates_noth
     assert yes.shown[:1] == no.shown
     assert yes.shown[1] == (
         f"Change 'Kickoff' (start to '{on}T12:00', location to 'Room 2') and email every guest?\n"
+        f"Note: {ATTACKER} is a new external recipient (outside your domain, never written to before).\n"
         f"Guests: {ATTACKER}, {BEN}"
     )
     assert yes.shown[0] == (
