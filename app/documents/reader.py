@@ -13,6 +13,8 @@ from app.documents.extract import Document, DocumentError
 WALL_SECONDS = 15
 # Workers alive at once per server: each may use the worker's memory limit.
 CONCURRENT = 2
+# Attachments held in the server at once (downloaded, waiting for or in a worker): each up to 25 MB.
+HELD = 4
 
 
 class DocumentReader:
@@ -20,7 +22,12 @@ class DocumentReader:
 
     def __init__(self, concurrent: int = CONCURRENT, wall_seconds: float = WALL_SECONDS) -> None:
         self._slots = asyncio.Semaphore(concurrent)
+        self._held = asyncio.Semaphore(HELD)
         self._wall_seconds = wall_seconds
+
+    def holding(self) -> asyncio.Semaphore:
+        """Hold this while a file is downloaded and read, so only a few files sit in memory at once."""
+        return self._held
 
     async def read(self, kind: str, data: bytes, pages: tuple[int, int] | None = None) -> Document:
         """The document's text; DocumentError with a person's explanation when it cannot be read."""

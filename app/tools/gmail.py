@@ -46,6 +46,7 @@ from app.upstream.gmail_compose import (
     same_subject,
 )
 from app.upstream.gmail_models import (
+    AttachmentInfo,
     Draft,
     GmailMessage,
     Label,
@@ -614,26 +615,44 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
                 f"{info.filename} is {human_size(info.size)}, over the {human_size(MAX_ATTACHMENT)} read here; "
                 "open it in Gmail."
             )
-        with _gmail_id("attachment_id", attachment_id):
-            attachment = await gmail.get_attachment(message_id, attachment_id)
-        data = b64url_decode(attachment.data) if attachment.data else b""
-        if info is None:
-            # Gmail may give the same attachment a new id on each read: match it by size when that is unique.
-            same_size = [a for a in listed if a.size == len(data)]
-            info = same_size[0] if len(same_size) == 1 else None
-        name = info.filename if info else "attachment"
-        mime = info.mime_type if info else "application/octet-stream"
-        kind = kind_of(name, mime) or sniff(data)
-        if kind is None:
-            what = "an image" if mime.startswith("image/") else "a file that is not read as text"
-            return f"{name} ({mime}, {human_size(len(data))}): {what}; the person can open it in Gmail."
-        if page_range and kind != "pdf":
-            raise ToolError(f"pages applies to PDFs; {name} is a {KIND_NAMES[kind]}. Page with offset instead.")
-        try:
-            document = await documents.read(kind, data, page_range)
-        except DocumentError as error:
-            raise ToolError(f"{name} ({KIND_NAMES[kind]}, {human_size(len(data))}): {error}.") from error
-        return _document_page(name, kind, len(data), document, offset, clamp_budget(max_chars))
+        async with documents.holding():
+            return await _read_attachment(
+                gmail, documents, message_id, attachment_id, listed, info, offset, max_chars, page_range
+            )
+
+
+async def _read_attachment(
+    gmail: GmailClient,
+    documents: DocumentReader,
+    message_id: str,
+    attachment_id: str,
+    listed: list[AttachmentInfo],
+    info: AttachmentInfo | None,
+    offset: int,
+    max_chars: int,
+    page_range: tuple[int, int] | None,
+) -> str:
+    """Download an attachment and read it in a worker; the caller holds one of the reader's places."""
+    with _gmail_id("attachment_id", attachment_id):
+        attachment = await gmail.get_attachment(message_id, attachment_id)
+    data = b64url_decode(attachment.data) if attachment.data else b""
+    if info is None:
+        # Gmail may give the same attachment a new id on each read: match it by size when that is unique.
+        same_size = [a for a in listed if a.size == len(data)]
+        info = same_size[0] if len(same_size) == 1 else None
+    name = info.filename if info else "attachment"
+    mime = info.mime_type if info else "application/octet-stream"
+    kind = kind_of(name, mime) or sniff(data)
+    if kind is None:
+        what = "an image" if mime.startswith("image/") else "a file that is not read as text"
+        return f"{name} ({mime}, {human_size(len(data))}): {what}; the person can open it in Gmail."
+    if page_range and kind != "pdf":
+        raise ToolError(f"pages applies to PDFs; {name} is a {KIND_NAMES[kind]}. Page with offset instead.")
+    try:
+        document = await documents.read(kind, data, page_range)
+    except DocumentError as error:
+        raise ToolError(f"{name} ({KIND_NAMES[kind]}, {human_size(len(data))}): {error}.") from error
+    return _document_page(name, kind, len(data), document, offset, clamp_budget(max_chars))
 
 
 def _drafted(out: Outgoing, draft: Draft) -> str:

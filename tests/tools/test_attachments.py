@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
+from email.message import EmailMessage
 
 import anyio
+import docx
 
 from sandbox.seed import ALICE
+from sandbox.world import StoredMessage
 from tests.support.mcp_session import Session, mcp_session
 from tests.support.stack import Stack
 
@@ -109,3 +113,27 @@ async def test_a_calendar_invitation_attachment_is_summarised(stack: Stack) -> N
         text = await alice.ok("gmail_get_attachment", ids)
     assert text.startswith("invite.ics (calendar invitation, ")
     assert re.search(r"^Event: .+\n  When: \S+ to \S+", text, re.M), text
+
+
+async def test_an_office_file_named_as_nothing_is_told_apart_in_the_worker_and_read(stack: Stack) -> None:
+    document = docx.Document()
+    document.add_paragraph("Board minutes: approve the Q3 budget.")
+    saved = io.BytesIO()
+    document.save(saved)
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "Bo <bo@partner.example>", ALICE, "Minutes"
+    mail.set_content("Attached.")
+    mail.add_attachment(saved.getvalue(), "application", "octet-stream", filename="minutes.bin")
+    world = stack.sandbox.world
+    message_id = world.next_id()
+    world.mailboxes[ALICE].messages[message_id] = StoredMessage(
+        id=message_id,
+        thread_id=message_id,
+        raw=mail.as_bytes(),
+        label_ids={"INBOX", "UNREAD"},
+        internal_date_ms=int(world.now().timestamp() * 1000),
+        history_id=max(m.history_id for m in world.mailboxes[ALICE].messages.values()) + 1,
+    )
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("gmail_get_attachment", await attachment(alice, "filename:minutes.bin", "minutes.bin"))
+    assert text.startswith("minutes.bin (Office file, ") and "«Board minutes: approve the Q3 budget.»" in text
