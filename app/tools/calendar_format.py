@@ -4,7 +4,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.tools.format import day, person, span
+from app.tools.format import day, person, quoted, span
 from app.tools.times import times_in
 from app.upstream.calendar import Event
 from app.upstream.gmail_models import html_to_text
@@ -121,7 +121,7 @@ def attendee_lines(event: Event, my_domain: str) -> list[str]:
         if attendee.self_:
             marks.append("you")
         line = f"  - {person(attendee.display_name, attendee.email)} — {' · '.join(marks)}"
-        lines.append(line + (f' — "{attendee.comment}"' if attendee.comment else ""))
+        lines.append(line + (f" — {quoted(attendee.comment)}" if attendee.comment else ""))
     return lines
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from app.storage.store import User
 from app.tools.asks import find_ask, names_of
-from app.tools.format import Budget, day, when
+from app.tools.format import Budget, day, quoted, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import (
@@ -253,7 +253,7 @@ async def _fathom_items(fathom: FathomClient, me: User, zone: ZoneInfo) -> list[
                     Item(
                         score=4.0,
                         kind="action item",
-                        title=action.description,
+                        title=quoted(action.description),
                         reasons=[
                             f"assigned to you in “{meeting.display_title}” ({when(held, zone) if held else 'recent'})"
                         ],

@@ -242,7 +242,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         report_action(f"Drafted the follow-up to {meeting.display_title!r} for {', '.join(recipients)}")
         return (
             f"Draft saved (not sent) to {', '.join(recipients)} {where}. draft_id={draft.id}\n"
-            f"Open it: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}\n\n{body}"
+            f"Open it: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}\n\n{quoted(body)}"
         )
 
 

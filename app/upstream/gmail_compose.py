@@ -94,7 +94,8 @@ def parse_address(value: str, field: str = "address") -> Address:
     # quoted; left encoded, it would decode downstream into extra recipients.
     name = decode_mime_words(name)
     local, at, domain = addr.rpartition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in addr) or domain.startswith("."):
+    bad_domain = "." not in domain or domain.startswith(".") or domain.endswith(".") or ".." in domain
+    if not at or not local or bad_domain or any(c.isspace() for c in addr):
         raise InvalidAddress(f"{value!r} is not a valid email address")
     try:
         return Address(display_name=name, addr_spec=addr)

@@ -194,7 +194,9 @@ async def test_a_draft_is_saved_and_never_sent(stack: Stack) -> None:
 async def test_an_invalid_recipient_is_refused_before_anything_is_sent(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.error("gmail_send", {"to": ["priya@acme"], "subject": "x", "body": "y"})
+        dotted = await alice.error("gmail_send", {"to": ["bob@evil.example."], "subject": "x", "body": "y"})
         assert "'priya@acme' is not a valid email address. Give addresses like name@example.com." in text
+        assert "'bob@evil.example.' is not a valid email address." in dotted
         assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
 
 
