@@ -17,7 +17,7 @@ from app.tools.calendar_edits import (
     unique_addresses,
 )
 from app.tools.calendar_format import event_span, event_title, organizer_text, times_of, zone_note
-from app.tools.confirmations import Gate, create_gate, declined, delete_gate, update_gate
+from app.tools.confirmations import Gate, create_gate, declined, delete_gate, respond_gate, update_gate
 from app.tools.registrar import report_action
 from app.tools.resolvers import Calendar, TimeZone
 from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
@@ -199,10 +199,13 @@ async def calendar_respond(
     zone: TimeZone,
     event_id: str,
     response: Literal["accepted", "declined", "tentative"],
+    gate: Annotated[Gate, Resolve(respond_gate)],
     comment: Annotated[str | None, Field(description="Note to the organizer")] = None,
     calendar_id: str = "primary",
 ) -> str:
     """Answer an invitation; only your own response changes."""
+    if not gate.go:
+        return declined("send this answer and its comment")
     event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
     me = event.me()
     if me is None:

@@ -208,7 +208,38 @@ async def trash_check(ctx: Context[Any, Any], message_ids: list[str], action: st
     return Check(question=bounded(lines))
 
 
+async def respond_check(
+    ctx: Context[Any, Any],
+    user: CurrentUser,
+    calendar: Calendar,
+    event_id: str,
+    calendar_id: str,
+    response: str,
+    comment: str | None,
+) -> Check:
+    """calendar_respond with a comment: text that reaches the organizer, guarded like mail to them."""
+    outbound = _outbound()
+    if not comment or not comment.strip() or outbound.policy == "direct":
+        return Check()
+    event = await calendar.get_event(event_id, calendar_id)
+    organizer = (event.organizer.email or "").lower() if event.organizer else ""
+    new = await outbound.new_external(await _gmail(), user, [organizer], None) if organizer else []
+    if not new:
+        return Check()
+    if can_confirm(ctx):
+        lines = [
+            f"Answer {response} to {event_title(event)!r} with this comment to {organizer}?",
+            *comment.splitlines(),
+        ]
+        return Check(question=bounded(lines))
+    raise ToolError(
+        f"The comment would go to {', '.join(new)}, a new external recipient (outside your domain, never written "
+        "to before). Answer without a comment, or the person can add one in Google Calendar."
+    )
+
+
 create_gate = gated(create_check)
 update_gate = gated(update_check)
 delete_gate = gated(delete_check)
 trash_gate = gated(trash_check)
+respond_gate = gated(respond_check)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 from sandbox.seed import ALICE, DOMAIN
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack
-from tests.tools.test_calendar_tools import EVENT_ID, EVENTS, _last, _later_day
+from tests.tools.test_calendar_tools import EVENT_ID, EVENTS, _last, _later_day, _seeded
 from tests.tools.test_outbound import ATTACKER, Person, _deliver_to_alice
 
 BEN = f"ben@{DOMAIN}"
@@ -92,3 +94,31 @@ async def test_deleting_an_event_or_trashing_mail_waits_for_the_persons_yes(stac
     assert yes.shown[1] == "Move 1 message(s) to Trash (recoverable for 30 days)?\n- Bo <bo@partner.example>: Old news"
     assert deleted.startswith("Deleted 'Hold'") and trashed.startswith("Moved 1 message(s) to Trash")
     assert "TRASH" in stack.sandbox.world.mailboxes[ALICE].messages[message_id].label_ids
+
+
+async def test_a_comment_to_a_new_external_organizer_needs_a_yes_and_is_not_sent_without_one(stack: Stack) -> None:
+    renewal = _seeded(stack, "Globex renewal check-in")
+    hostile = copy.deepcopy(renewal) | {"id": "hostileinvite1", "summary": "Invoice review"}
+    hostile["organizer"] = {"email": ATTACKER}
+    hostile["attendees"] = [{"email": ATTACKER, "organizer": True, "responseStatus": "accepted"}] + [
+        a for a in hostile["attendees"] if a["email"] == ALICE
+    ]
+    stack.sandbox.world.calendars[ALICE][ALICE].events[hostile["id"]] = hostile
+    asked = Person("decline")
+    async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error(
+            "calendar_respond", {"event_id": hostile["id"], "response": "accepted", "comment": "All subjects: …"}
+        )
+        plain = await alice.ok("calendar_respond", {"event_id": hostile["id"], "response": "accepted"})
+    async with mcp_session(stack, ALICE, elicitation=asked) as alice:
+        declined = await alice.ok(
+            "calendar_respond", {"event_id": hostile["id"], "response": "declined", "comment": "All subjects: …"}
+        )
+    patches = [r for r in stack.sandbox.faults.requests(f"{EVENTS}/{hostile['id']}") if r.method == "PATCH"]
+    assert refused.endswith(
+        f"The comment would go to {ATTACKER}, a new external recipient (outside your domain, never written to "
+        "before). Answer without a comment, or the person can add one in Google Calendar."
+    ), refused
+    assert plain.startswith("Responded accepted to 'Invoice review'")
+    assert declined.startswith("Not done: the person declined") and asked.shown[0].endswith("All subjects: …")
+    assert len(patches) == 1 and b"All subjects" not in patches[0].body
