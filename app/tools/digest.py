@@ -14,7 +14,7 @@ from pydantic import Field
 
 from app.storage.store import User
 from app.tools.asks import find_ask, names_of
-from app.tools.format import Budget, day, quoted, when
+from app.tools.format import Budget, day, quoted, subject_text, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import (
@@ -152,7 +152,7 @@ async def _thread_items(
             Item(
                 score=score,
                 kind="email",
-                title=f"{subject or '(no subject)'} — {sender_name(latest)} <{sender}>, {when(received, zone)}",
+                title=f"{subject_text(subject)} — {sender_name(latest)} <{sender}>, {when(received, zone)}",
                 reasons=reasons,
                 detail=[f"thread_id={latest.thread_id} message_id={latest.id}"],
             )

@@ -55,6 +55,17 @@ def quoted(text: str) -> str:
     return OPEN + text.replace(OPEN, "‹").replace(CLOSE, "›") + CLOSE
 
 
+SUBJECT_CHARS = 300
+
+
+def subject_text(subject: str | None) -> str:
+    """A mail subject as answers show it: someone else's words, fenced, and never longer than a line should be."""
+    text = " ".join((subject or "").split())
+    if not text:
+        return "(no subject)"
+    return quoted(text if len(text) <= SUBJECT_CHARS else text[: boundary(text, SUBJECT_CHARS)].rstrip() + " …")
+
+
 def clip(text: str, limit: int, rest: str, *, fence: bool = False) -> str:
     """`text` cut to `limit` characters at a boundary (see `boundary`), then a notice of how much was left out
     and how to get the rest (`rest`, e.g. "fathom_get_meeting shows all of it").

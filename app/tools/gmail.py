@@ -29,7 +29,7 @@ from app.tools.composing import (
     reply_all_recipients,
 )
 from app.tools.confirmations import Gate, declined, trash_gate
-from app.tools.format import Budget, clamp_budget, human_size, person, quoted, when
+from app.tools.format import Budget, clamp_budget, human_size, person, quoted, subject_text, when
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.outbound import Outbound, Release, stopped
 from app.tools.registrar import ToolRegistrar, report_action
@@ -139,7 +139,7 @@ def _summary(message: GmailMessage, zone: ZoneInfo, names: dict[str, str]) -> st
     lines = [
         f"- {when(received, zone) if received else 'date unknown'} · From: {sender}",
         f"  To: {to or '-'}" + (f" · Cc: {cc}" if cc else ""),
-        f"  Subject: {message.header('Subject') or '(no subject)'}",
+        f"  Subject: {subject_text(message.header('Subject'))}",
     ]
     if message.snippet:
         lines.append(f"  {quoted(html.unescape(message.snippet))}")
@@ -717,7 +717,7 @@ def _message_block(
     content = message_content(message)
     sent = when(received, zone) + (times_in(zone) if name_zone else "") if received else None
     lines = [
-        f"Subject: {message.header('Subject') or '(no subject)'}",
+        f"Subject: {subject_text(message.header('Subject'))}",
         *header_lines(message),
         f"Date: {sent or message.header('Date') or 'unknown'}",
         f"Labels: {_labels_text(message, names)} · message_id={message.id} thread_id={message.thread_id}",

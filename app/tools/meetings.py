@@ -16,7 +16,7 @@ from pydantic import Field
 
 from app.storage.store import User
 from app.tools.composing import choose_sender, header_addresses
-from app.tools.format import Budget, boundary, clip, person, quoted, when
+from app.tools.format import Budget, boundary, clip, person, quoted, subject_text, when
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
 from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
@@ -88,7 +88,7 @@ async def _recent_threads(gmail: GmailClient, emails: list[str], zone: ZoneInfo)
         seen.add(message.thread_id)
         received = message.received_at
         lines.append(
-            f"- {message.header('Subject') or '(no subject)'} — last from {sender_name(message)}"
+            f"- {subject_text(message.header('Subject'))} — last from {sender_name(message)}"
             f"{', ' + when(received, zone) if received else ''} · thread_id={message.thread_id}"
         )
         if message.snippet:
