@@ -38,6 +38,7 @@ from app.tools.times import times_in, zone_label
 from app.upstream.errors import BadRequest, InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import (
+    ReplyContext,
     build_message,
     forward_subject,
     parse_address,
@@ -254,6 +255,8 @@ async def _compose(
     from_address: str | None = None,
 ) -> Outgoing:
     """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
+    reply: ReplyContext | None = None
+    note = ""
     if not reply_to_message_id:
         if reply_all:
             raise ToolError("reply_all needs reply_to_message_id: the message whose recipients to answer.")
@@ -262,38 +265,29 @@ async def _compose(
         if not subject.strip():
             raise ToolError("Give a subject.")
         sender = await choose_sender(gmail, user, from_address)
-        message = build_message(
-            sender=sender.email,
-            sender_name=sender.name,
-            to=to,
-            subject=subject,
-            body=bodies(body, sender.signature),
-            cc=cc,
-            bcc=bcc,
-        )
-        return Outgoing(message, list(to), subject, None, cc=list(cc), sender=sender)
-    with _gmail_id("reply_to_message_id", reply_to_message_id):
-        parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
-    reply = reply_context(parent)
-    sender = await choose_sender(gmail, user, from_address, header_addresses(parent, "To", "Cc", "Delivered-To"))
-    if reply_all:
-        everyone, copied = reply_all_recipients(parent, sender.own)
-        taken: set[str] = set()
-        to = _unique([*everyone, *to], taken)
-        cc = _unique([*copied, *cc], taken)
-    elif not to:
-        mine = {a.casefold() for a in sender.own}
-        from_me = bool(header_addresses(parent, "From")) and all(
-            a.casefold() in mine for a in header_addresses(parent, "From")
-        )
-        to = (
-            header_addresses(parent, "To")
-            if from_me
-            else header_addresses(parent, "Reply-To") or header_addresses(parent, "From")
-        )
-    if not to and not cc and not bcc:
-        raise ToolError(f"Message {reply_to_message_id} names nobody to reply to: give to.")
-    subject, note = _reply_subject(subject, reply.subject)
+    else:
+        with _gmail_id("reply_to_message_id", reply_to_message_id):
+            parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
+        reply = context = reply_context(parent)
+        sender = await choose_sender(gmail, user, from_address, header_addresses(parent, "To", "Cc", "Delivered-To"))
+        if reply_all:
+            everyone, copied = reply_all_recipients(parent, sender.own)
+            taken: set[str] = set()
+            to = _unique([*everyone, *to], taken)
+            cc = _unique([*copied, *cc], taken)
+        elif not to:
+            mine = {a.casefold() for a in sender.own}
+            from_me = bool(header_addresses(parent, "From")) and all(
+                a.casefold() in mine for a in header_addresses(parent, "From")
+            )
+            to = (
+                header_addresses(parent, "To")
+                if from_me
+                else header_addresses(parent, "Reply-To") or header_addresses(parent, "From")
+            )
+        if not to and not cc and not bcc:
+            raise ToolError(f"Message {reply_to_message_id} names nobody to reply to: give to.")
+        subject, note = _reply_subject(subject, context.subject)
     message = build_message(
         sender=sender.email,
         sender_name=sender.name,
@@ -304,7 +298,8 @@ async def _compose(
         bcc=bcc,
         reply=reply,
     )
-    return Outgoing(message, list(to), subject, reply.thread_id, note, cc=list(cc), sender=sender)
+    thread_id = reply.thread_id if reply else None
+    return Outgoing(message, list(to), subject, thread_id, note, cc=list(cc), sender=sender)
 
 
 async def _forward(
