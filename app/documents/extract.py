@@ -12,9 +12,11 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # The whole text a document may produce; what is beyond is named, never silently lost.
 MAX_TEXT = 1_000_000
@@ -165,6 +167,15 @@ def _zip_checked(data: bytes, what: str) -> zipfile.ZipFile:
     return archive
 
 
+def _open_office(data: bytes, what: str, opener: Callable[[io.BytesIO], T]) -> T:
+    """An Office file opened by its library, after the zip check; refused plainly when it is not one."""
+    _zip_checked(data, what)
+    try:
+        return opener(io.BytesIO(data))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+        raise DocumentError(f"this is not a readable {what}") from error
+
+
 def _pdf(data: bytes, pages: tuple[int, int] | None) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PdfReadError
@@ -207,11 +218,7 @@ def _docx(data: bytes) -> Document:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    _zip_checked(data, "Word document")
-    try:
-        document = open_docx(io.BytesIO(data))
-    except (KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise DocumentError("this is not a readable Word document") from error
+    document = _open_office(data, "Word document", open_docx)
     lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
@@ -233,11 +240,7 @@ def _docx(data: bytes) -> Document:
 def _xlsx(data: bytes) -> Document:
     from openpyxl import load_workbook
 
-    _zip_checked(data, "Excel workbook")
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
-        raise DocumentError("this is not a readable Excel workbook") from error
+    workbook = _open_office(data, "Excel workbook", lambda file: load_workbook(file, read_only=True, data_only=True))
     lines: list[str] = []
     sheets = workbook.worksheets
     for sheet in sheets:
@@ -260,11 +263,7 @@ def _csv(data: bytes) -> Document:
 def _pptx(data: bytes) -> Document:
     from pptx import Presentation
 
-    _zip_checked(data, "PowerPoint deck")
-    try:
-        deck = Presentation(io.BytesIO(data))
-    except (KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise DocumentError("this is not a readable PowerPoint deck") from error
+    deck = _open_office(data, "PowerPoint deck", Presentation)
     lines: list[str] = []
     slides = list(deck.slides)
     for number, slide in enumerate(slides, start=1):
