@@ -33,10 +33,6 @@ CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
 ADOPTION_PAUSES = (0.05, 0.1, 0.2, 0.4)
 
 
-def _ignore(_result: str) -> None:
-    return None
-
-
 def oauth_error_code(response: httpx2.Response) -> str:
     """The `error` of an OAuth error body ("" when the body is not one)."""
     try:
@@ -121,6 +117,7 @@ class FathomCredentials(RefreshingCredentials[FathomGrant]):
     """Hands out valid Fathom access tokens for people who connected Fathom by OAuth."""
 
     lock_name = "refresh:fathom"
+    service = SERVICE
 
     def __init__(
         self,
@@ -129,14 +126,8 @@ class FathomCredentials(RefreshingCredentials[FathomGrant]):
         reconnect_url: str,
         on_refresh: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__()
-        self.store = store
+        super().__init__(store, reconnect_url, on_refresh)
         self.oauth = oauth
-        self.reconnect_url = reconnect_url
-        self.on_refresh: Callable[[str], None] = on_refresh or _ignore
-
-    def reconnect_error(self, why: str) -> NeedsReconnect:
-        return NeedsReconnect(f"{why} Reconnect Fathom at {self.reconnect_url}", service=SERVICE)
 
     async def _grant(self, user_id: str) -> FathomGrant:
         grant = await self.store.get_fathom_grant(user_id)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx2
 
 from app.storage.store import GoogleGrant, Store
-from app.upstream.errors import NeedsReconnect, UpstreamUnavailable, google_error_details
+from app.upstream.errors import UpstreamUnavailable, google_error_details
 from app.upstream.refreshing import RefreshingCredentials, usable, with_expiry
 from app.upstream.retry import send_with_retries
 
@@ -52,10 +52,6 @@ class GoogleOAuthConfig:
         return str((await self.metadata())[name])
 
 
-def _ignore(_result: str) -> None:
-    return None
-
-
 class GoogleCredentials(RefreshingCredentials[GoogleGrant]):
     """Hands out valid Google access tokens for users, refreshing and persisting as needed."""
 
@@ -68,14 +64,8 @@ class GoogleCredentials(RefreshingCredentials[GoogleGrant]):
         reconnect_url: str,
         on_refresh: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__()
-        self.store = store
+        super().__init__(store, reconnect_url, on_refresh)
         self.oauth = oauth
-        self.reconnect_url = reconnect_url
-        self.on_refresh: Callable[[str], None] = on_refresh or _ignore
-
-    def reconnect_error(self, why: str) -> NeedsReconnect:
-        return NeedsReconnect(f"{why} Reconnect Google at {self.reconnect_url}", service="Google")
 
     async def _grant(self, user_id: str) -> GoogleGrant:
         grant = await self.store.get_google_grant(user_id)

@@ -15,12 +15,13 @@ import contextlib
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from app.upstream.errors import UpstreamError
+from app.storage.store import Store
+from app.upstream.errors import NeedsReconnect, UpstreamError
 
 G = TypeVar("G")
 
@@ -72,16 +73,29 @@ class _Refreshes:
     latest: _Outcome | None = None
 
 
+def _ignore(_result: str) -> None:
+    return None
+
+
 class RefreshingCredentials(ABC, Generic[G]):
     """Hands out valid access tokens from stored grants of type `G`, refreshing one at a time per person."""
 
     # Names this kind of grant in the lock replicas share while refreshing one person's (with REDIS_URL).
     lock_name = "refresh"
 
-    def __init__(self) -> None:
+    # The upstream named in messages: "Reconnect Google at …".
+    service = "Google"
+
+    def __init__(self, store: Store, reconnect_url: str, on_refresh: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.reconnect_url = reconnect_url
+        self.on_refresh: Callable[[str], None] = on_refresh or _ignore
         # Alive while some caller holds it; forgotten once nobody is refreshing for that person.
         self._refreshes: weakref.WeakValueDictionary[str, _Refreshes] = weakref.WeakValueDictionary()
         self.shared: SharedLock | None = None
+
+    def reconnect_error(self, why: str) -> NeedsReconnect:
+        return NeedsReconnect(f"{why} Reconnect {self.service} at {self.reconnect_url}", service=self.service)
 
     @abstractmethod
     async def _grant(self, user_id: str) -> G:
