@@ -1,42 +1,47 @@
-"""100 signed-in people using a mix of tools at once, against the sandbox with 30 ms upstream latency.
+"""100 signed-in people against the sandbox at 30 ms upstream latency, in two phases.
 
-Switchboard and the sandbox each run as their own process; this process is the load (closed loop:
-each simulated person calls the next tool as soon as the last one answered).
-Run: uv run python -m bench.load [--users 100] [--seconds 60]
-Goals: 0 errors; p99 <= 3x the upstream latency for single-call tools; server RSS <= 250 MB.
+Switchboard and the sandbox each run as their own process; this process is the load.
+- open loop, at a human pace: calls arrive as a Poisson process (20 calls/s in all, each from a
+  random person), whatever the server's speed; p50/p99 per tool is what a person waits;
+- closed loop: each person calls the next tool as soon as the last one answered; the throughput,
+  and the server's CPU per tool call (from /proc), is what the machine can carry.
+The mix is whoami, gmail_search (5 hits), calendar_list_events (a week) and gmail_list_labels.
+Run: uv run python -m bench.load [--users 100] [--rate 20] [--seconds 30] [--profile out.txt]
+Goals: 0 errors; open-loop p99 <= 3x the upstream latency for the tools that make at most one
+upstream call; <= 2.75 ms of server CPU per tool call; server RSS <= 250 MB.
 """
 
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx2
 
-from app.crypto import KeyRing
-from app.storage.db import create_engine
-from app.storage.store import Store
+from bench import wrk
 from bench.fixtures import prepare
 from bench.processes import cpu_seconds, process, rss_mb
 from sandbox.serving import free_port
 
 LATENCY = 0.030
+CPU_GOAL_MS = 2.75
 HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"}
-SINGLE_CALL = ("whoami", "gmail_read_message", "calendar_list_events", "fathom_list_meetings")
-MIX = [
-    ("gmail_search", 25),
-    ("gmail_read_message", 15),
-    ("gmail_read_thread", 10),
-    ("calendar_list_events", 20),
-    ("fathom_list_meetings", 10),
-    ("whoami", 15),
-    ("attention_digest", 5),
-]
+# The tools that make at most one upstream call: their p99 goal is 3x the upstream latency.
+ONE_UPSTREAM_CALL = ("whoami", "calendar_list_events", "gmail_list_labels")
+MIX: dict[str, dict[str, object]] = {
+    "whoami": {},
+    "gmail_search": {"query": "in:inbox", "max_results": 5},
+    "calendar_list_events": {},  # now to a week from now
+    "gmail_list_labels": {},
+}
 
 
 class Stats:
@@ -45,83 +50,123 @@ class Stats:
         self.errors: dict[str, int] = defaultdict(int)
         self.examples: list[str] = []
 
+    @property
+    def calls(self) -> int:
+        return sum(len(v) for v in self.latencies.values())
 
-async def call(
-    http: httpx2.AsyncClient, url: str, token: str, name: str, arguments: dict[str, object]
-) -> tuple[bool, str]:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
-    response = await http.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-    if response.status_code != 200:
-        return False, f"HTTP {response.status_code}"
-    result = response.json().get("result") or {}
-    text = (result.get("content") or [{}])[0].get("text", "")
-    return not result.get("isError"), text
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
 
-
-async def person(
-    http: httpx2.AsyncClient, url: str, token: str, fathom: bool, deadline: float, stats: Stats, rng: random.Random
-) -> None:
-    ok, text = await call(http, url, token, "gmail_search", {"query": "in:inbox", "max_results": 10})
-    ids = [part.split("=", 1)[1] for part in text.split() if part.startswith("message_id=")]
-    threads = [part.split("=", 1)[1] for part in text.split() if part.startswith("thread_id=")]
-    names, weights = zip(*MIX, strict=True)
-    while time.monotonic() < deadline:
-        name = rng.choices(names, weights)[0]
-        arguments: dict[str, object] = {}
-        if name == "gmail_search":
-            arguments = {
-                "query": rng.choice(["in:inbox", "is:unread", "newer_than:7d", "has:attachment"]),
-                "max_results": 10,
-            }
-        elif name == "gmail_read_message" and ids:
-            arguments = {"message_id": rng.choice(ids)}
-        elif name == "gmail_read_thread" and threads:
-            arguments = {"thread_id": rng.choice(threads)}
-        elif name in ("gmail_read_message", "gmail_read_thread") or (name == "fathom_list_meetings" and not fathom):
-            name = "whoami"
+    async def call(self, http: httpx2.AsyncClient, url: str, token: str, name: str) -> None:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": MIX[name]}}
         started = time.perf_counter()
-        ok, text = await call(http, url, token, name, arguments)
-        stats.latencies[name].append(time.perf_counter() - started)
-        if not ok:
-            stats.errors[name] += 1
-            if len(stats.examples) < 5:
-                stats.examples.append(f"{name}: {text[:200]}")
+        try:
+            response = await http.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+            result = response.json().get("result") or {} if response.status_code == 200 else {}
+            failure = f"HTTP {response.status_code}" if response.status_code != 200 else None
+        except httpx2.HTTPError as error:
+            result, failure = {}, f"{type(error).__name__}: {error}"
+        self.latencies[name].append(time.perf_counter() - started)
+        if failure is None and result.get("isError"):
+            failure = str((result.get("content") or [{}])[0].get("text", ""))[:200]
+        if failure is not None:
+            self.errors[name] += 1
+            if len(self.examples) < 5:
+                self.examples.append(f"{name}: {failure}")
+
+    def print_tools(self) -> None:
+        for name, samples in sorted(self.latencies.items()):
+            ordered = sorted(samples)
+            p50 = statistics.median(ordered) * 1000
+            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+            goal = ""
+            if name in ONE_UPSTREAM_CALL:
+                ratio = p99 / (LATENCY * 1000)
+                goal = f"  p99 = {ratio:.1f}x latency (goal <= 3x: {'met' if ratio <= 3 else 'NOT met'})"
+            print(
+                f"  {name:<22} n={len(samples):6d}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
+                f"  errors {self.errors[name]}{goal}"
+            )
+        for example in self.examples:
+            print(f"  error example: {example}")
 
 
-async def main(users: int, seconds: float) -> int:
+async def open_loop(
+    http: httpx2.AsyncClient, url: str, tokens: list[str], rate: float, seconds: float, rng: random.Random
+) -> Stats:
+    """Calls arrive at `rate` per second on average (exponential gaps), each from a random person."""
+    stats = Stats()
+    names = list(MIX)
+    pending: set[asyncio.Task[None]] = set()
+    deadline = time.monotonic() + seconds
+    next_at = time.monotonic()
+    while True:
+        next_at += rng.expovariate(rate)
+        if next_at >= deadline:
+            break
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        task = asyncio.create_task(stats.call(http, url, rng.choice(tokens), rng.choice(names)))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+    return stats
+
+
+async def measured(
+    pid: int, sandbox_pid: int, run: Callable[[], Awaitable[Stats]]
+) -> tuple[Stats, float, float, float]:
+    """Run one phase; the server's and the sandbox's CPU seconds, and the server's largest RSS, during it."""
+    rss: list[float] = [rss_mb(pid)]
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        while not done.is_set():
+            rss.append(rss_mb(pid))
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample())
+    before = cpu_seconds(pid), cpu_seconds(sandbox_pid)
+    stats = await run()
+    cpu = cpu_seconds(pid) - before[0], cpu_seconds(sandbox_pid) - before[1]
+    done.set()
+    await sampler
+    return stats, cpu[0], cpu[1], max(rss)
+
+
+def profiler(pid: int, seconds: float, output: str) -> subprocess.Popen[bytes] | None:
+    if not shutil.which("py-spy"):
+        print("py-spy is not installed (pip install py-spy): no profile taken")
+        return None
+    duration = str(max(1, int(seconds)))
+    command = [
+        "py-spy",
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        duration,
+        "--rate",
+        "100",
+        "--gil",
+        "--format",
+        "raw",
+    ]
+    return subprocess.Popen([*command, "--output", output], stdout=subprocess.DEVNULL)
+
+
+async def main(users: int, rate: float, seconds: float, profile: str | None, tools: list[str]) -> int:
+    for name in [name for name in MIX if name not in tools]:
+        del MIX[name]
     sandbox_port, app_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        process(
-            ["-m", "app.cli", "sandbox", "--port", str(sandbox_port)], None, f"{sandbox_url}/_sandbox/accounts"
-        ) as sandbox,
-    ):
+    args = ["-m", "app.cli", "sandbox", "--port", str(sandbox_port)]
+    with tempfile.TemporaryDirectory() as tmp, process(args, None, f"{sandbox_url}/_sandbox/accounts") as sandbox:
         accounts = httpx2.get(f"{sandbox_url}/_sandbox/accounts").json()
         people = accounts if isinstance(accounts, list) else accounts.get("accounts", [])
-        workspace = [p for p in people if str(p["email"]).endswith("@acme.example")]
-        prepared = await prepare(
-            Path(tmp), users=users, sandbox_url=sandbox_url, emails=[p["email"] for p in workspace]
-        )
-        engine = create_engine(prepared.env["DATABASE_URL"])
-        store = Store(engine, KeyRing([prepared.env["TOKEN_ENCRYPTION_KEY"]]))
-        # Each sandbox person's Fathom key goes to one simulated person only: Fathom limits each key to
-        # 60 calls a minute, and in life every person has their own key.
-        with_fathom: set[str] = set()
-        keys_given: set[str] = set()
-        for user in await store.list_users():
-            base = user.email.split("+", 1)[-1]
-            key = next((p.get("fathom_key") for p in workspace if p["email"] == base), None)
-            if key and key not in keys_given:
-                keys_given.add(key)
-                await store.set_fathom_key(user.id, key)
-                with_fathom.add(user.id)
-        prepared_fathom: list[bool] = []
-        for plaintext in prepared.tokens:
-            found = await store.find_personal_token(plaintext)
-            prepared_fathom.append(found is not None and found.user_id in with_fathom)
-        await engine.dispose()
-        for prefix in ("/gmail", "/calendar", "/fathom"):
+        emails = [str(p["email"]) for p in people if str(p["email"]).endswith("@acme.example")]
+        prepared = await prepare(Path(tmp), users=users, sandbox_url=sandbox_url, emails=emails)
+        for prefix in ("/gmail", "/calendar"):
             httpx2.post(
                 f"{sandbox_url}/_sandbox/latency", json={"prefix": prefix, "seconds": LATENCY}
             ).raise_for_status()
@@ -130,57 +175,69 @@ async def main(users: int, seconds: float) -> int:
             "GOOGLE_DISCOVERY_URL": f"{sandbox_url}/google/.well-known/openid-configuration",
             "GMAIL_API_BASE": f"{sandbox_url}/gmail",
             "CALENDAR_API_BASE": f"{sandbox_url}/calendar/v3",
-            "FATHOM_API_BASE": f"{sandbox_url}/fathom/external/v1",
         }
-        args = ["-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(app_port)]
-        with process(args, env, f"http://127.0.0.1:{app_port}/health") as server:
+        serve = ["-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(app_port)]
+        with process(serve, env, f"http://127.0.0.1:{app_port}/health") as server:
             url = f"http://127.0.0.1:{app_port}/mcp"
-            stats = Stats()
-            rss: list[float] = []
             limits = httpx2.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
+            rng = random.Random(7)
             async with httpx2.AsyncClient(headers=HEADERS, timeout=120, limits=limits) as http:
-                deadline = time.monotonic() + seconds
-
-                async def sample() -> None:
-                    while time.monotonic() < deadline:
-                        rss.append(rss_mb(server.pid))
-                        await asyncio.sleep(1)
-
-                rng = random.Random(7)
-                cpu_before = cpu_seconds(server.pid), cpu_seconds(sandbox.pid)
-                await asyncio.gather(
-                    sample(),
-                    *(
-                        person(http, url, token, fathom, deadline, stats, random.Random(rng.random()))
-                        for token, fathom in zip(prepared.tokens, prepared_fathom, strict=True)
-                    ),
+                # Warm-up: every person's first call (token, profile, Google token, time zone) once.
+                idle = cpu_seconds(server.pid)
+                await asyncio.sleep(5)
+                idle = (cpu_seconds(server.pid) - idle) / 5
+                warm = Stats()
+                for name in MIX:
+                    await asyncio.gather(*(warm.call(http, url, token, name) for token in prepared.tokens))
+                opened = await measured(
+                    server.pid, sandbox.pid, lambda: open_loop(http, url, prepared.tokens, rate, seconds, rng)
                 )
-                cpu = cpu_seconds(server.pid) - cpu_before[0], cpu_seconds(sandbox.pid) - cpu_before[1]
-    total = sum(len(v) for v in stats.latencies.values())
-    errors = sum(stats.errors.values())
-    rate = total / seconds
-    head = f"{users} people, {seconds:.0f} s, {LATENCY * 1000:.0f} ms upstream"
-    print(f"{head}: {total} calls ({rate:.0f}/s), {errors} errors")
-    for name, samples in sorted(stats.latencies.items()):
-        ordered = sorted(samples)
-        p50 = statistics.median(ordered) * 1000
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-        goal = f"  (single call: p99 {p99 / (LATENCY * 1000):.1f}x latency)" if name in SINGLE_CALL else ""
-        print(
-            f"  {name:<22} n={len(samples):6d}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  errors {stats.errors[name]}{goal}"
-        )
-    for example in stats.examples:
-        print(f"  error example: {example}")
-    print(f"CPU used during the run: Switchboard {cpu[0]:.1f} s, sandbox {cpu[1]:.1f} s (2 cores for everything)")
-    verdict = "met" if max(rss) <= 250 else "NOT met"
-    print(f"server RSS: max {max(rss):.0f} MB, end {rss[-1]:.0f} MB; goal <= 250 MB: {verdict}")
+            spy = profiler(server.pid, seconds, profile) if profile else None
+            calls = [
+                wrk.tool_call(name, arguments, token) for token in prepared.tokens for name, arguments in MIX.items()
+            ]
+            cpu_before, sandbox_before = cpu_seconds(server.pid), cpu_seconds(sandbox.pid)
+            closed = wrk.run(url, calls, connections=users, seconds=int(seconds))
+            closed_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(sandbox.pid) - sandbox_before
+            closed_rss = rss_mb(server.pid)
+            if spy:
+                spy.wait(30)
+    latency_ms = LATENCY * 1000
+    stats, cpu, sandbox_cpu, rss = opened
+    print(f"open loop: {users} people, {rate:g} calls/s offered for {seconds:.0f} s, {latency_ms:.0f} ms upstream:")
+    print(f"  {stats.calls} calls ({stats.calls / seconds:.1f}/s), {stats.error_count} errors")
+    stats.print_tools()
+    print(
+        f"  CPU: Switchboard {cpu:.1f} s = {cpu / max(1, stats.calls) * 1000:.2f} ms per call"
+        f" (a server mostly idle between calls); sandbox {sandbox_cpu:.1f} s"
+    )
+    per_call = closed_cpu[0] / max(1, closed.requests) * 1000
+    print(f"closed loop (wrk): {users} connections, {seconds:.0f} s, {latency_ms:.0f} ms upstream:")
+    print(
+        f"  {closed.requests} calls ({closed.rps:.0f}/s), {closed.errors} errors;"
+        f" p50 {closed.p50_ms:.1f} ms, p99 {closed.p99_ms:.1f} ms"
+    )
+    print(f"  CPU: Switchboard {closed_cpu[0]:.1f} s, sandbox {closed_cpu[1]:.1f} s (2 cores for everything)")
+    print(f"server idle before the load: {idle * 100:.1f}% of a core")
+    print(
+        f"server CPU per tool call: {per_call:.2f} ms"
+        f" (goal <= {CPU_GOAL_MS} ms: {'met' if per_call <= CPU_GOAL_MS else 'NOT met'})"
+    )
+    rss = max(rss, closed_rss)
+    print(f"server RSS: max {rss:.0f} MB (goal <= 250 MB: {'met' if rss <= 250 else 'NOT met'})")
+    errors = stats.error_count + closed.errors
     print(f"errors: {errors} (goal 0: {'met' if errors == 0 else 'NOT met'})")
+    if profile:
+        print(f"profile of the closed loop (py-spy raw, collapsed stacks): {profile}")
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=float, default=20, help="open loop: calls per second in all")
+    parser.add_argument("--seconds", type=float, default=30, help="length of each phase")
+    parser.add_argument("--profile", help="write a py-spy profile of the server during the closed loop here")
+    parser.add_argument("--tools", nargs="+", choices=list(MIX), default=list(MIX), help="a part of the mix only")
     options = parser.parse_args()
-    sys.exit(asyncio.run(main(options.users, options.seconds)))
+    sys.exit(asyncio.run(main(options.users, options.rate, options.seconds, options.profile, options.tools)))
