@@ -181,3 +181,9 @@ def test_an_event_keeps_what_finds_the_bug_and_loses_what_belongs_to_someone() -
 def test_without_a_dsn_error_tracking_stays_off(tmp_path: Path) -> None:
     create_app(make_settings(tmp_path))
     assert not sentry_sdk.is_initialized()
+
+
+def test_events_are_filed_under_sentry_environment_else_railways_else_production(tmp_path: Path) -> None:
+    assert make_settings(tmp_path, sentry_environment="staging").error_tracking_environment == "staging"
+    assert make_settings(tmp_path, railway_environment="pr-12").error_tracking_environment == "pr-12"
+    assert make_settings(tmp_path).error_tracking_environment == "production"
