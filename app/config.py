@@ -94,6 +94,10 @@ class Settings(BaseSettings):
         "auto", description="json, text, or auto (json unless a terminal)"
     )
     metrics_token: str = Field("", description="Bearer token for /metrics (admins can also view it signed in)")
+    sentry_dsn: str = Field("", description="Sentry DSN: unexpected errors are reported there, scrubbed (empty: off)")
+    sentry_environment: str = Field(
+        "", description="Environment name on Sentry events (default RAILWAY_ENVIRONMENT, else production)"
+    )
     audit_retention_days: int = Field(90, ge=1, description="Days of audit events kept")
     read_only: bool = Field(False, description="Hide every tool that changes data (send, modify, create, delete)")
     mail_send_policy: Literal["confirm", "drafts_only", "direct"] = Field(
@@ -135,6 +139,7 @@ class Settings(BaseSettings):
         "fathom_authorize_url",
         "fathom_token_url",
         "fathom_revoke_url",
+        "sentry_dsn",
     )
     @classmethod
     def _url(cls, value: str) -> str:
@@ -212,6 +217,10 @@ class Settings(BaseSettings):
     @property
     def fathom_redirect_uri(self) -> str:
         return f"{self.public_url}/account/fathom/callback"
+
+    @property
+    def error_tracking_environment(self) -> str:
+        return self.sentry_environment.strip() or self.railway_environment.strip() or "production"
 
     @property
     def scopes(self) -> list[str]:

@@ -34,6 +34,7 @@ from app.auth.verifier import AllowListRefusals, SwitchboardTokenVerifier
 from app.browser import STATIC_DIR, AccessRefused, access_refused, not_found
 from app.config import Settings
 from app.crypto import KeyRing
+from app.error_tracking import start_error_tracking
 from app.logs import RequestLogMiddleware
 from app.metrics import origin
 from app.railway import ephemeral_database_warning
@@ -114,6 +115,8 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
 
     `sample_fathom_keys` (sandbox only: email -> the sandbox's Fathom key) are shown as hints on the account page.
     """
+    # Before any route exists: Sentry's Starlette integration wraps endpoints as they are built.
+    start_error_tracking(settings, VERSION)
     services = Services(
         settings=settings,
         keyring=KeyRing(settings.encryption_keys),

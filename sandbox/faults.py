@@ -1,7 +1,8 @@
 """Fault injection and a request log for the sandbox, as pure ASGI middleware.
 
 Tests and the control API (`/_sandbox/...`) use a `FaultState` to slow paths down, make the next
-N calls under a path fail the way the real service fails, and read back exactly what a client sent.
+N calls under a path fail the way the real service fails (or answer something unexpected), and
+read back exactly what a client sent.
 The state is a plain object: the sandbox loop reads it while a test thread may mutate it. Every
 operation is a single list/dict step, which the GIL makes safe enough for a test double.
 """
@@ -55,6 +56,7 @@ class Failure:
     status: int
     reason: str | None = None
     retry_after: str | None = None
+    body: object = None  # answered as JSON instead of the service's error, when set
 
 
 @dataclass
@@ -87,6 +89,10 @@ class FaultState:
     ) -> None:
         """Make the next `count` requests under `prefix` fail with `status`."""
         self.failures.append(Failure(prefix, count, status, reason, retry_after))
+
+    def answer_next(self, prefix: str, count: int, body: object, status: int = 200) -> None:
+        """Make the next `count` requests under `prefix` answer `body` as JSON: an answer the client does not expect."""
+        self.failures.append(Failure(prefix, count, status, body=body))
 
     def clear(self) -> None:
         """Forget all latency, pending failures and the request log."""
@@ -131,6 +137,8 @@ def fault_response(failure: Failure, path: str) -> JSONResponse:
     """The error the real service behind `path` would send for this failure."""
     headers = {"Retry-After": failure.retry_after} if failure.retry_after is not None else {}
     status = failure.status
+    if failure.body is not None:
+        return JSONResponse(failure.body, status, headers=headers)
     if path.startswith("/fathom"):
         # Fathom's error bodies are undocumented; clients branch on the status alone.
         return JSONResponse({"error": failure.reason or _phrase(status)}, status, headers=headers)

@@ -25,6 +25,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
+from app.logs import user_id_var
 from app.services import Services
 from app.storage.store import AuditEvent
 from app.tools.errors import as_tool_error
@@ -124,6 +125,21 @@ class ToolRegistrar:
         token = get_access_token()
         user_id = token.subject if token else None
         client_id = token.client_id if token else None
+        # Log lines and error reports from inside the call name the user (by id only).
+        user_token = user_id_var.set(user_id)
+        try:
+            return await self._tool_call(ctx, call_next, name, user_id, client_id)
+        finally:
+            user_id_var.reset(user_token)
+
+    async def _tool_call(
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        call_next: CallNext,
+        name: str,
+        user_id: str | None,
+        client_id: str | None,
+    ) -> HandlerResult:
         refusal = await self._check_limits(user_id, name in self.mail_tools)
         if refusal:
             self._record(name, user_id, "rate_limited", 0.0, client_id)

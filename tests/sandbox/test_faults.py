@@ -69,6 +69,15 @@ async def test_fail_next_fails_n_times_then_lets_requests_through(
     assert state.failures == []
 
 
+async def test_answer_next_answers_the_given_json_then_lets_requests_through(
+    client: httpx2.AsyncClient, state: FaultState
+) -> None:
+    state.answer_next(GMAIL, 1, {"id": "m1", "payload": "not a message part"})
+    first, second = (await client.get(GMAIL)), (await client.get(GMAIL))
+    assert (first.status_code, first.json()) == (200, {"id": "m1", "payload": "not a message part"})
+    assert second.json() == {"path": GMAIL, "body": ""}
+
+
 async def test_google_failures_use_the_google_error_shape(client: httpx2.AsyncClient, state: FaultState) -> None:
     state.fail_next("/gmail", 1, 403, "userRateLimitExceeded")
     error = (await client.get(GMAIL)).json()["error"]
