@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import httpx2
+from cachetools import TTLCache
 
 from app.config import Settings
 from app.crypto import KeyRing
@@ -13,9 +14,12 @@ from app.ratelimit import TokenBuckets
 from app.shared import SharedState
 from app.storage.activity import ActivityBuffer
 from app.storage.audit import AuditBuffer
-from app.storage.store import Store
+from app.storage.store import Store, User
 from app.upstream.fathom_auth import FathomCredentials, FathomOAuthConfig
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
+
+PROFILE_SECONDS = 5.0
+PROFILES_MAX = 10_000
 
 
 @dataclass
@@ -33,6 +37,8 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # In sandbox mode only: each sandbox person's sample Fathom key, offered on their account page.
     sample_fathom_keys: dict[str, str] = field(default_factory=dict)
+    # Profiles of people whose token was just verified, read again after a few seconds or any revocation.
+    profiles: TTLCache[str, User] = field(default_factory=lambda: TTLCache(maxsize=PROFILES_MAX, ttl=PROFILE_SECONDS))
     shared: SharedState = field(init=False)
     tool_limits: TokenBuckets = field(init=False)
     mail_limits: TokenBuckets = field(init=False)
@@ -68,6 +74,13 @@ class Services:
                 self.fathom_credentials.shared = self.shared
         self.audit = AuditBuffer(store, settings.audit_retention_days)
         self.activity = ActivityBuffer(store)
+
+    def forget(self) -> None:
+        """Forget every profile and access token held in memory (a revocation or an account change)."""
+        self.profiles.clear()
+        for credentials in (self.credentials, self.fathom_credentials):
+            if credentials is not None:
+                credentials.forget()
 
     def get_store(self) -> Store:
         if self.store is None:

@@ -236,9 +236,8 @@ class GoogleSignIn:
                 action_url=again,
                 action_label=f"Try again as {user.email}",
             )
-        granted = await self._save_grant(user, token)
-        # The tool layer keeps scopes for a few seconds: the next tool call must see the new grant.
-        self.revocations.forget()
+        # The tool layer keeps scopes for a few seconds: the next tool call, on any replica, must see the new grant.
+        granted = await self.revocations.account_changed(self._save_grant(user, token))
         asked = [str(scope) for scope in pending.get("scopes") or []]
         flash(request, grant_outcome(asked, granted))
         return RedirectResponse("/account", status_code=303)
@@ -311,7 +310,8 @@ class GoogleSignIn:
             domain=hosted_domain or email.rpartition("@")[2],
             hosted_domain=hosted_domain,
         )
-        granted = await self._save_grant(user, token)
+        # A reconnect after "needs reconnect" must be seen by the next tool call, on any replica.
+        granted = await self.revocations.account_changed(self._save_grant(user, token))
         next_url = safe_next(request.session.get("next"))
         start_session(request, user)
         missing = missing_capabilities(granted)

@@ -43,6 +43,11 @@ class Revocations:
             await self._broadcast()
         return result
 
+    async def account_changed(self, change: Awaitable[T]) -> T:
+        """Write a change to what a person has connected or chosen (a grant, a key, the send choice),
+        then make every cache read it again, like a revocation."""
+        return await self._announce(change)
+
     async def revoke_user(self, user_id: str) -> int:
         """Every token of the person; they must sign in again. Returns how many tokens died."""
         return await self._announce(self._store().revoke_user(user_id))

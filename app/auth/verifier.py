@@ -39,6 +39,7 @@ class SwitchboardTokenVerifier:
         # Why a token of someone outside the allow-list was refused, for the 401's body.
         self._refused: TTLCache[str, str] = TTLCache(maxsize=CACHE_MAX, ttl=CACHE_SECONDS)
         revocations.on_revoke(self.invalidate)
+        revocations.on_revoke(services.forget)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         key = hash_token(token)
@@ -72,6 +73,7 @@ class SwitchboardTokenVerifier:
         if reason:
             self._refused[key] = reason
             return None
+        self.services.profiles[user.id] = user  # the tool layer's profile for this call, without a query
         return found
 
     async def _lookup_token(self, token: str) -> AccessToken | None:

@@ -11,7 +11,7 @@ from mcp.server.mcpserver.resolve import Resolve
 from app.auth.google_signin import missing_capabilities
 from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.storage.store import User
-from app.tools.composing import send_as_line, usable_send_as
+from app.tools.composing import send_as_line
 from app.tools.outbound import Outbound
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
@@ -38,10 +38,10 @@ def personal_token_expiry(token: AccessToken | None, public_url: str) -> tuple[s
     )
 
 
-async def _send_as(resolvers: Resolvers) -> list[str]:
+async def _send_as(resolvers: Resolvers, user: User) -> list[str]:
     """The "Send as" line, or nothing when Gmail's settings cannot be read (never a failed whoami)."""
     try:
-        entries = await usable_send_as(await resolvers.gmail())
+        entries = await resolvers.send_as(user, await resolvers.gmail())
     except (UpstreamError, ToolError):
         return []
     return [send_as_line(entries)] if entries else []
@@ -54,7 +54,7 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: 
     @tool(title="Account and connections", read_only=True, idempotent=True)
     async def whoami(user: Annotated[User, Resolve(resolvers.user)]) -> str:
         """Who is signed in, what is connected (Google scopes, Fathom), what needs reconnecting, the send policy."""
-        found = await resolvers.connections(user, fresh=True)
+        found = await resolvers.connections(user)
         status, scopes = found.google, found.scopes
         lines = [f"Signed in as {user.name} <{user.email}>."]
         todo: list[str] = []
@@ -69,7 +69,7 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: 
             missing = missing_capabilities(scopes)
             if missing:
                 todo.append(f"Not granted: {'; '.join(missing)}. Grant at {account_url}")
-            lines += await _send_as(resolvers)
+            lines += await _send_as(resolvers, user)
         fathom, fathom_todo = found.fathom(account_url)
         lines.append(fathom)
         todo += [fathom_todo] if fathom_todo else []

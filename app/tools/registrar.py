@@ -160,6 +160,8 @@ class ToolRegistrar:
             raise
         finally:
             _current_call.reset(reset)
+            if outcome == "needs_reconnect" and user_id:
+                self.resolvers.forget_person(user_id)  # so whoami says so at once
             self._record(name, user_id, outcome, time.perf_counter() - started, client_id, call.summary)
 
     def _record(

@@ -26,11 +26,13 @@ from app.auth.revocations import Revocations
 from app.services import Services
 from app.storage.store import Connections, User
 from app.tools.caches import cached, per_person
+from app.tools.composing import usable_send_as
 from app.tools.times import guessed_zone
 from app.upstream.calendar import CalendarClient
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient, OAuthGrant
 from app.upstream.gmail import GmailClient
+from app.upstream.gmail_models import SendAs
 from app.upstream.google_api import GoogleApi
 from app.upstream.people import SCOPES_BY_SOURCE, PeopleClient, Source, WarmUps, granted_sources, sources_for
 
@@ -47,6 +49,7 @@ GMAIL_READ = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail
 CALENDAR_ANY = ("https://www.googleapis.com/auth/calendar",)
 ZONE_TTL = 600.0
 USER_TTL = 5.0
+SEND_AS_TTL = 600.0
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,8 @@ class Resolvers:
         self.services = services
         self.account_url = f"{services.settings.public_url}/account"
         self._zones: TTLCache[str, ZoneInfo] = per_person(ZONE_TTL)
-        # The token was just verified; the profile behind it changes rarely. Cleared on any revocation.
-        self._users: TTLCache[str, User] = per_person(USER_TTL)
         self._connections: TTLCache[str, Connections] = per_person(USER_TTL)
+        self._send_as: TTLCache[str, list[SendAs]] = per_person(SEND_AS_TTL)
         self._warm_ups = WarmUps()
         self.contacts_grant_url = f"{services.settings.public_url}/account/grant?for=contacts"
         # The send policy and the outbound guard, for tools defined at module level (set by register_tools).
@@ -97,23 +99,30 @@ class Resolvers:
                 raise ToolError(f"Your Switchboard account no longer exists; sign in again at {self.account_url}")
             return user
 
-        return await cached(self._users, subject, load)
+        # Usually read with the token moments ago (`Services.profiles`); cleared on any revocation.
+        return await cached(self.services.profiles, subject, load)
 
-    async def connections(self, user: User, *, fresh: bool = False) -> Connections:
-        """What the user has connected (`Store.connections`), cached for a few seconds unless `fresh`.
+    async def connections(self, user: User) -> Connections:
+        """What the user has connected (`Store.connections`), kept for a few seconds.
 
-        The cached answer is only a hint for checks before calling out: the credentials layer reads
-        the grant itself, so a grant revoked in the meantime is still refused with a reconnect message.
-        Anything that reports the status to the person asks for it `fresh`.
+        A tool that finds a grant broken makes this replica read it again at once (`forget_person`);
+        any revocation or account change clears it on every replica that shares Redis, and without
+        Redis other replicas read it again within USER_TTL. The credentials layer reads the grant
+        itself, so a grant revoked in the meantime is still refused with a reconnect message.
         """
-        if fresh:
-            self._connections[user.id] = found = await self.services.get_store().connections(user.id)
-            return found
         return await cached(self._connections, user.id, lambda: self.services.get_store().connections(user.id))
 
+    async def send_as(self, user: User, gmail: GmailClient) -> list[SendAs]:
+        """The person's verified send-as addresses, default first, kept for SEND_AS_TTL (whoami lists them)."""
+        return await cached(self._send_as, user.id, lambda: usable_send_as(gmail))
+
     def forget(self) -> None:
-        self._users.clear()
         self._connections.clear()
+        self._send_as.clear()
+
+    def forget_person(self, user_id: str) -> None:
+        """Read this person's connections again on their next call (a tool just found one broken)."""
+        self._connections.pop(user_id, None)
 
     async def _google(self, base_url: str, service: str, scope_prefixes: tuple[str, ...]) -> GoogleApi:
         user = await self.user()

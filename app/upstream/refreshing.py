@@ -20,6 +20,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from cachetools import TTLCache
+
 from app.storage.store import Store
 from app.upstream.errors import NeedsReconnect, UpstreamError
 
@@ -33,6 +35,9 @@ class SharedLock(Protocol):
 
 
 EXPIRY_LEEWAY = 60.0  # refresh this many seconds before the upstream's expiry
+# Access tokens known good are kept in memory (no database read per upstream call) at most this long.
+TOKEN_MEMORY_SECONDS = 300.0
+TOKEN_MEMORY_MAX = 10_000
 
 
 def token_expires_at(token: Mapping[str, Any]) -> float:
@@ -93,6 +98,13 @@ class RefreshingCredentials(ABC, Generic[G]):
         # Alive while some caller holds it; forgotten once nobody is refreshing for that person.
         self._refreshes: weakref.WeakValueDictionary[str, _Refreshes] = weakref.WeakValueDictionary()
         self.shared: SharedLock | None = None
+        # person -> (access token, expires at): read from the grant or just stored by a refresh. Only a
+        # verified caller reaches it; any revocation clears it (`forget`), and a 401 drops the entry.
+        self._known: TTLCache[str, tuple[str, float]] = TTLCache(maxsize=TOKEN_MEMORY_MAX, ttl=TOKEN_MEMORY_SECONDS)
+
+    def forget(self) -> None:
+        """Drop every access token held in memory (after a revocation or an account change)."""
+        self._known.clear()
 
     def reconnect_error(self, why: str) -> NeedsReconnect:
         return NeedsReconnect(f"{why} Reconnect {self.service} at {self.reconnect_url}", service=self.service)
@@ -127,28 +139,38 @@ class RefreshingCredentials(ABC, Generic[G]):
         Pass `rejected` (the token an upstream just answered 401 to) to force a refresh unless
         someone else already replaced that token.
         """
+        known = self._known.get(user_id)
+        if known is not None:
+            if known[0] != rejected and known[1] - EXPIRY_LEEWAY > time.time():
+                return known[0]
+            self._known.pop(user_id, None)
         refreshes = self._refreshes_for(user_id)
         seen = refreshes.latest  # taken before any wait: a refresh that ends later ran for us too
         grant = await self._grant(user_id)
         if usable(self._token(grant), rejected):
-            return str(self._token(grant)["access_token"])
+            return self._remember(user_id, self._token(grant))
         async with refreshes.lock:
             latest = refreshes.latest
             if latest is not seen and latest is not None and latest.error is not None:
                 raise latest.error.with_traceback(None)  # it failed moments ago: don't retry it again
             grant = await self._grant(user_id)  # another caller may have refreshed while we waited
             if usable(self._token(grant), rejected):
-                return str(self._token(grant)["access_token"])
+                return self._remember(user_id, self._token(grant))
             try:
                 async with self._across_replicas(user_id) as locked:
                     if locked:  # another replica may have refreshed while we waited for the lock
                         grant = await self._grant(user_id)
                         if usable(self._token(grant), rejected):
                             refreshes.latest = _Outcome(None)
-                            return str(self._token(grant)["access_token"])
+                            return self._remember(user_id, self._token(grant))
                     token = await self._refresh(user_id, grant)
             except UpstreamError as error:
                 refreshes.latest = _Outcome(error)
                 raise
             refreshes.latest = _Outcome(None)
             return token
+
+    def _remember(self, user_id: str, token: Mapping[str, Any]) -> str:
+        access = str(token["access_token"])
+        self._known[user_id] = (access, token_expires_at(token))
+        return access

@@ -274,7 +274,7 @@ class AccountPages(Pages):
             return checked
         user, fields = checked
         always = fields.get("always_draft") == "yes"
-        await self.services.get_store().set_always_draft(user.id, always)
+        await self.revocations.account_changed(self.services.get_store().set_always_draft(user.id, always))
         flash(request, ALWAYS_DRAFT[always])
         return RedirectResponse("/account", status_code=303)
 
@@ -308,7 +308,7 @@ class AccountPages(Pages):
         if problem:
             # Re-rendered without the key: it is never echoed back, not even into the input.
             return await self._account_page(request, user, status_code=400, fathom_error=problem)
-        await self.services.get_store().set_fathom_key(user.id, key)
+        await self.revocations.account_changed(self.services.get_store().set_fathom_key(user.id, key))
         logger.info("fathom key saved for user %s", user.id)
         flash(request, f"Fathom connected (key ending in {key[-4:]}).")
         return RedirectResponse("/account", status_code=303)
@@ -322,10 +322,10 @@ class AccountPages(Pages):
         store = self.services.get_store()
         if await store.get_fathom_grant(user.id) is not None:
             revoked = await self._revoke_at_fathom(user.id)
-            await store.delete_fathom_grant(user.id)
+            await self.revocations.account_changed(store.delete_fathom_grant(user.id))
             flash(request, "Fathom disconnected. " + FATHOM_REVOKED[revoked])
         else:
-            await store.delete_fathom_key(user.id)
+            await self.revocations.account_changed(store.delete_fathom_key(user.id))
             flash(request, "Fathom key removed. Claude no longer sees your Fathom meetings.")
         return RedirectResponse("/account", status_code=303)
 
@@ -387,7 +387,9 @@ class AccountPages(Pages):
             return self._fathom_failed(request, "Switchboard could not reach Fathom.")
         store = self.services.get_store()
         had_key = await store.fathom_key_last4(user.id) is not None
-        await store.save_fathom_grant(user.id, token, str(token.get("scope") or "public_api"))
+        await self.revocations.account_changed(
+            store.save_fathom_grant(user.id, token, str(token.get("scope") or "public_api"))
+        )
         logger.info("fathom connected by oauth for user %s", user.id)
         flash(request, "Fathom connected." + (" It replaces the API key you had pasted." if had_key else ""))
         return RedirectResponse("/account", status_code=303)

@@ -42,13 +42,17 @@ async def test_whoami_lists_the_verified_send_as_addresses_and_omits_the_line_wh
     verified = [f"{a.email} ({a.display_name})" for a in aliases if a.verified]
     pending = [a.email for a in aliases if not a.verified]
     assert verified and pending
+    send_as = "/gmail/gmail/v1/users/me/settings/sendAs"
     async with mcp_session(stack, ALICE) as alice:
-        text = await alice.ok("whoami")
-        stack.sandbox.faults.fail_next("/gmail/gmail/v1/users/me/settings/sendAs", 1, 403, "insufficientPermissions")
+        stack.sandbox.faults.fail_next(send_as, 1, 403, "insufficientPermissions")
         without = await alice.ok("whoami")
+        text = await alice.ok("whoami")
+        again = await alice.ok("whoami")
+    assert "Send as" not in without and without.startswith("Signed in as ")
     assert f"Send as: {ALICE} (default), {', '.join(verified)}" in text.splitlines()
     assert not any(address in text for address in pending)
-    assert "Send as" not in without and without.startswith("Signed in as ")
+    # The addresses are kept for a while: whoami does not ask Gmail each time.
+    assert again == text and len(stack.sandbox.faults.requests(send_as)) == 2
 
 
 def utc_minute(moment: datetime) -> str:
