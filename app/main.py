@@ -45,6 +45,7 @@ from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
 from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
+from app.upstream.transport import AiohttpTransport
 from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
@@ -142,9 +143,9 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
-            limits = httpx2.Limits(max_connections=200, max_keepalive_connections=50)
             hooks = {"response": [services.metrics.upstream_hook(upstream_services(settings))]}
-            async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits, event_hooks=hooks) as http:
+            pool = AiohttpTransport(max_connections=200)
+            async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, transport=pool, event_hooks=hooks) as http:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
                     flusher = background.create_task(services.get_activity().run())
