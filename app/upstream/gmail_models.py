@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -232,4 +233,10 @@ def addresses(value: str | None) -> list[tuple[str, str]]:
     """(name, address) pairs from an address header."""
     if not value:
         return []
-    return [(name, addr) for name, addr in getaddresses([value]) if addr]
+    return list(_parsed_addresses(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_addresses(value: str) -> tuple[tuple[str, str], ...]:
+    # The same From and To headers come back on every search and thread; parsing them is slow.
+    return tuple((name, addr) for name, addr in getaddresses([value]) if addr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import ssl
+import urllib.request
 from collections.abc import Mapping
 
 import aiohttp
@@ -50,8 +51,17 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         self._max_connections = max_connections
         self._keepalive_seconds = keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str | None] = {}
         # httpx2 verifies against certifi's roots; so does this, whatever the system image carries.
         self._ssl = ssl.create_default_context(cafile=certifi.where())
+
+    def _proxy_for(self, url: httpx2.URL) -> str | None:
+        """HTTP(S)_PROXY unless NO_PROXY names the host, as httpx2 honours them; looked up once per origin."""
+        origin = f"{url.scheme}://{url.host}"
+        if origin not in self._proxies:
+            proxy = urllib.request.getproxies().get(url.scheme)
+            self._proxies[origin] = None if proxy is None or urllib.request.proxy_bypass(url.host) else proxy
+        return self._proxies[origin]
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -62,7 +72,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 connector=connector,
                 auto_decompress=False,  # httpx2 decodes by Content-Encoding, as with its own pool
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-                trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as httpx2 honours them
+                # Not trust_env: aiohttp would then look the proxy up in a thread on every request.
             )
         return self._session
 
@@ -76,6 +86,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 # aiohttp sends a large body in chunks only from a file-like object, else it warns.
                 data=io.BytesIO(body) if len(body) > LARGE_BODY else body or None,
                 allow_redirects=False,  # httpx2 decides about redirects
+                proxy=self._proxy_for(request.url),
                 timeout=_timeout(request.extensions),
             ) as answer:
                 content = await answer.read()
