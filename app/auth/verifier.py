@@ -23,6 +23,7 @@ from app.auth.revocations import Revocations
 from app.crypto import hash_token
 from app.services import Services
 from app.storage.clock import utcnow
+from app.storage.store import User
 
 logger = logging.getLogger(__name__)
 
@@ -63,26 +64,28 @@ class SwitchboardTokenVerifier:
 
     async def _lookup(self, token: str, key: str) -> AccessToken | None:
         found = await self._lookup_token(token)
-        if found is None or found.subject is None:
+        if found is None:
             return None
+        verified, user = found
         # A revoked or disconnected person's tokens die with them, whatever else survived a race.
-        user = await self.services.get_store().get_user(found.subject)
-        if user is None or user.status != "active":
+        if user.status != "active":
             return None
         reason = stored_refusal(self.services.settings, user.email, user.hosted_domain)
         if reason:
             self._refused[key] = reason
             return None
         self.services.profiles[user.id] = user  # the tool layer's profile for this call, without a query
-        return found
+        return verified
 
-    async def _lookup_token(self, token: str) -> AccessToken | None:
+    async def _lookup_token(self, token: str) -> tuple[AccessToken, User] | None:
+        """The token, if live, and its holder: one query."""
         store = self.services.get_store()
         mcp_url = self.services.settings.mcp_url
         if token.startswith("sbp_"):
-            personal = await store.find_personal_token(token)
-            if personal is None:
+            held = await store.find_personal_token_holder(token)
+            if held is None:
                 return None
+            personal, user = held
             return AccessToken(
                 token=token,
                 client_id=f"personal:{personal.id}",
@@ -90,12 +93,13 @@ class SwitchboardTokenVerifier:
                 expires_at=int(personal.expires_at.timestamp()),
                 resource=mcp_url,
                 subject=personal.user_id,
-            )
+            ), user
         if token.startswith("sba_"):
-            record = await store.find_token(token)
-            if record is None or record.kind != "access" or record.revoked_at is not None:
+            issued = await store.find_token_holder(token)
+            if issued is None:
                 return None
-            if record.expires_at <= utcnow():
+            record, user = issued
+            if record.kind != "access" or record.revoked_at is not None or record.expires_at <= utcnow():
                 return None
             return AccessToken(
                 token=token,
@@ -104,7 +108,7 @@ class SwitchboardTokenVerifier:
                 expires_at=int(record.expires_at.timestamp()),
                 resource=record.resource,
                 subject=record.user_id,
-            )
+            ), user
         return None
 
     def invalidate(self) -> None:

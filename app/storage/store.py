@@ -21,7 +21,7 @@ from app.crypto import KeyRing, hash_token, new_token
 from app.storage import tables as t
 from app.storage.admin import AdminStore, ended_sessions
 from app.storage.clock import utcnow
-from app.storage.oauth import OAuthStore
+from app.storage.oauth import OAuthStore, TokenRecord, _token  # pyright: ignore[reportPrivateUsage]
 from app.storage.upsert import upsert
 
 
@@ -128,20 +128,28 @@ class RotationCount:
     already_current: int
 
 
-def _user(row: sa.Row[Any]) -> User:
+def _user(row: sa.Row[Any], prefix: str = "") -> User:
+    def field(name: str) -> Any:
+        return row._mapping[prefix + name]  # pyright: ignore[reportPrivateUsage]
+
     return User(
-        id=row.id,
-        google_sub=row.google_sub,
-        email=row.email,
-        name=row.name,
-        domain=row.domain,
-        status=row.status,
-        created_at=row.created_at,
-        last_active_at=row.last_active_at,
-        hosted_domain=row.hosted_domain,
-        session_generation=row.session_generation,
-        always_draft=row.always_draft,
+        id=field("id"),
+        google_sub=field("google_sub"),
+        email=field("email"),
+        name=field("name"),
+        domain=field("domain"),
+        status=field("status"),
+        created_at=field("created_at"),
+        last_active_at=field("last_active_at"),
+        hosted_domain=field("hosted_domain"),
+        session_generation=field("session_generation"),
+        always_draft=field("always_draft"),
     )
+
+
+# The users columns under other names, to read a token and the person holding it in one query.
+_HOLDER = "holder_"
+_HOLDER_COLUMNS = [column.label(_HOLDER + column.name) for column in t.users.c]
 
 
 class Store(OAuthStore, AdminStore):
@@ -494,6 +502,32 @@ class Store(OAuthStore, AdminStore):
                 )
             ).first()
         return _personal(row) if row else None
+
+    async def find_personal_token_holder(self, plaintext: str) -> tuple[PersonalToken, User] | None:
+        """The live personal token with this value and the person it belongs to, in one query."""
+        query = (
+            sa.select(t.personal_tokens, *_HOLDER_COLUMNS)
+            .join(t.users, t.users.c.id == t.personal_tokens.c.user_id)
+            .where(
+                t.personal_tokens.c.token_hash == hash_token(plaintext),
+                t.personal_tokens.c.revoked_at.is_(None),
+                t.personal_tokens.c.expires_at > utcnow(),
+            )
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (_personal(row), _user(row, _HOLDER)) if row else None
+
+    async def find_token_holder(self, token: str) -> tuple[TokenRecord, User] | None:
+        """The OAuth token with this value (in any state) and the person it was issued to, in one query."""
+        query = (
+            sa.select(t.oauth_tokens, *_HOLDER_COLUMNS)
+            .join(t.users, t.users.c.id == t.oauth_tokens.c.user_id)
+            .where(t.oauth_tokens.c.token_hash == hash_token(token))
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (_token(row), _user(row, _HOLDER)) if row else None
 
     async def list_personal_tokens(self, user_id: str) -> list[PersonalToken]:
         async with self.engine.connect() as conn:

@@ -184,8 +184,7 @@ class CalendarClient:
             params["pageToken"] = page_token
         if time_zone:
             params["timeZone"] = time_zone
-        body = await self.api.get_json(f"/calendars/{_cal(calendar_id)}/events", params=params)
-        return EventList.model_validate(body)
+        return await self.api.get_model(f"/calendars/{_cal(calendar_id)}/events", EventList, params=params)
 
     async def get_event(self, event_id: str, calendar_id: str = "primary", *, time_zone: str | None = None) -> Event:
         params = {"timeZone": time_zone} if time_zone else None

@@ -66,8 +66,7 @@ class GmailClient:
             params["labelIds"] = list(label_ids)
         if include_spam_trash:
             params["includeSpamTrash"] = "true"
-        body = await self.api.get_json(f"{self._prefix}/messages", params=params)
-        return MessageList.model_validate(body)
+        return await self.api.get_model(f"{self._prefix}/messages", MessageList, params=params)
 
     async def get_message(
         self, message_id: str, *, format: str = "full", metadata_headers: Sequence[str] = ()
@@ -75,10 +74,9 @@ class GmailClient:
         params: dict[str, Any] = {"format": format}
         if metadata_headers:
             params["metadataHeaders"] = list(metadata_headers)
-        body = await self.api.get_json(
-            f"{self._prefix}/messages/{_segment(message_id)}", params=params, what=f"message {message_id}"
+        return await self.api.get_model(
+            f"{self._prefix}/messages/{_segment(message_id)}", GmailMessage, params=params, what=f"message {message_id}"
         )
-        return GmailMessage.model_validate(body)
 
     async def get_thread(
         self, thread_id: str, *, format: str = "full", metadata_headers: Sequence[str] = ()
@@ -86,10 +84,9 @@ class GmailClient:
         params: dict[str, Any] = {"format": format}
         if metadata_headers:
             params["metadataHeaders"] = list(metadata_headers)
-        body = await self.api.get_json(
-            f"{self._prefix}/threads/{_segment(thread_id)}", params=params, what=f"thread {thread_id}"
+        return await self.api.get_model(
+            f"{self._prefix}/threads/{_segment(thread_id)}", GmailThread, params=params, what=f"thread {thread_id}"
         )
-        return GmailThread.model_validate(body)
 
     async def get_messages_metadata(
         self, ids: Sequence[str], headers: Sequence[str] = METADATA_HEADERS

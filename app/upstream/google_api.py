@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx2
+from pydantic import BaseModel
 
 from app.upstream.errors import InvalidId, google_error_for, is_google_rate_limit
 from app.upstream.google_auth import GoogleCredentials
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy, send_with_retries
 
+M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, str | int | bool | list[str]] | None
 
 
@@ -90,6 +92,11 @@ class GoogleApi:
             idempotent=idempotent,
             policy=self.policy,
         )
+
+    async def get_model(self, path: str, model: type[M], *, params: Params = None, what: str = "") -> M:
+        """GET and parse the answer straight into `model` (pydantic reads the JSON bytes itself: faster)."""
+        response = await self.send("GET", self.base_url + path, params=params, what=what)
+        return model.model_validate_json(response.content)
 
     async def get_json(self, path: str, *, params: Params = None, what: str = "") -> dict[str, Any]:
         response = await self.send("GET", self.base_url + path, params=params, what=what)
