@@ -2,8 +2,9 @@
 
 Tools declare what they need as `Annotated[GmailClient, Resolve(resolvers.gmail)]`, or, defined at
 module level, with the aliases below (`calendar: Calendar`), which ask the `Resolvers` serving the
-current call; no tool takes a user id. Profiles and connection status are cached for a few seconds
-(cleared on any revocation), time zones for a few minutes.
+current call; no tool takes a user id. Profiles are kept for a few seconds, connection status for
+half a minute (both cleared by any revocation or account change, on every replica sharing Redis),
+send-as addresses and time zones for ten minutes.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ _RESOLVED_VALUE_MODEL = AcceptedElicitation[Any]
 GMAIL_READ = ("https://mail.google.com/", "https://www.googleapis.com/auth/gmail.")
 CALENDAR_ANY = ("https://www.googleapis.com/auth/calendar",)
 ZONE_TTL = 600.0
-USER_TTL = 5.0
+# What a person has connected changes rarely, and every change on a replica clears it (see `connections`).
+CONNECTIONS_TTL = 30.0
 SEND_AS_TTL = 600.0
 
 
@@ -69,7 +71,7 @@ class Resolvers:
         self.services = services
         self.account_url = f"{services.settings.public_url}/account"
         self._zones: TTLCache[str, ZoneInfo] = per_person(ZONE_TTL)
-        self._connections: TTLCache[str, Connections] = per_person(USER_TTL)
+        self._connections: TTLCache[str, Connections] = per_person(CONNECTIONS_TTL)
         self._send_as: TTLCache[str, list[SendAs]] = per_person(SEND_AS_TTL)
         self._warm_ups = WarmUps()
         self.contacts_grant_url = f"{services.settings.public_url}/account/grant?for=contacts"
@@ -107,7 +109,7 @@ class Resolvers:
 
         A tool that finds a grant broken makes this replica read it again at once (`forget_person`);
         any revocation or account change clears it on every replica that shares Redis, and without
-        Redis other replicas read it again within USER_TTL. The credentials layer reads the grant
+        Redis other replicas read it again within CONNECTIONS_TTL. The credentials layer reads the grant
         itself, so a grant revoked in the meantime is still refused with a reconnect message.
         """
         return await cached(self._connections, user.id, lambda: self.services.get_store().connections(user.id))
