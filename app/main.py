@@ -47,6 +47,7 @@ from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
 from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
 from app.upstream.transport import AiohttpTransport
+from app.upstream.transport import prepare as prepare_upstream_pool
 from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
@@ -149,6 +150,7 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
             async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, transport=pool, event_hooks=hooks) as http:
                 services.open(Store(engine, services.keyring), http)
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
+                    background.create_task(asyncio.to_thread(prepare_upstream_pool))
                     flusher = background.create_task(services.get_activity().run())
                     auditor = background.create_task(services.get_audit().run())
                     # Revocations other replicas announce: forget what this one cached.

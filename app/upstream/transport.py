@@ -12,19 +12,28 @@ that never reached the upstream (connect errors and timeouts) against one that m
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 import ssl
 import urllib.request
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import aiohttp
 import certifi
 import httpx2
-from yarl import URL
+
+if TYPE_CHECKING:
+    import aiohttp
 
 # Beyond the read timeout: a ceiling on one whole exchange, uploads of large attachments included.
 EXCHANGE_CEILING = 300.0
 LARGE_BODY = 256 * 1024
+
+
+def prepare() -> None:
+    """Import aiohttp, a third of a second: in a thread at start-up, so neither start-up nor a first call waits."""
+    for module in ("aiohttp", "yarl"):
+        importlib.import_module(module)
 
 
 def _timeout(extensions: Mapping[str, object]) -> aiohttp.ClientTimeout:
@@ -35,6 +44,8 @@ def _timeout(extensions: Mapping[str, object]) -> aiohttp.ClientTimeout:
     def seconds(name: str) -> float | None:
         value = given.get(name)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
         return float(value) if isinstance(value, int | float) else None  # pyright: ignore[reportUnknownArgumentType]
+
+    import aiohttp
 
     pool, connect = seconds("pool"), seconds("connect")
     # aiohttp's `connect` covers waiting for a pooled connection and connecting; `sock_connect` the latter.
@@ -64,6 +75,8 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         return self._proxies[origin]
 
     def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, keepalive_timeout=self._keepalive_seconds, ssl=self._ssl
@@ -77,6 +90,9 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        import aiohttp
+        from yarl import URL
+
         body = await request.aread()
         try:
             async with self._open().request(
