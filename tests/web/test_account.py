@@ -227,18 +227,20 @@ async def test_the_account_page_lists_what_claude_did_newest_first_with_the_app_
 
 async def test_always_save_as_draft_on_the_account_page_turns_every_send_into_a_draft(stack: Stack) -> None:
     colleague = "ben@acme.example"
-    async with chromium() as browser, database(stack) as store:
+    async with chromium() as browser, database(stack) as store, mcp_session(stack, ALICE) as alice:
         page = await new_page(browser)
         await sign_in(page, stack, ALICE, "/account")
+        before = await alice.ok("whoami")  # the tool layer now holds Alice's profile for a few seconds
         assert not await page.get_by_label("Always save as draft").is_checked()
         await page.get_by_label("Always save as draft").check()
         await page.get_by_role("button", name="Save sending choice").click()
         assert "Claude will save every email as a draft" in await page.get_by_role("status").inner_text()
         assert await page.get_by_label("Always save as draft").is_checked()
         assert (await user_named(store, ALICE)).always_draft
-    async with mcp_session(stack, ALICE) as alice:
+        # At once, in the same session: the choice clears what the tool layer held.
         held = await alice.ok("gmail_send", {"to": [colleague], "subject": "Lunch", "body": "Noon?"})
         whoami = await alice.ok("whoami")
+    assert "Sending: confirm" in before
     assert held.startswith('Not sent: saved as a draft because you chose "always save as draft" on your account page')
     assert "Sending: always draft (you chose to save every email as a draft on your account page)" in whoami
     assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
