@@ -98,7 +98,7 @@ class RefreshingCredentials(ABC, Generic[G]):
         # Alive while some caller holds it; forgotten once nobody is refreshing for that person.
         self._refreshes: weakref.WeakValueDictionary[str, _Refreshes] = weakref.WeakValueDictionary()
         self.shared: SharedLock | None = None
-        # person -> (access token, expires at): read from the grant or just stored by a refresh. Only a
+        # person -> (access token, expires at), as last read from the stored grant. Only a
         # verified caller reaches it; any revocation clears it (`forget`), and a 401 drops the entry.
         self._known: TTLCache[str, tuple[str, float]] = TTLCache(maxsize=TOKEN_MEMORY_MAX, ttl=TOKEN_MEMORY_SECONDS)
 
