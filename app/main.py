@@ -126,6 +126,7 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
         sample_fathom_keys=dict(sample_fathom_keys or {}) if settings.sandbox else {},
     )
     revocations = Revocations(services.get_store, lambda: services.shared.publish(REVOKED, "forget"))
+    revocations.on_revoke(services.forget)  # profiles and access tokens held in memory
     verifier = SwitchboardTokenVerifier(services, revocations)
     provider = SwitchboardAuthProvider(services, verifier, revocations)
     auth = auth_settings(settings)

@@ -40,7 +40,6 @@ class SwitchboardTokenVerifier:
         # Why a token of someone outside the allow-list was refused, for the 401's body.
         self._refused: TTLCache[str, str] = TTLCache(maxsize=CACHE_MAX, ttl=CACHE_SECONDS)
         revocations.on_revoke(self.invalidate)
-        revocations.on_revoke(services.forget)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         key = hash_token(token)

@@ -152,6 +152,12 @@ _HOLDER = "holder_"
 _HOLDER_COLUMNS = [column.label(_HOLDER + column.name) for column in t.users.c]
 
 
+def _live_personal_token(plaintext: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """The personal token with this value, unrevoked and unexpired."""
+    tokens = t.personal_tokens.c
+    return (tokens.token_hash == hash_token(plaintext), tokens.revoked_at.is_(None), tokens.expires_at > utcnow())
+
+
 class Store(OAuthStore, AdminStore):
     """Persistence for users, credentials, issued tokens and audit events."""
 
@@ -492,15 +498,7 @@ class Store(OAuthStore, AdminStore):
     async def find_personal_token(self, plaintext: str) -> PersonalToken | None:
         """The live (unexpired, unrevoked) personal token with this value."""
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(t.personal_tokens).where(
-                        t.personal_tokens.c.token_hash == hash_token(plaintext),
-                        t.personal_tokens.c.revoked_at.is_(None),
-                        t.personal_tokens.c.expires_at > utcnow(),
-                    )
-                )
-            ).first()
+            row = (await conn.execute(sa.select(t.personal_tokens).where(*_live_personal_token(plaintext)))).first()
         return _personal(row) if row else None
 
     async def find_personal_token_holder(self, plaintext: str) -> tuple[PersonalToken, User] | None:
@@ -508,11 +506,7 @@ class Store(OAuthStore, AdminStore):
         query = (
             sa.select(t.personal_tokens, *_HOLDER_COLUMNS)
             .join(t.users, t.users.c.id == t.personal_tokens.c.user_id)
-            .where(
-                t.personal_tokens.c.token_hash == hash_token(plaintext),
-                t.personal_tokens.c.revoked_at.is_(None),
-                t.personal_tokens.c.expires_at > utcnow(),
-            )
+            .where(*_live_personal_token(plaintext))
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()

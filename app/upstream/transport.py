@@ -63,8 +63,6 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         self._keepalive_seconds = keepalive_seconds
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, str | None] = {}
-        # httpx2 verifies against certifi's roots; so does this, whatever the system image carries.
-        self._ssl = ssl.create_default_context(cafile=certifi.where())
 
     def _proxy_for(self, url: httpx2.URL) -> str | None:
         """HTTP(S)_PROXY unless NO_PROXY names the host, as httpx2 honours them; looked up once per origin."""
@@ -78,8 +76,11 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         import aiohttp
 
         if self._session is None or self._session.closed:
+            # httpx2 verifies against certifi's roots; so does this, whatever the system image carries.
+            # Loaded here, at the first upstream call, not while the server starts.
+            verify = ssl.create_default_context(cafile=certifi.where())
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, keepalive_timeout=self._keepalive_seconds, ssl=self._ssl
+                limit=self._max_connections, keepalive_timeout=self._keepalive_seconds, ssl=verify
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
