@@ -147,9 +147,7 @@ def bare_echo_cpu_ms(connections: int, seconds: int) -> float:
     echo = wrk.tool_call("echo", {"text": "hello"})
     with process(["-m", "bench.bare_server", str(port)], ready_url=url) as bare:
         wrk.run(url, [echo], connections=connections, seconds=1)  # warm-up
-        before = cpu_seconds(bare.pid)
-        result = wrk.run(url, [echo], connections=connections, seconds=seconds)
-        return (cpu_seconds(bare.pid) - before) / max(1, result.requests) * 1000
+        return wrk.cpu_per_call(url, [echo], bare.pid, connections=connections, seconds=seconds)[1]
 
 
 def profiler(pid: int, seconds: float, output: str) -> subprocess.Popen[bytes] | None:

@@ -19,7 +19,7 @@ import httpx2
 
 from bench import wrk
 from bench.fixtures import prepare
-from bench.processes import cpu_seconds, process
+from bench.processes import process
 from sandbox.serving import free_port
 
 CONNECTIONS = 16
@@ -57,12 +57,8 @@ async def main(rounds: int, seconds: int) -> int:
             wrk.run(app_url, [whoami], connections=CONNECTIONS, seconds=1)
             rows: list[tuple[wrk.WrkResult, float, wrk.WrkResult, float]] = []
             for _ in range(rounds):
-                before = cpu_seconds(bare.pid)
-                a = wrk.run(bare_url, [echo], connections=CONNECTIONS, seconds=seconds)
-                a_cpu = (cpu_seconds(bare.pid) - before) / max(1, a.requests) * 1000
-                before = cpu_seconds(app.pid)
-                b = wrk.run(app_url, [whoami], connections=CONNECTIONS, seconds=seconds)
-                b_cpu = (cpu_seconds(app.pid) - before) / max(1, b.requests) * 1000
+                a, a_cpu = wrk.cpu_per_call(bare_url, [echo], bare.pid, connections=CONNECTIONS, seconds=seconds)
+                b, b_cpu = wrk.cpu_per_call(app_url, [whoami], app.pid, connections=CONNECTIONS, seconds=seconds)
                 rows.append((a, a_cpu, b, b_cpu))
     print(f"{CONNECTIONS} connections, {rounds} alternating rounds of {seconds} s, protocol {wrk.PROTOCOL}, wrk")
     print("  round   bare echo req/s  CPU/call   whoami req/s  CPU/call   ratio   p50 bare / whoami")

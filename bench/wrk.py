@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.processes import cpu_seconds
+
 PROTOCOL = "2025-06-18"
 
 
@@ -29,6 +31,15 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+
+
+def cpu_per_call(
+    url: str, requests: list[Request], pid: int, *, connections: int, seconds: int
+) -> tuple[WrkResult, float]:
+    """`run`, and the milliseconds of CPU process `pid` (the server under load) spent per request."""
+    before = cpu_seconds(pid)
+    result = run(url, requests, connections=connections, seconds=seconds)
+    return result, (cpu_seconds(pid) - before) / max(1, result.requests) * 1000
 
 
 def tool_call(tool: str, arguments: dict[str, object], token: str | None = None) -> Request:
