@@ -39,9 +39,10 @@ from sandbox.gmail.http import (
 from sandbox.gmail.mime import encode_base64url
 from sandbox.gmail.query import Node, parse_query
 from sandbox.gmail.store import (
-    FIXED_LABELS,
     GmailState,
+    add_label,
     all_labels,
+    check_modifiable_labels,
     label_resource,
     message_ref,
     message_resource,
@@ -50,7 +51,7 @@ from sandbox.gmail.store import (
     thread_messages,
     thread_resource,
 )
-from sandbox.world import Label, StoredMessage, World
+from sandbox.world import StoredMessage, World
 
 _USER = "/gmail/v1/users/{userId}"
 _LIST_PARAMS = ("q", "maxResults", "pageToken", "labelIds", "includeSpamTrash")
@@ -183,11 +184,8 @@ async def _label_change(
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     """The request body and its label ids to add and remove, all known and modifiable."""
     body = await json_body(request, fields)
-    known = all_labels(caller.mailbox)
     add, remove = string_list(body, "addLabelIds"), string_list(body, "removeLabelIds")
-    for label_id in add + remove:
-        if label_id not in known or label_id in FIXED_LABELS:
-            raise ApiError(400, f"Invalid label: {label_id}", "invalidArgument")
+    check_modifiable_labels(caller.mailbox, add + remove)
     return body, add, remove
 
 
@@ -302,15 +300,7 @@ async def create_label(state: GmailState, request: Request) -> Response:
     """POST labels {name}: 409 when the name is taken (system names included)."""
     caller = authorize(state, request, LABEL_WRITE_SCOPES)
     body = await json_body(request, _LABEL_FIELDS)
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ApiError(400, "Invalid label name", "invalidArgument")
-    labels = all_labels(caller.mailbox)
-    if any(label.name.casefold() == name.strip().casefold() for label in labels.values()):
-        raise ApiError(409, "Label name exists or conflicts", "duplicate")
-    numbers = [int(i[6:]) for i in labels if i.startswith("Label_") and i[6:].isdigit()]
-    label = Label(id=f"Label_{max(numbers, default=0) + 1}", name=name.strip(), type="user")
-    caller.mailbox.labels[label.id] = label
+    label = add_label(caller.mailbox, body.get("name"))
     return GoogleJSONResponse(label_resource(caller.mailbox, label, False))
 
 

@@ -226,17 +226,41 @@ def _draft_message(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _save_draft(state: GmailState, caller: Caller, fields: dict[str, Any]) -> StoredMessage:
-    message = _message_from(fields)
+    return save_draft_message(state, caller, _message_from(fields), fields.get("threadId"))
+
+
+def save_draft_message(
+    state: GmailState, caller: Caller, message: EmailMessage, thread_id: str | None
+) -> StoredMessage:
+    """Keep `message` as a draft's message (DRAFT), signed as the caller, in `thread_id` if its subject fits."""
     _sign(message, caller.person, caller.mailbox)
-    thread_id = resolve_thread(state, caller.mailbox, fields.get("threadId"), message)
-    return store_message(state, caller.mailbox, gmail_mime.to_bytes(message), thread_id, {"DRAFT"})
+    thread = resolve_thread(state, caller.mailbox, thread_id, message)
+    return store_message(state, caller.mailbox, gmail_mime.to_bytes(message), thread, {"DRAFT"})
 
 
-def _draft(caller: Caller, draft_id: object) -> Draft:
+def new_draft(state: GmailState, caller: Caller, stored: StoredMessage) -> Draft:
+    """Register a stored DRAFT message as a new draft."""
+    draft = Draft(id=f"r{int(state.world.next_id(), 16)}", message_id=stored.id)
+    caller.mailbox.drafts[draft.id] = draft
+    return draft
+
+
+def find_draft(caller: Caller, draft_id: object) -> Draft:
+    """The caller's draft `draft_id`; raises Gmail's 404 when there is none."""
     draft = caller.mailbox.drafts.get(draft_id) if isinstance(draft_id, str) else None
     if draft is None or draft.message_id not in caller.mailbox.messages:
         raise not_found()
     return draft
+
+
+def send_existing_draft(state: GmailState, caller: Caller, draft: Draft) -> StoredMessage:
+    """Send a draft as it stands: it leaves the drafts, and its message is sent as a new one."""
+    kept = caller.mailbox.messages[draft.message_id]
+    message = gmail_mime.parse_message(kept.raw)
+    recipients(message)  # refuse before the draft is consumed
+    del caller.mailbox.messages[kept.id]
+    del caller.mailbox.drafts[draft.id]
+    return send_message(state, caller, message, kept.thread_id)
 
 
 def _draft_ref(draft: Draft, stored: StoredMessage) -> dict[str, Any]:
@@ -263,9 +287,7 @@ async def upload_draft(state: GmailState, request: Request) -> Response:
 
 def _create_draft(state: GmailState, caller: Caller, fields: dict[str, Any]) -> Response:
     stored = _save_draft(state, caller, fields)
-    draft = Draft(id=f"r{int(state.world.next_id(), 16)}", message_id=stored.id)
-    caller.mailbox.drafts[draft.id] = draft
-    return GoogleJSONResponse(_draft_ref(draft, stored))
+    return GoogleJSONResponse(_draft_ref(new_draft(state, caller, stored), stored))
 
 
 async def list_drafts(state: GmailState, request: Request) -> Response:
@@ -294,7 +316,7 @@ async def get_draft(state: GmailState, request: Request) -> Response:
     """GET drafts/{id}?format=."""
     caller = authorize(state, request, DRAFT_READ_SCOPES, ("format",))
     fmt = format_param(request, ("full", "metadata", "minimal", "raw"))
-    draft = _draft(caller, request.path_params["id"])
+    draft = find_draft(caller, request.path_params["id"])
     stored = caller.mailbox.messages[draft.message_id]
     return GoogleJSONResponse({"id": draft.id, "message": message_resource(state, caller.mailbox, stored, fmt)})
 
@@ -302,7 +324,7 @@ async def get_draft(state: GmailState, request: Request) -> Response:
 async def update_draft(state: GmailState, request: Request) -> Response:
     """PUT drafts/{id}: replace the draft's message (it gets a new message id, as in Gmail)."""
     caller = authorize(state, request, DRAFT_WRITE_SCOPES)
-    draft = _draft(caller, request.path_params["id"])
+    draft = find_draft(caller, request.path_params["id"])
     fields = _draft_message(await json_body(request, _DRAFT_FIELDS))
     stored = _save_draft(state, caller, fields)
     del caller.mailbox.messages[draft.message_id]
@@ -313,7 +335,7 @@ async def update_draft(state: GmailState, request: Request) -> Response:
 async def delete_draft(state: GmailState, request: Request) -> Response:
     """DELETE drafts/{id}: gone for good, not trashed."""
     caller = authorize(state, request, DRAFT_WRITE_SCOPES)
-    draft = _draft(caller, request.path_params["id"])
+    draft = find_draft(caller, request.path_params["id"])
     del caller.mailbox.messages[draft.message_id]
     del caller.mailbox.drafts[draft.id]
     return Response(status_code=204)
@@ -323,17 +345,12 @@ async def send_draft(state: GmailState, request: Request) -> Response:
     """POST drafts/send {id, message?}: send the draft (updated first if a message is given)."""
     caller = authorize(state, request, DRAFT_WRITE_SCOPES)
     body = await json_body(request, _DRAFT_FIELDS)
-    draft = _draft(caller, body.get("id"))
+    draft = find_draft(caller, body.get("id"))
     if body.get("message") is not None:
         stored = _save_draft(state, caller, _draft_message(body))
         del caller.mailbox.messages[draft.message_id]
         draft.message_id = stored.id
-    kept = caller.mailbox.messages[draft.message_id]
-    message = gmail_mime.parse_message(kept.raw)
-    recipients(message)  # refuse before the draft is consumed
-    del caller.mailbox.messages[kept.id]
-    del caller.mailbox.drafts[draft.id]
-    return GoogleJSONResponse(message_ref(send_message(state, caller, message, kept.thread_id)))
+    return GoogleJSONResponse(message_ref(send_existing_draft(state, caller, draft)))
 
 
 def compose_routes(state: GmailState, user: str) -> list[Route]:

@@ -15,7 +15,9 @@ from typing import Any, TypeVar, cast
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.common import authenticate, google_error
+from sandbox.common import authenticate
+from sandbox.gmail.errors import ApiError as ApiError
+from sandbox.gmail.errors import not_found as not_found
 from sandbox.gmail.store import GmailState
 from sandbox.world import Mailbox, Person
 
@@ -49,26 +51,6 @@ MESSAGE_FIELDS = frozenset(
 _TOKEN_STEP, _TOKEN_BASE = 7919, 104729  # page tokens: an offset dressed as an opaque number
 
 T = TypeVar("T")
-
-
-class ApiError(Exception):
-    """An error answer; raised anywhere in a handler and turned into Google's error body."""
-
-    def __init__(self, code: int, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.response: Response = google_error(code, message, reason)
-
-    @classmethod
-    def of(cls, response: Response) -> ApiError:
-        """Wrap a ready-made error response."""
-        error = cls(response.status_code, "")
-        error.response = response
-        return error
-
-
-def not_found() -> ApiError:
-    """Gmail's 404 for an unknown message, thread, draft or label."""
-    return ApiError(404, "Requested entity was not found.", "notFound")
 
 
 class GoogleJSONResponse(JSONResponse):

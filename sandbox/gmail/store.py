@@ -16,6 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from sandbox.gmail import mime as gmail_mime
+from sandbox.gmail.errors import ApiError
 from sandbox.gmail.query import All, MessageFacts, Node, SearchContext, matches, searches_spam_or_trash
 from sandbox.world import Label, Mailbox, StoredMessage, World
 
@@ -103,6 +104,27 @@ def all_labels(mailbox: Mailbox) -> dict[str, Label]:
     for label_id, label in mailbox.labels.items():
         labels.setdefault(label_id, label)
     return labels
+
+
+def add_label(mailbox: Mailbox, name: object) -> Label:
+    """Create a user label named `name`; raises `ApiError` for a bad name or one already taken."""
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(400, "Invalid label name", "invalidArgument")
+    labels = all_labels(mailbox)
+    if any(label.name.casefold() == name.strip().casefold() for label in labels.values()):
+        raise ApiError(409, "Label name exists or conflicts", "duplicate")
+    numbers = [int(i[6:]) for i in labels if i.startswith("Label_") and i[6:].isdigit()]
+    label = Label(id=f"Label_{max(numbers, default=0) + 1}", name=name.strip(), type="user")
+    mailbox.labels[label.id] = label
+    return label
+
+
+def check_modifiable_labels(mailbox: Mailbox, label_ids: Iterable[str]) -> None:
+    """Refuse a label that does not exist or that Gmail sets itself (DRAFT, SENT, CHAT), as Gmail does."""
+    known = all_labels(mailbox)
+    for label_id in label_ids:
+        if label_id not in known or label_id in FIXED_LABELS:
+            raise ApiError(400, f"Invalid label: {label_id}", "invalidArgument")
 
 
 def newest_first(messages: Iterable[StoredMessage]) -> list[StoredMessage]:
