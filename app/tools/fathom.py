@@ -18,6 +18,7 @@ from app.tools.summaries import moment, summary_block
 from app.tools.times import parse_when, times_in, zone_label
 from app.upstream.errors import NotFound
 from app.upstream.fathom import ActionItem, FathomClient, Meeting, MeetingPage, TranscriptLine
+from app.upstream.mail_addresses import plain_domain
 
 # Fathom allows 60 calls a minute per key (summaries count as heavy): never page further than this.
 MAX_PAGES = 5
@@ -174,7 +175,12 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         created_before = parse_when(before, zone, end_of_day=True) if before else None
         if created_after and created_before and created_after >= created_before:
             raise ToolError("`after` must be earlier than `before`.")
-        domains = [domain.strip().lstrip("@").lower()] if domain and domain.strip() else []
+        domains: list[str] = []
+        if domain and domain.strip():
+            plain = plain_domain(domain)
+            if plain is None:
+                raise ToolError(f'domain {domain!r} is not an email domain: give one like "globex.com".')
+            domains = [plain]
         terms = query.lower().split() if query else []
         needle = attendee.strip().lower() if attendee else ""
 

@@ -257,6 +257,9 @@ async def _compose(
     """The message gmail_send and gmail_draft share; a reply defaults its recipients and subject."""
     reply: ReplyContext | None = None
     note = ""
+    for kind, values in (("to", to), ("cc", cc), ("bcc", bcc)):
+        for value in values:  # refused before anything is read
+            parse_address(value, f"{kind} address")
     if not reply_to_message_id:
         if reply_all:
             raise ToolError("reply_all needs reply_to_message_id: the message whose recipients to answer.")

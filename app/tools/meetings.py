@@ -26,7 +26,9 @@ from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient, Meeting, Summary
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message, reply_context, reply_subject
-from app.upstream.gmail_models import GmailMessage, addresses
+from app.upstream.gmail_models import GmailMessage
+from app.upstream.mail_addresses import any_of_query, plain_address
+from app.upstream.mail_addresses import header_addresses as header_addresses_of
 from app.upstream.mail_body import bodies
 
 PAST_MEETING_DAYS = 120
@@ -74,16 +76,22 @@ async def _next_event(calendar: CalendarClient) -> Event:
     raise ToolError("You have no meetings in the next 7 days. Pass an event_id from calendar_list_events.")
 
 
+def _participants(message: GmailMessage) -> set[str]:
+    """The plain addresses a message was from, to or copied to, exactly as its headers say."""
+    return header_addresses_of([message.header(h) or "" for h in ("From", "To", "Cc")])
+
+
 async def _recent_threads(gmail: GmailClient, emails: list[str], zone: ZoneInfo) -> list[str]:
-    if not emails:
+    terms = any_of_query(emails[:12])
+    if terms is None:
         return []
-    terms = " ".join(f"from:{e} to:{e}" for e in emails[:12])
-    listing = await gmail.list_messages(f"{{{terms}}} newer_than:60d", max_results=25)
+    wanted = {plain_address(e) for e in emails[:12]}
+    listing = await gmail.list_messages(f"{terms} newer_than:60d", max_results=25)
     messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
     seen: set[str] = set()
     lines: list[str] = []
     for message in messages:
-        if message.thread_id in seen:
+        if message.thread_id in seen or not wanted & _participants(message):
             continue
         seen.add(message.thread_id)
         received = message.received_at
@@ -248,13 +256,15 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
 
 async def _thread_with(gmail: GmailClient, recipients: list[str], title: str) -> GmailMessage | None:
     """The most relevant recent thread with these people: same topic first, then the most overlap."""
-    terms = " ".join(f"from:{e} to:{e}" for e in recipients[:12])
-    listing = await gmail.list_messages(f"{{{terms}}} newer_than:30d", max_results=30)
+    terms = any_of_query(recipients[:12])
+    if terms is None:
+        return None
+    listing = await gmail.list_messages(f"{terms} newer_than:30d", max_results=30)
     messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
     topic = set(_WORD.findall(title.lower())) - {"the", "and", "with", "call", "sync", "meeting"}
     best: tuple[float, GmailMessage] | None = None
     for message in messages:
-        participants = {a.lower() for header in ("From", "To", "Cc") for _n, a in addresses(message.header(header))}
+        participants = _participants(message)
         overlap = len(participants & set(recipients)) / len(recipients)
         words = set(_WORD.findall((message.header("Subject") or "").lower()))
         score = overlap + (1.0 if topic and len(words & topic) >= max(1, len(topic) // 2) else 0.0)

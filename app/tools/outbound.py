@@ -33,12 +33,16 @@ from app.tools.registrar import report_action, reporting
 from app.tools.resolvers import Resolvers
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import GmailMessage
+from app.upstream.mail_addresses import header_addresses, plain_address, sent_to_query
 
 SendPolicy = Literal["confirm", "drafts_only", "direct"]
 # The first protocol revision whose elicitation needs no back channel (see the module docstring).
 ELICITATION_VERSION = "2026-07-28"
 KNOWN_TTL = 300.0
 PARTICIPANT_HEADERS = ("From", "To", "Cc")
+RECIPIENT_HEADERS = ("To", "Cc", "Bcc")
+# Sent messages a "written to before" search may propose; each is checked for the exact address.
+KNOWN_CANDIDATES = 5
 SHOWN_LINES = 8
 SHOWN_LINE_CHARS = 200
 SHOWN_CHARS = 1800
@@ -103,12 +107,11 @@ def _participants(messages: Sequence[GmailMessage], me: str) -> set[str]:
     for message in messages:
         if "DRAFT" in message.label_ids:
             continue
-        senders = [a.lower() for _n, a in getaddresses([message.header("From") or ""])]
+        senders = header_addresses([message.header("From") or ""])
         if me in senders:
-            values = [message.header("To") or "", message.header("Cc") or ""]
-            found |= {a.lower() for _n, a in getaddresses(values)}
+            found |= header_addresses([message.header("To") or "", message.header("Cc") or ""])
         else:
-            found |= set(senders)
+            found |= senders
     return found
 
 
@@ -193,28 +196,46 @@ class Outbound:
     ) -> list[str]:
         """The addresses among `addresses` that are new external recipients for `user`.
 
-        Without `gmail` (no Gmail access) nobody outside the domain counts as written to before.
+        Without `gmail` (no Gmail access) nobody outside the domain counts as written to before, and
+        neither does an address that is not plain (see `mail_addresses`).
         """
         domain = (user.hosted_domain or "").lower()
         me = user.email.lower()
-        outside = [a for a in addresses if a != me and not (domain and a.rpartition("@")[2] == domain)]
+        plain = {address: plain_address(address) for address in addresses}
+        outside = [
+            a for a, p in plain.items() if p is None or (p != me and not (domain and p.rpartition("@")[2] == domain))
+        ]
         if gmail is None:
             return outside
         if outside and thread_id:
             thread = await gmail.get_thread(thread_id, format="metadata", metadata_headers=PARTICIPANT_HEADERS)
             participants = _participants(thread.messages, me)
-            outside = [a for a in outside if a not in participants]
-        known = await asyncio.gather(*(self._written_to(gmail, user.id, a) for a in outside))
+            outside = [a for a in outside if plain[a] is None or plain[a] not in participants]
+        known = await asyncio.gather(*(self._written_to(gmail, user.id, plain[a]) for a in outside))
         return [address for address, seen in zip(outside, known, strict=True) if not seen]
 
-    async def _written_to(self, gmail: GmailClient, user_id: str, address: str) -> bool:
+    async def _written_to(self, gmail: GmailClient, user_id: str, address: str | None) -> bool:
+        """Whether the person has sent mail to `address`: a search proposes messages, and only a sent message
+        whose own To, Cc or Bcc holds exactly this address counts."""
+        query = sent_to_query(address) if address is not None else None
+        if address is None or query is None:
+            return False
         key = (user_id, address)
         if key in self._written:
             return True
-        found = await gmail.list_messages(f"in:sent to:{address}", max_results=1)
-        if found.messages:
+        found = await gmail.list_messages(query, max_results=KNOWN_CANDIDATES)
+        if not found.messages:
+            return False
+        messages = await gmail.get_messages_metadata([m.id for m in found.messages], RECIPIENT_HEADERS)
+        seen = any(
+            "SENT" in m.label_ids
+            and "DRAFT" not in m.label_ids
+            and address in header_addresses(m.header(h) or "" for h in RECIPIENT_HEADERS)
+            for m in messages
+        )
+        if seen:
             self._written[key] = True
-        return bool(found.messages)
+        return seen
 
     async def verdict(self, ctx: Context[Any, Any], user: User, gmail: GmailClient, composed: Composed) -> Verdict:
         """Send, keep as a draft, or ask first — by the policy, the person's choice and the guard."""

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from app.upstream.gmail_models import GmailMessage, addresses, decode_mime_words
+from app.upstream.mail_addresses import plain_address
 from app.upstream.mail_body import Bodies, bodies
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:\s*", re.IGNORECASE)
@@ -82,7 +83,7 @@ def message_ids(value: str) -> list[str]:
 
 
 def parse_address(value: str, field: str = "address") -> Address:
-    """One recipient (`a@b.com` or `Name <a@b.com>`) checked for a plausible form."""
+    """One recipient (`a@b.com` or `Name <a@b.com>`) whose address is plain (see `mail_addresses.plain_address`)."""
     header_text(field, value)
     if "@" not in value:
         raise BareName(value.strip())
@@ -93,10 +94,13 @@ def parse_address(value: str, field: str = "address") -> Address:
     # An encoded-word display name ("=?utf-8?q?x=2C_y@z?=") is decoded here so it is written back
     # quoted; left encoded, it would decode downstream into extra recipients.
     name = decode_mime_words(name)
-    local, at, domain = addr.rpartition("@")
-    bad_domain = "." not in domain or domain.startswith(".") or domain.endswith(".") or ".." in domain
-    if not at or not local or bad_domain or any(c.isspace() for c in addr):
-        raise InvalidAddress(f"{value!r} is not a valid email address")
+    # The address as written must be the whole value or stand in <…>: a comment ("bob(x)@…") parses away.
+    written = value.strip() == addr or value.rstrip().endswith(f"<{addr}>")
+    if plain_address(addr) is None or not written:
+        raise InvalidAddress(
+            f"{value!r} is not a plain email address (a dot-separated local part, @, a host name; no quotes, "
+            "comments, IP addresses or characters outside ASCII)"
+        )
     try:
         return Address(display_name=name, addr_spec=addr)
     except (ValueError, IndexError) as exc:

@@ -195,8 +195,8 @@ async def test_an_invalid_recipient_is_refused_before_anything_is_sent(stack: St
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.error("gmail_send", {"to": ["priya@acme"], "subject": "x", "body": "y"})
         dotted = await alice.error("gmail_send", {"to": ["bob@evil.example."], "subject": "x", "body": "y"})
-        assert "'priya@acme' is not a valid email address. Give addresses like name@example.com." in text
-        assert "'bob@evil.example.' is not a valid email address." in dotted
+        assert "'priya@acme' is not a plain email address (a dot-separated local part, @, a host name;" in text
+        assert "'bob@evil.example.' is not a plain email address" in dotted
         assert stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/send") == []
 
 
