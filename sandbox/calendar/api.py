@@ -20,13 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.calendar import queries as calendar_queries
-from sandbox.calendar.events import (
-    EventError,
-    assemble_event,
-    check_event_id,
-    new_event_id,
-    render_event,
-)
+from sandbox.calendar.events import EventError, render_event
 from sandbox.calendar.params import (
     ParamError,
     encode_token,
@@ -35,16 +29,15 @@ from sandbox.calendar.params import (
     invalid_parameter,
     page_offset,
 )
-from sandbox.calendar.series import find_instance, is_master
-from sandbox.calendar.sharing import (
-    cancel,
-    is_organizer_copy,
-    keep_replies,
-    primary_calendar,
-    share,
-    share_reply,
-)
 from sandbox.calendar.times import zone_or_none
+from sandbox.calendar.writes import (
+    check_writable,
+    delete_event,
+    find_calendar,
+    find_event,
+    insert_event,
+    rewrite_event,
+)
 from sandbox.common import CALENDAR_SCOPES, CALENDAR_WRITE_SCOPES, authenticate, google_error
 from sandbox.world import Calendar, Person, World
 
@@ -100,23 +93,15 @@ class _CalendarApi:
         self.world = world
         self.send_updates: dict[str, str | None] = {}
 
-    def _calendar(self, person: Person, calendar_id: str) -> Calendar | None:
-        if calendar_id == "primary":
-            return primary_calendar(self.world, person.email)
-        calendars = self.world.calendars.get(person.email, {})
-        return calendars.get(calendar_id) or next(
-            (c for c in calendars.values() if c.id.lower() == calendar_id.lower()), None
-        )
-
     async def _target(self, request: Request, *, write: bool) -> tuple[Person, Calendar] | Response:
         person = authenticate(request, self.world, CALENDAR_WRITE_SCOPES if write else CALENDAR_SCOPES)
         if isinstance(person, Response):
             return person
-        calendar = self._calendar(person, request.path_params["calendar_id"])
+        calendar = find_calendar(self.world, person, request.path_params["calendar_id"])
         if calendar is None:
             return _not_found()
-        if write and calendar.access_role not in ("owner", "writer"):
-            return google_error(403, "You need to have writer access to this calendar.", "requiredAccessLevel")
+        if write:
+            check_writable(calendar)
         return person, calendar
 
     async def calendar_list(self, request: Request) -> Response:
@@ -169,11 +154,9 @@ class _CalendarApi:
         target = await self._target(request, write=False)
         if isinstance(target, Response):
             return target
-        calendar, event_id = target[1], request.path_params["event_id"]
+        calendar = target[1]
         # A deleted event is still readable, with status "cancelled", as on Google.
-        event = calendar.events.get(event_id) or find_instance(calendar, event_id)
-        if event is None:
-            return _not_found()
+        event = find_event(calendar, request.path_params["event_id"])
         return JSONResponse(render_event(event, calendar.id, _out_zone(request, calendar)))
 
     async def insert_event(self, request: Request) -> Response:
@@ -183,22 +166,8 @@ class _CalendarApi:
         person, calendar = target
         send, version = _write_params(request)
         body = await _json_body(request)
-        event_id = check_event_id(body["id"]) if body.get("id") is not None else new_event_id()
-        if event_id in calendar.events or event_id in calendar.deleted:
-            return google_error(409, "The requested identifier already exists.", "duplicate")
-        now = self.world.now()
-        event = assemble_event(
-            body,
-            event_id=event_id,
-            calendar=calendar,
-            actor_email=person.email,
-            now=now,
-            conference_version=version,
-        )
-        calendar.events[event_id] = event
-        if is_organizer_copy(event, calendar):
-            share(self.world, event, calendar, now)
-        self.send_updates[event_id] = send
+        event = insert_event(self.world, person, calendar, body, version)
+        self.send_updates[event["id"]] = send
         return JSONResponse(render_event(event, calendar.id, ZoneInfo(calendar.time_zone)))
 
     async def patch_event(self, request: Request) -> Response:
@@ -216,34 +185,8 @@ class _CalendarApi:
         send, version = _write_params(request)
         body = await _json_body(request)
         event_id = request.path_params["event_id"]
-        old = calendar.events.get(event_id) or find_instance(calendar, event_id)
-        if old is None:
-            return _not_found()
-        now = self.world.now()
-        merged = _merge_patch(old, body) if patch else body
-        new = assemble_event(
-            merged,
-            event_id=event_id,
-            calendar=calendar,
-            actor_email=person.email,
-            now=now,
-            conference_version=version,
-            existing=old,
-        )
-        organizer_side = is_organizer_copy(old, calendar)
-        if organizer_side:
-            keep_replies(new, old, calendar.id)
-        calendar.events[event_id] = new
-        if new["status"] == "cancelled":
-            calendar.deleted.add(event_id)
-        else:
-            calendar.deleted.discard(event_id)
-        if organizer_side:
-            share(self.world, new, calendar, now)
-        else:
-            reply = _own_entry(new, calendar)
-            if reply is not None and reply != _own_entry(old, calendar):
-                share_reply(self.world, event_id, reply, now)
+        merged = _merge_patch(find_event(calendar, event_id), body) if patch else body
+        new = rewrite_event(self.world, person, calendar, event_id, merged, version)
         self.send_updates[event_id] = send
         return JSONResponse(render_event(new, calendar.id, ZoneInfo(calendar.time_zone)))
 
@@ -253,20 +196,7 @@ class _CalendarApi:
             return target
         calendar, event_id = target[1], request.path_params["event_id"]
         send = get_enum(request.query_params, "sendUpdates", _SEND_UPDATES)
-        event = calendar.events.get(event_id) or find_instance(calendar, event_id)
-        if event_id in calendar.deleted or (event is not None and event.get("status") == "cancelled"):
-            return google_error(410, "Resource has been deleted", "deleted")
-        if event is None:
-            return _not_found()
-        calendar.events[event_id] = event  # a deleted instance is kept as a cancelled exception
-        now = self.world.now()
-        doomed = [event_id]
-        if is_master(event):  # the series' modified instances go with it
-            doomed += [e["id"] for e in calendar.events.values() if e.get("recurringEventId") == event_id]
-        for doomed_id in doomed:
-            cancel(calendar, doomed_id, now)
-            if is_organizer_copy(calendar.events[doomed_id], calendar):
-                share(self.world, calendar.events[doomed_id], calendar, now)
+        delete_event(self.world, calendar, event_id)
         self.send_updates[event_id] = send
         return Response(status_code=204)
 
@@ -305,14 +235,6 @@ def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
         else:
             merged[key] = value
     return merged
-
-
-def _own_entry(event: dict[str, Any], calendar: Calendar) -> dict[str, Any] | None:
-    """The attendee entry of the calendar's owner in this copy."""
-    return next(
-        (a for a in event.get("attendees", []) if str(a.get("email", "")).lower() == calendar.id.lower()),
-        None,
-    )
 
 
 def _out_zone(request: Request, calendar: Calendar) -> ZoneInfo:
