@@ -10,6 +10,8 @@ operation is a single list/dict step, which the GIL makes safe enough for a test
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -19,6 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sandbox.common import google_error
 
 CONTROL_PREFIX = "/_sandbox"
+# The MCP servers: `/{product}mcp/mcp/v1…` stands in for `https://{product}mcp.googleapis.com/mcp/v1…`.
+_MCP_PATH = re.compile(r"^/(\w+)mcp/mcp/")
 
 _GOOGLE_REASON = {
     401: "authError",
@@ -69,6 +73,26 @@ class LoggedRequest:
     headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
     body: bytes
     status: int | None = None
+    product: str | None = None  # MCP requests: the product whose server was called ("gmail", ...)
+    rpc_method: str | None = None  # MCP requests: the JSON-RPC method ("tools/call", ...)
+    tool: str | None = None  # MCP tools/call requests: the tool's name
+
+
+def _mcp_fields(entry: LoggedRequest) -> None:
+    """Note which MCP product, method and tool a request to an MCP server is about."""
+    found = _MCP_PATH.match(entry.path)
+    if found is None:
+        return
+    entry.product = found.group(1)
+    try:
+        message = json.loads(entry.body)
+    except ValueError:
+        return
+    if isinstance(message, dict) and isinstance(message.get("method"), str):
+        entry.rpc_method = message["method"]
+        params = message.get("params")
+        if entry.rpc_method == "tools/call" and isinstance(params, dict) and isinstance(params.get("name"), str):
+            entry.tool = params["name"]
 
 
 @dataclass
@@ -103,6 +127,10 @@ class FaultState:
     def requests(self, prefix: str = "") -> list[LoggedRequest]:
         """Logged requests whose path starts with `prefix`, oldest first."""
         return [entry for entry in list(self.log) if entry.path.startswith(prefix)]
+
+    def mcp_calls(self, product: str | None = None) -> list[str]:
+        """The tools called through the MCP servers (of one product, when given), oldest first."""
+        return [entry.tool for entry in list(self.log) if entry.tool is not None and product in (None, entry.product)]
 
     def record(self, entry: LoggedRequest) -> None:
         """Append to the log, dropping the oldest entries beyond `max_log`."""
@@ -180,6 +208,7 @@ class SandboxFaults:
             name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         entry = LoggedRequest(scope["method"], path, scope["query_string"].decode("latin-1"), headers, body)
+        _mcp_fields(entry)
         self.state.record(entry)
 
         async def logged_send(message: Message) -> None:

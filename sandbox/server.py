@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncGenerator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -25,8 +27,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sandbox.calendar.api import create_calendar_app
 from sandbox.fathom.api import create_fathom_app
 from sandbox.faults import CONTROL_PREFIX, FaultState, SandboxFaults
-from sandbox.gmail.api import create_gmail_app
+from sandbox.gmail.api import create_gmail_app, gmail_state
 from sandbox.identity.provider import create_identity_app
+from sandbox.mcp import create_mcp_servers
+from sandbox.mcp.server import quota_day, usage
 from sandbox.people.api import create_people_app
 from sandbox.persistence import load_world, save_world
 from sandbox.serving import ThreadedServer
@@ -35,6 +39,8 @@ from sandbox.world import (
     FATHOM_SANDBOX_CLIENT_SECRET,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
+    SANDBOX_PLAIN_CLIENT_ID,
+    SANDBOX_PROJECT,
     World,
 )
 
@@ -106,6 +112,9 @@ def _control_routes(world: World, faults: FaultState) -> list[Route]:
                         "headers": entry.headers,
                         "body": entry.body.decode("utf-8", errors="replace"),
                         "status": entry.status,
+                        "product": entry.product,
+                        "rpc_method": entry.rpc_method,
+                        "tool": entry.tool,
                     }
                     for entry in logged
                 ]
@@ -125,9 +134,49 @@ def _control_routes(world: World, faults: FaultState) -> list[Route]:
             }
             for p in world.people.values()
         ]
-        return JSONResponse({"client_id": SANDBOX_CLIENT_ID, "accounts": people})
+        return JSONResponse(
+            {"client_id": SANDBOX_CLIENT_ID, "plain_client_id": SANDBOX_PLAIN_CLIENT_ID, "accounts": people}
+        )
+
+    def quota_report() -> JSONResponse:
+        return JSONResponse({"day": quota_day(world), "limits": world.mcp_limits, "usage": usage(world)})
+
+    async def quota(request: Request) -> Response:
+        """GET: today's MCP requests per project and product, and the limits. POST {product, limit} or {reset}."""
+        if request.method == "POST":
+            body = await body_of(request)
+            if body is None:
+                return _bad("expected {product, limit} or {reset: true}")
+            if body.get("reset"):
+                usage(world).clear()
+            if "product" in body or "limit" in body:
+                product, limit = body.get("product"), body.get("limit")
+                if product not in world.mcp_limits or not isinstance(limit, int) or isinstance(limit, bool):
+                    return _bad(f"expected {{product: one of {sorted(world.mcp_limits)}, limit: an integer}}")
+                world.mcp_limits[product] = limit
+        return quota_report()
+
+    async def oauth_client(request: Request) -> Response:
+        """POST {client_id, client_secret?, agent?, project?}: register or change an OAuth client."""
+        body = await body_of(request)
+        client_id = body.get("client_id") if body is not None else None
+        if body is None or not isinstance(client_id, str) or not client_id:
+            return _bad("expected {client_id, client_secret?, agent?, project?}")
+        secret = body.get("client_secret")
+        if isinstance(secret, str) and secret:
+            world.clients[client_id] = secret
+        elif client_id not in world.clients:
+            return _bad("a new client needs a client_secret")
+        if isinstance(body.get("agent"), bool):
+            (world.agent_clients.add if body["agent"] else world.agent_clients.discard)(client_id)
+        if isinstance(body.get("project"), str):
+            world.client_projects[client_id] = body["project"]
+        project = world.client_projects.setdefault(client_id, SANDBOX_PROJECT)
+        return JSONResponse({"client_id": client_id, "agent": client_id in world.agent_clients, "project": project})
 
     return [
+        Route("/mcp/quota", quota, methods=["GET", "POST"]),
+        Route("/oauth-clients", oauth_client, methods=["POST"]),
         Route("/latency", latency, methods=["POST"]),
         Route("/fail", fail, methods=["POST"]),
         Route("/expire-tokens", expire_tokens, methods=["POST"]),
@@ -146,17 +195,32 @@ def create_sandbox_app(
     gmail_app: Starlette | None = None,
     fathom_app: Starlette | None = None,
 ) -> Starlette:
-    """All sandbox services under one app, wrapped in fault injection and the request log."""
+    """All sandbox services under one app, wrapped in fault injection and the request log.
+
+    The app's lifespan runs the MCP servers' session managers: serve it with lifespan on (uvicorn's default).
+    """
+    gmail = gmail_app or create_gmail_app(world)
+    mcp = create_mcp_servers(world, base_url, gmail_state(gmail))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncGenerator[None]:
+        async with AsyncExitStack() as stack:
+            for manager in mcp.managers:
+                await stack.enter_async_context(manager.run())
+            yield
+
     return Starlette(
         routes=[
             Mount("/google", create_identity_app(world, base_url + "/google")),
-            Mount("/gmail", gmail_app or create_gmail_app(world)),
+            Mount("/gmail", gmail),
             Mount("/calendar/v3", create_calendar_app(world)),
             Mount("/fathom/external/v1", fathom_app or create_fathom_app(world)),
             Mount("/people", create_people_app(world)),
+            *mcp.routes,
             Mount(CONTROL_PREFIX, routes=_control_routes(world, faults)),
         ],
         middleware=[Middleware(SandboxFaults, state=faults)],
+        lifespan=lifespan,
     )
 
 

@@ -14,6 +14,11 @@ from typing import Any
 
 SANDBOX_CLIENT_ID = "switchboard-sandbox.apps.googleusercontent.com"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - a public sandbox value, not a secret
+# A second OAuth client, created without "Use this client for an AI-powered agent": Google's MCP servers refuse it.
+SANDBOX_PLAIN_CLIENT_ID = "switchboard-sandbox-plain.apps.googleusercontent.com"
+SANDBOX_PLAIN_CLIENT_SECRET = "sandbox-plain-client-secret"  # noqa: S105 - a public sandbox value, not a secret
+SANDBOX_PROJECT = "switchboard-sandbox"  # the Cloud project both sandbox clients belong to
+MCP_DAILY_LIMIT = 5000  # Standard tier: requests per day, per project, per MCP product
 FATHOM_SANDBOX_CLIENT_ID = "switchboard-sandbox-fathom-app"
 FATHOM_SANDBOX_CLIENT_SECRET = "sandbox-fathom-app-secret"  # noqa: S105 - a public sandbox value, not a secret
 
@@ -139,6 +144,7 @@ class GoogleAccessToken:
     scopes: list[str]
     expires_at: float
     grant_id: str | None = None
+    client_id: str | None = None  # who it was issued to when no grant says (None: the sandbox client)
 
 
 @dataclass
@@ -189,7 +195,23 @@ class World:
     # What a contact search sees: (owner email, source) -> the people as of the last warm-up
     people_search_index: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     # identity state
-    clients: dict[str, str] = field(default_factory=lambda: {SANDBOX_CLIENT_ID: SANDBOX_CLIENT_SECRET})
+    clients: dict[str, str] = field(
+        default_factory=lambda: {
+            SANDBOX_CLIENT_ID: SANDBOX_CLIENT_SECRET,
+            SANDBOX_PLAIN_CLIENT_ID: SANDBOX_PLAIN_CLIENT_SECRET,
+        }
+    )
+    # OAuth clients created with "Use this client for an AI-powered agent" (only these reach the MCP servers)
+    agent_clients: set[str] = field(default_factory=lambda: {SANDBOX_CLIENT_ID})
+    client_projects: dict[str, str] = field(
+        default_factory=lambda: {SANDBOX_CLIENT_ID: SANDBOX_PROJECT, SANDBOX_PLAIN_CLIENT_ID: SANDBOX_PROJECT}
+    )
+    # Google's MCP quotas: a daily limit per product, and today's requests per project and product
+    mcp_limits: dict[str, int] = field(
+        default_factory=lambda: {"gmail": MCP_DAILY_LIMIT, "calendar": MCP_DAILY_LIMIT, "people": MCP_DAILY_LIMIT}
+    )
+    mcp_usage: dict[str, dict[str, int]] = field(default_factory=dict)  # project -> product -> requests
+    mcp_usage_day: str = ""  # the Pacific-time day `mcp_usage` counts
     codes: dict[str, AuthCode] = field(default_factory=dict)
     grants: dict[str, GoogleGrant] = field(default_factory=dict)  # by id
     access_tokens: dict[str, GoogleAccessToken] = field(default_factory=dict)
@@ -226,16 +248,25 @@ class World:
                 return person
         return None
 
-    def issue_access_token(self, email: str, scopes: list[str], grant_id: str | None) -> GoogleAccessToken:
+    def issue_access_token(
+        self, email: str, scopes: list[str], grant_id: str | None, client_id: str | None = None
+    ) -> GoogleAccessToken:
         token = GoogleAccessToken(
             token="sandbox-at." + secrets.token_urlsafe(24),
             email=email,
             scopes=scopes,
             expires_at=time.time() + self.access_token_ttl,
             grant_id=grant_id,
+            client_id=client_id,
         )
         self.access_tokens[token.token] = token
         return token
+
+    def client_of(self, token: GoogleAccessToken) -> str:
+        """The OAuth client an access token was issued to."""
+        if token.grant_id is not None and token.grant_id in self.grants:
+            return self.grants[token.grant_id].client_id
+        return token.client_id or SANDBOX_CLIENT_ID
 
     def person_for_fathom_token(self, token: str) -> Person | None:
         """The person a Fathom OAuth access token belongs to, if it is live and its grant stands."""

@@ -58,7 +58,7 @@ def list_events(world: World, calendar: Calendar, params: QueryParams) -> JSONRe
     horizon = time_max or max(now, time_min or now) + EXPANSION_LIMIT
     selected = [
         event
-        for event in _select(calendar, time_min, time_max, horizon, single=single, show_deleted=show_deleted)
+        for event in select_events(calendar, time_min, time_max, horizon, single=single, show_deleted=show_deleted)
         if _wanted(event, params.get("q"), params.get("iCalUID"), since)
     ]
     cal_zone = ZoneInfo(calendar.time_zone)
@@ -86,7 +86,7 @@ def list_events(world: World, calendar: Calendar, params: QueryParams) -> JSONRe
     return JSONResponse(body)
 
 
-def _select(
+def select_events(
     calendar: Calendar,
     lower: datetime | None,
     upper: datetime | None,
@@ -126,13 +126,15 @@ def _wanted(event: dict[str, Any], q: str | None, ical_uid: str | None, since: d
         updated = parse_rfc3339(str(event.get("updated", "")))
         if updated is None or updated < since:
             return False
-    if not q:
-        return True
+    return not q or all(term in searchable_text(event) for term in q.lower().split())
+
+
+def searchable_text(event: dict[str, Any]) -> str:
+    """What a free-text search looks in: title, description, location and the people, lower-cased."""
     people = [event.get("organizer", {}), event.get("creator", {}), *event.get("attendees", [])]
     fields = [event.get(k, "") for k in ("summary", "description", "location")]
     fields += [str(p.get(k, "")) for p in people for k in ("email", "displayName")]
-    text = " ".join(str(f) for f in fields).lower()
-    return all(term in text for term in q.lower().split())
+    return " ".join(str(f) for f in fields).lower()
 
 
 def _sync_time(token: str, calendar: Calendar) -> datetime:
@@ -165,11 +167,10 @@ def free_busy(world: World, person: Person, body: object) -> JSONResponse:
     calendars: dict[str, Any] = {}
     for item in items:
         calendar_id = str(item.get("id", "")) if isinstance(item, dict) else ""
-        calendar = _free_busy_calendar(world, person, calendar_id)
-        if calendar is None:
+        busy = busy_intervals(world, person, calendar_id, time_min, time_max)
+        if busy is None:
             calendars[calendar_id] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
             continue
-        busy = _busy(calendar, time_min, time_max)
         calendars[calendar_id] = {
             "busy": [{"start": format_time(s, zone), "end": format_time(e, zone)} for s, e in busy]
         }
@@ -181,6 +182,14 @@ def free_busy(world: World, person: Person, body: object) -> JSONResponse:
             "calendars": calendars,
         }
     )
+
+
+def busy_intervals(
+    world: World, person: Person, calendar_id: str, lower: datetime, upper: datetime
+) -> list[tuple[datetime, datetime]] | None:
+    """The busy time of a calendar `person` may ask about (theirs, a colleague's), or None when there is none."""
+    calendar = _free_busy_calendar(world, person, calendar_id)
+    return None if calendar is None else _busy(calendar, lower, upper)
 
 
 def _free_busy_calendar(world: World, person: Person, calendar_id: str) -> Calendar | None:
@@ -199,7 +208,7 @@ def _busy(calendar: Calendar, lower: datetime, upper: datetime) -> list[tuple[da
     """Opaque, live, not-declined time in the window, clipped and merged."""
     cal_zone = ZoneInfo(calendar.time_zone)
     spans: list[tuple[datetime, datetime]] = []
-    for event in _select(calendar, lower, upper, upper, single=True, show_deleted=False):
+    for event in select_events(calendar, lower, upper, upper, single=True, show_deleted=False):
         if event.get("transparency") == "transparent" or _declined_by_owner(event, calendar):
             continue
         start, end = time_value(event["start"], cal_zone), time_value(event["end"], cal_zone)

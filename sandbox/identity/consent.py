@@ -19,15 +19,24 @@ class ConsentError(RuntimeError):
     """The sandbox refused a step of the authorization-code flow."""
 
 
-async def google_tokens(sandbox_url: str, email: str, scopes: str) -> dict[str, Any]:
-    """Run the authorization-code flow (PKCE, offline access) for `email`; returns Google's token response."""
+async def google_tokens(
+    sandbox_url: str,
+    email: str,
+    scopes: str,
+    client_id: str = SANDBOX_CLIENT_ID,
+    client_secret: str = SANDBOX_CLIENT_SECRET,
+) -> dict[str, Any]:
+    """Run the authorization-code flow (PKCE, offline access) for `email`; returns Google's token response.
+
+    `client_id` picks the OAuth client (default: the sandbox's agentic client).
+    """
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     async with httpx2.AsyncClient(base_url=sandbox_url, timeout=10) as client:
         authorized = await client.get(
             "/google/o/oauth2/v2/auth",
             params={
-                "client_id": SANDBOX_CLIENT_ID,
+                "client_id": client_id,
                 "redirect_uri": REDIRECT_URI,
                 "response_type": "code",
                 "scope": scopes,
@@ -49,8 +58,8 @@ async def google_tokens(sandbox_url: str, email: str, scopes: str) -> dict[str, 
                 "code": code,
                 "redirect_uri": REDIRECT_URI,
                 "code_verifier": verifier,
-                "client_id": SANDBOX_CLIENT_ID,
-                "client_secret": SANDBOX_CLIENT_SECRET,
+                "client_id": client_id,
+                "client_secret": client_secret,
             },
         )
         if token.status_code != 200:
