@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     calendar_api_base: str = Field("https://www.googleapis.com/calendar/v3", description="Calendar API base")
     fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
     people_api_base: str = Field("https://people.googleapis.com", description="Google People API host")
+    google_access: Literal["rest", "mcp"] = Field(
+        "rest",
+        description="How Gmail, Calendar and People are reached: mcp (Google's Workspace MCP servers) or rest "
+        "(Google's REST APIs, which Google closes to AI agents from 2027-02-01)",
+    )
+    gmail_mcp_base: str = Field("https://gmailmcp.googleapis.com", description="Gmail MCP server host")
+    calendar_mcp_base: str = Field("https://calendarmcp.googleapis.com", description="Calendar MCP server host")
+    people_mcp_base: str = Field("https://people.googleapis.com", description="People API MCP server host")
     fathom_client_id: str = Field("", description="Fathom OAuth app client id (empty: people paste API keys only)")
     fathom_client_secret: str = Field("", description="Fathom OAuth app client secret")
     fathom_authorize_url: str = Field(
@@ -136,6 +144,9 @@ class Settings(BaseSettings):
         "calendar_api_base",
         "fathom_api_base",
         "people_api_base",
+        "gmail_mcp_base",
+        "calendar_mcp_base",
+        "people_mcp_base",
         "fathom_authorize_url",
         "fathom_token_url",
         "fathom_revoke_url",

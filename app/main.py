@@ -46,6 +46,7 @@ from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
 from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
+from app.upstream.google_mcp import GoogleMcp
 from app.upstream.transport import AiohttpTransport
 from app.upstream.transport import prepare as prepare_upstream_pool
 from app.web.admin import AdminPages
@@ -113,6 +114,27 @@ def build_mcp_server(
     return mcp
 
 
+@contextlib.asynccontextmanager
+async def google_mcp_clients(settings: Settings) -> AsyncGenerator[GoogleMcp | None]:
+    """Clients of Google's MCP servers for GOOGLE_ACCESS=mcp; with rest, the warning Google's date calls for."""
+    if settings.google_access == "rest":
+        logger.warning(
+            "GOOGLE_ACCESS=rest: Gmail, Calendar and People are reached through Google's REST APIs, which "
+            "Google closes to AI agents from 2027-02-01; set GOOGLE_ACCESS=mcp to use Google's MCP servers."
+        )
+        yield None
+        return
+    google = GoogleMcp(
+        AiohttpTransport(max_connections=100),
+        {"gmail": settings.gmail_mcp_base, "calendar": settings.calendar_mcp_base, "people": settings.people_mcp_base},
+    )
+    await google.open()
+    try:
+        yield google
+    finally:
+        await google.close()
+
+
 def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | None = None) -> Starlette:
     """Build the ASGI app. No I/O happens here; the lifespan opens the database and HTTP pool.
 
@@ -148,8 +170,12 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
             await migrate(engine)
             hooks = {"response": [services.metrics.upstream_hook(upstream_services(settings))]}
             pool = AiohttpTransport(max_connections=200)
-            async with httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, transport=pool, event_hooks=hooks) as http:
+            async with (
+                httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, transport=pool, event_hooks=hooks) as http,
+                google_mcp_clients(settings) as google_mcp,
+            ):
                 services.open(Store(engine, services.keyring), http)
+                services.google_mcp = google_mcp
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
                     background.create_task(asyncio.to_thread(prepare_upstream_pool))
                     flusher = background.create_task(services.get_activity().run())

@@ -17,6 +17,7 @@ from app.storage.audit import AuditBuffer
 from app.storage.store import Store, User
 from app.upstream.fathom_auth import FathomCredentials, FathomOAuthConfig
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
+from app.upstream.google_mcp import GoogleMcp
 
 PROFILE_SECONDS = 5.0
 PROFILES_MAX = 10_000
@@ -33,6 +34,8 @@ class Services:
     credentials: GoogleCredentials | None = None
     fathom_credentials: FathomCredentials | None = None  # only when a Fathom OAuth app is configured
     audit: AuditBuffer | None = None
+    # Clients of Google's Workspace MCP servers, open for the process's life (GOOGLE_ACCESS=mcp only).
+    google_mcp: GoogleMcp | None = None
     activity: ActivityBuffer | None = None
     metrics: Metrics = field(default_factory=Metrics)
     # In sandbox mode only: each sandbox person's sample Fathom key, offered on their account page.
@@ -96,6 +99,13 @@ class Services:
         if self.credentials is None:
             raise RuntimeError("the app's lifespan has not started")
         return self.credentials
+
+    def get_google_mcp(self) -> GoogleMcp:
+        if self.google_mcp is None:
+            raise RuntimeError(
+                "Google's MCP servers are reached only with GOOGLE_ACCESS=mcp, once the lifespan started"
+            )
+        return self.google_mcp
 
     def get_activity(self) -> ActivityBuffer:
         if self.activity is None:

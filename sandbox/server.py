@@ -247,6 +247,9 @@ def settings_env(base_url: str, *, fathom_oauth: bool = False) -> dict[str, str]
         "CALENDAR_API_BASE": f"{base_url}/calendar/v3",
         "FATHOM_API_BASE": f"{base_url}/fathom/external/v1",
         "PEOPLE_API_BASE": f"{base_url}/people",
+        "GMAIL_MCP_BASE": f"{base_url}/gmailmcp",
+        "CALENDAR_MCP_BASE": f"{base_url}/calendarmcp",
+        "PEOPLE_MCP_BASE": f"{base_url}/peoplemcp",
         "GOOGLE_CLIENT_ID": SANDBOX_CLIENT_ID,
         "GOOGLE_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
     }

@@ -23,11 +23,11 @@ from cachetools import TTLCache
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import Elicit, Resolve
-from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from app.storage.store import User
 from app.tools.caches import MAX_ENTRIES
+from app.tools.capabilities import can_confirm
 from app.tools.format import human_size
 from app.tools.registrar import report_action, reporting
 from app.tools.resolvers import Resolvers
@@ -36,8 +36,6 @@ from app.upstream.gmail_models import GmailMessage
 from app.upstream.mail_addresses import header_addresses, plain_address, sent_to_query
 
 SendPolicy = Literal["confirm", "drafts_only", "direct"]
-# The first protocol revision whose elicitation needs no back channel (see the module docstring).
-ELICITATION_VERSION = "2026-07-28"
 KNOWN_TTL = 300.0
 PARTICIPANT_HEADERS = ("From", "To", "Cc")
 RECIPIENT_HEADERS = ("To", "Cc", "Bcc")
@@ -113,16 +111,6 @@ def _participants(messages: Sequence[GmailMessage], me: str) -> set[str]:
         else:
             found |= senders
     return found
-
-
-def can_confirm(ctx: Context[Any, Any]) -> bool:
-    """Whether this client can be asked mid-call: protocol 2026-07-28 or later, with form elicitation."""
-    version = ctx.protocol_version
-    if version is None or not is_version_at_least(version, ELICITATION_VERSION):
-        return False
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
 def recipients(message: EmailMessage) -> list[str]:

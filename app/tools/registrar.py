@@ -28,6 +28,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from app.logs import user_id_var
 from app.services import Services
 from app.storage.store import AuditEvent
+from app.tools.capabilities import offered
 from app.tools.errors import as_tool_error
 from app.tools.outcomes import outcome_of
 from app.tools.resolvers import Resolvers
@@ -83,6 +84,8 @@ class ToolRegistrar:
         self.resolvers = resolvers
         self.account_url = f"{services.settings.public_url}/account"
         self.mail_tools: set[str] = set()
+        # Tools this way of reaching Google cannot serve (see `capabilities`), for whoami and the help page.
+        self.left_out: set[str] = set()
         self.log = logging.getLogger("switchboard.tool")
         mcp.middleware.append(self.around_tool_call)
 
@@ -102,6 +105,9 @@ class ToolRegistrar:
             if not read_only and self.services.settings.read_only:
                 return fn
             if sends and self.services.settings.mail_send_policy == "drafts_only":
+                return fn
+            if not offered(fn.__name__, self.services.settings.google_access):
+                self.left_out.add(fn.__name__)
                 return fn
             annotations = ToolAnnotations(
                 read_only_hint=read_only,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cachetools import TTLCache
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.elicitation import AcceptedElicitation
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 
@@ -27,6 +28,7 @@ from app.auth.revocations import Revocations
 from app.services import Services
 from app.storage.store import Connections, User
 from app.tools.caches import cached, per_person
+from app.tools.capabilities import can_confirm
 from app.tools.composing import usable_send_as
 from app.tools.times import guessed_zone
 from app.upstream.calendar import CalendarClient
@@ -36,6 +38,8 @@ from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import SendAs
 from app.upstream.google_api import GoogleApi
 from app.upstream.people import SCOPES_BY_SOURCE, PeopleClient, Source, WarmUps, granted_sources, sources_for
+from app.workspace.access import GoogleAccess
+from app.workspace.mail import Mail
 
 if TYPE_CHECKING:
     from app.tools.outbound import Outbound
@@ -74,6 +78,7 @@ class Resolvers:
         self._connections: TTLCache[str, Connections] = per_person(CONNECTIONS_TTL)
         self._send_as: TTLCache[str, list[SendAs]] = per_person(SEND_AS_TTL)
         self._warm_ups = WarmUps()
+        self.access = GoogleAccess(services)
         self.contacts_grant_url = f"{services.settings.public_url}/account/grant?for=contacts"
         # The send policy and the outbound guard, for tools defined at module level (set by register_tools).
         self.outbound: Outbound | None = None
@@ -145,6 +150,11 @@ class Resolvers:
     async def gmail(self) -> GmailClient:
         return GmailClient(await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ))
 
+    async def mail(self, ctx: Context[Any, Any]) -> Mail:
+        """The person's mailbox through the configured backend (Google's MCP servers or REST)."""
+        api = await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ)
+        return self.access.mail(api, "v1" if can_confirm(ctx) else "v1self")
+
     async def calendar(self) -> CalendarClient:
         settings = self.services.settings
         return CalendarClient(await self._google(settings.calendar_api_base, "Google Calendar", CALENDAR_ANY))
@@ -189,20 +199,27 @@ class Resolvers:
         if known is not None:
             return known
         try:
-            calendars = await (await self.calendar()).list_calendars()
+            name = await self._primary_zone(user)
         except ToolError:  # Calendar not connected or not granted: asking again will not help
             return guessed_zone("UTC", "your calendar's time zone is unknown without Google Calendar access")
         except UpstreamError:
-            calendars = []
-        primary = next((c for c in calendars if c.primary), None)
+            name = None
         try:
-            if primary and primary.time_zone:
-                self._zones[user.id] = zone = ZoneInfo(primary.time_zone)
+            if name:
+                self._zones[user.id] = zone = ZoneInfo(name)
                 return zone
         except (ZoneInfoNotFoundError, ValueError):
             pass
         logger.info("time zone unknown for user %s; using UTC for this call", user.id)
         return guessed_zone("UTC", "your calendar's time zone could not be read just now")
+
+    async def _primary_zone(self, user: User) -> str | None:
+        """The time zone Google gives the person's primary calendar."""
+        calendar = await self.calendar()  # checks the grant either way
+        if self.access.kind == "mcp":
+            return await self.access.calendars(user.id, user.email).primary_zone()
+        primary = next((c for c in await calendar.list_calendars() if c.primary), None)
+        return primary.time_zone if primary else None
 
 
 # The Resolvers of the server running the current tool call (set by the tool-call middleware).

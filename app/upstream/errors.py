@@ -7,6 +7,7 @@ them into MCP tool errors without rewording.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -43,6 +44,24 @@ class RateLimited(UpstreamError):
     def __init__(self, message: str, *, service: str = "", retry_after: float | None = None) -> None:
         super().__init__(message, service=service)
         self.retry_after = retry_after
+
+
+class AgentClientRefused(UpstreamError):
+    """Google's MCP servers refuse the deployment's OAuth client: it was not created for an AI-powered agent."""
+
+
+class QuotaSpent(UpstreamError):
+    """The Cloud project's daily request budget for a product is spent until `resets_at` (midnight Pacific)."""
+
+    def __init__(self, service: str, resets_at: datetime) -> None:
+        at = resets_at.astimezone(UTC)
+        super().__init__(
+            f"{service}: this team's Google request budget for today is spent. Google resets it at midnight "
+            f"Pacific time ({at:%Y-%m-%d %H:%M} UTC); until then {service} cannot be reached. Do not retry; "
+            "your administrator can move the Cloud project to a higher tier.",
+            service=service,
+        )
+        self.resets_at = resets_at
 
 
 class UpstreamUnavailable(UpstreamError):

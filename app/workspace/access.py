@@ -1,0 +1,35 @@
+"""The one place that knows how Google is reached: `GOOGLE_ACCESS` picks the backend each tool is handed."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from app.services import Services
+from app.upstream.gmail import GmailClient
+from app.upstream.google_api import GoogleApi
+from app.upstream.google_mcp import GoogleMcpCaller, Toolset
+from app.workspace.mail import Mail
+from app.workspace.mcp_calendar import McpCalendars
+from app.workspace.mcp_mail import McpMail
+from app.workspace.rest_mail import RestMail
+
+
+class GoogleAccess:
+    """Backends for one person's Google data, over REST or Google's MCP servers as configured."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.kind: Literal["rest", "mcp"] = services.settings.google_access
+
+    def _caller(self, user_id: str, toolset: Toolset) -> GoogleMcpCaller:
+        return GoogleMcpCaller(self.services.get_google_mcp(), self.services.get_credentials(), user_id, toolset)
+
+    def mail(self, api: GoogleApi, toolset: Toolset) -> Mail:
+        """The person's mailbox. `api` is their checked Gmail grant; `toolset` is v1 when their client can be asked."""
+        if self.kind == "rest":
+            return RestMail(GmailClient(api))
+        return McpMail(self._caller(api.user_id, toolset))
+
+    def calendars(self, user_id: str, email: str) -> McpCalendars:
+        """Their calendars through Google's Calendar MCP server (GOOGLE_ACCESS=mcp only)."""
+        return McpCalendars(self._caller(user_id, "v1self"), email)

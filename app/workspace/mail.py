@@ -1,0 +1,115 @@
+"""Mail as the tools see it — messages, threads, labels, search pages — and what a mail backend offers.
+
+A field a backend cannot know is None (or empty) rather than guessed: Google's MCP search gives a
+message's day but not its time, and no newsletter header; the answers then leave that out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+# Gmail's own label ids, the same through every backend.
+SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One address of a header, with the display name its writer gave (someone else's words)."""
+
+    address: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """An attachment as listed on its message; `id` fetches its bytes where the backend can."""
+
+    name: str
+    mime_type: str
+    size: int | None
+    id: str | None = None
+    part_id: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One email. `sent_at` is the exact instant when known; `sent_on` the day when only that is."""
+
+    id: str
+    thread_id: str = ""
+    subject: str = ""
+    sender: tuple[Mailbox, ...] = ()
+    to: tuple[Mailbox, ...] = ()
+    cc: tuple[Mailbox, ...] = ()
+    bcc: tuple[Mailbox, ...] = ()
+    reply_to: tuple[Mailbox, ...] = ()
+    sent_at: datetime | None = None
+    sent_on: date | None = None
+    snippet: str = ""
+    labels: frozenset[str] | None = None  # None: the backend does not say
+    # Read in full only: the readable body (HTML converted when there was no plain text) and files.
+    text: str | None = None
+    from_html: bool = False
+    files: tuple[FileInfo, ...] = ()
+    has_files: bool | None = None
+    bulk: bool | None = None  # a newsletter or other bulk mail (List-Unsubscribe); None = cannot tell
+
+    @property
+    def day(self) -> date | None:
+        return self.sent_at.date() if self.sent_at is not None else self.sent_on
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A conversation, oldest message first."""
+
+    id: str
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label: Gmail's own (`INBOX`, …) or one the person made (`type="user"`)."""
+
+    id: str
+    name: str
+    type: Literal["system", "user"] = "user"
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search. Each hit is a message (`unit="message"`) or a thread's newest message
+    (`unit="thread"`, with `thread_sizes` saying how many messages each thread holds)."""
+
+    hits: tuple[Message, ...]
+    unit: Literal["message", "thread"]
+    next_page: str | None = None
+    estimate: int | None = None  # the backend's estimate of all matches, when it gives one
+    thread_sizes: dict[str, int] = field(default_factory=dict[str, int])
+
+
+class Mail(Protocol):
+    """One person's mailbox through one backend."""
+
+    @property
+    def person(self) -> str:
+        """Who this mailbox belongs to (a user id): keys every cache so it never answers for another person."""
+        ...
+
+    async def search(self, query: str, limit: int, page: str | None = None) -> SearchPage:
+        """Messages (or threads) matching Gmail search syntax, newest first, metadata only."""
+        ...
+
+    async def message(self, message_id: str) -> Message:
+        """One message read in full."""
+        ...
+
+    async def thread(self, thread_id: str) -> Thread:
+        """One conversation read in full."""
+        ...
+
+    async def labels(self) -> list[Label]:
+        """Every label the person can use: Gmail's own and their own."""
+        ...

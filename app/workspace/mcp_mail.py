@@ -1,0 +1,154 @@
+"""The mail backend over Google's Gmail MCP server (`gmailmcp.googleapis.com`), read into the product's model.
+
+Google's tools describe a message by `sender`, `toRecipients`, `ccRecipients`, `subject`, `snippet`,
+`date` and, read in full, `plaintextBody` and `attachmentIds`. `date` is documented as a day
+(YYYY-MM-DD); a server that gives a whole timestamp is read exactly. Fields Google may add
+(`threadId`, `labelIds`, `addressDisplayNames`) are read when present and otherwise left unknown.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from app.upstream.google_mcp import GoogleMcpCaller
+from app.workspace.mail import SYSTEM_LABELS, FileInfo, Label, Mailbox, Message, SearchPage, Thread
+
+MAX_PAGE = 50  # search_threads' largest pageSize
+LABEL_PAGES = 10
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class McpMessage(_Shape):
+    id: str
+    thread_id: str = ""
+    snippet: str = ""
+    subject: str = ""
+    sender: str = ""
+    to_recipients: list[str] = Field(default_factory=list)
+    cc_recipients: list[str] = Field(default_factory=list)
+    bcc_recipients: list[str] = Field(default_factory=list)
+    date: str = ""
+    plaintext_body: str | None = None
+    attachment_ids: list[str] = Field(default_factory=list)
+    label_ids: list[str] | None = None
+    address_display_names: dict[str, str] = Field(default_factory=dict)
+
+
+class McpThread(_Shape):
+    id: str
+    messages: list[McpMessage] = Field(default_factory=list)
+
+
+class _Threads(_Shape):
+    threads: list[McpThread] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+
+class _Label(_Shape):
+    label_id: str
+    name: str
+
+
+class _Labels(_Shape):
+    labels: list[_Label] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+
+def _when(value: str) -> tuple[datetime | None, date | None]:
+    """Google's `date`: a day as documented, or a whole ISO 8601 timestamp (with its offset) if given."""
+    text = value.strip()
+    if not text:
+        return None, None
+    try:
+        if len(text) == 10:
+            return None, date.fromisoformat(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None, None
+    return (moment, None) if moment.tzinfo is not None else (None, moment.date())
+
+
+def message_of(shape: McpMessage, thread_id: str = "", *, full: bool = False) -> Message:
+    names = shape.address_display_names
+
+    def boxes(values: list[str]) -> tuple[Mailbox, ...]:
+        return tuple(Mailbox(value, names.get(value, "")) for value in values if value)
+
+    sent_at, sent_on = _when(shape.date)
+    files = tuple(FileInfo(name="(attachment)", mime_type="", size=None, id=i) for i in shape.attachment_ids)
+    return Message(
+        id=shape.id,
+        thread_id=shape.thread_id or thread_id,
+        subject=shape.subject,
+        sender=boxes([shape.sender]),
+        to=boxes(shape.to_recipients),
+        cc=boxes(shape.cc_recipients),
+        bcc=boxes(shape.bcc_recipients),
+        sent_at=sent_at,
+        sent_on=sent_on,
+        snippet=shape.snippet,
+        labels=frozenset(shape.label_ids) if shape.label_ids is not None else None,
+        text=shape.plaintext_body if full else None,
+        files=files if full else (),
+        has_files=bool(shape.attachment_ids) if full else None,
+    )
+
+
+def thread_of(shape: McpThread, *, full: bool) -> Thread:
+    return Thread(shape.id, tuple(message_of(m, shape.id, full=full) for m in shape.messages))
+
+
+class McpMail:
+    """A person's mailbox through Google's Gmail MCP server."""
+
+    def __init__(self, google: GoogleMcpCaller) -> None:
+        self.google = google
+
+    @property
+    def person(self) -> str:
+        return self.google.user_id
+
+    async def search(self, query: str, limit: int, page: str | None = None) -> SearchPage:
+        arguments: dict[str, object] = {"pageSize": min(limit, MAX_PAGE)}
+        if query:
+            arguments["query"] = query
+        if page:
+            arguments["pageToken"] = page
+        found = _Threads.model_validate(await self.google.read("gmail", "search_threads", arguments))
+        threads = [thread_of(t, full=False) for t in found.threads if t.messages]
+        return SearchPage(
+            hits=tuple(t.messages[-1] for t in threads),
+            unit="thread",
+            next_page=found.next_page_token or None,
+            thread_sizes={t.id: len(t.messages) for t in threads},
+        )
+
+    async def message(self, message_id: str) -> Message:
+        shape = McpMessage.model_validate(
+            await self.google.read("gmail", "get_message", {"messageId": message_id, "messageFormat": "FULL_CONTENT"})
+        )
+        return message_of(shape, full=True)
+
+    async def thread(self, thread_id: str) -> Thread:
+        shape = McpThread.model_validate(
+            await self.google.read("gmail", "get_thread", {"threadId": thread_id, "messageFormat": "FULL_CONTENT"})
+        )
+        return thread_of(shape, full=True)
+
+    async def labels(self) -> list[Label]:
+        labels = [Label(name, name, "system") for name in SYSTEM_LABELS]
+        token: str | None = None
+        for _ in range(LABEL_PAGES):
+            arguments = {"pageToken": token} if token else {}
+            page = _Labels.model_validate(await self.google.read("gmail", "list_labels", arguments))
+            labels += [Label(label.label_id, label.name, "user") for label in page.labels]
+            token = page.next_page_token
+            if not token:
+                break
+        return labels
