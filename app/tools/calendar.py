@@ -26,19 +26,26 @@ from app.tools.calendar_format import (
     event_span,
     event_title,
     organizer_text,
+    recurrence_text,
     times_of,
     zone_note,
 )
-from app.tools.format import Budget, day, quoted, span, when
+from app.tools.format import Budget, day, link_text, quoted, quoted_line, span, when
 from app.tools.free_time import free_slots, parse_working_hours, round_up, spread, working_days_end
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone
 from app.tools.times import parse_when, zone_label
+from app.upstream.calendar import CalendarEntry
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
 MAX_SLOTS = 10
 MAX_FREE_WINDOW = timedelta(days=62)
+
+
+def _calendar_name(entry: CalendarEntry) -> str:
+    """A calendar's name, fenced (whoever shared it named it); a primary calendar is named by its id, an address."""
+    return entry.id if entry.summary in ("", entry.id) else quoted_line(entry.summary)
 
 
 async def calendar_list_calendars(calendar: Calendar) -> str:
@@ -47,7 +54,7 @@ async def calendar_list_calendars(calendar: Calendar) -> str:
     budget = Budget(8000, "the primary calendar comes first; ask for events of one calendar_id")
     budget.add(f"{len(entries)} calendar(s):")
     budget.extend(
-        f"- {c.summary or c.id}{' (primary)' if c.primary else ''} · calendar_id={c.id} · "
+        f"- {_calendar_name(c)}{' (primary)' if c.primary else ''} · calendar_id={c.id} · "
         f"{c.time_zone or 'zone unknown'} · {c.access_role}"
         for c in entries
     )
@@ -113,7 +120,7 @@ async def calendar_get_event(
     if event.status != "confirmed":
         lines.append(f"Status: {event.status}")
     if recurrence:
-        lines.append("Repeats: " + "; ".join(recurrence))
+        lines.append("Repeats: " + recurrence_text(recurrence))
     if event.recurring_event_id:
         lines.append(f"Occurrence of series event_id={event.recurring_event_id}")
     lines.append(f"Organizer: {organizer_text(event)}")
@@ -122,9 +129,9 @@ async def calendar_get_event(
         hint = " (answer with calendar_respond)" if me.response_status == "needsAction" else ""
         lines.append(f"Your response: {me.response_status}{hint}")
     if event.location:
-        lines.append(f"Location: {event.location}")
+        lines.append(f"Location: {quoted_line(event.location)}")
     if event.meet_link:
-        lines.append(f"Meet: {event.meet_link}")
+        lines.append(f"Meet: {link_text(event.meet_link)}")
     if event.transparency == "transparent":
         lines.append("Shows as free (does not block time)")
     lines.append(f"event_id={event.id} · link: {event.html_link or '-'}")

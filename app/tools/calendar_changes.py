@@ -16,17 +16,24 @@ from app.tools.calendar_edits import (
     timed_span,
     unique_addresses,
 )
-from app.tools.calendar_format import event_span, event_title, organizer_text, times_of, zone_note
+from app.tools.calendar_format import event_span, event_title, organizer_text, recurrence_text, times_of, zone_note
 from app.tools.confirmations import Gate, create_gate, declined, delete_gate, respond_gate, update_gate
+from app.tools.format import addresses_text, link_text
 from app.tools.registrar import report_action
 from app.tools.resolvers import Calendar, TimeZone
 from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
+from app.upstream.calendar import Event
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
 
 NOTIFIED = {"all": "guests notified", "externalOnly": "only external guests notified", "none": "nobody notified"}
 
 Updates = Literal["all", "externalOnly", "none"]
+
+
+def _named(event: Event) -> str:
+    """The title as the person's own list of actions shows it (the account page escapes it)."""
+    return event.summary or "(no title)"
 
 
 async def calendar_create_event(
@@ -78,16 +85,16 @@ async def calendar_create_event(
     event = await calendar.insert_event(body, send_updates=send_updates)
     invited = sum(1 for a in event.attendees if not a.self_)
     guests = f", {invited} guest(s)" if invited else ""
-    report_action(f"Created event {event_title(event)!r}: {event_span(event, zone)}{guests}")
+    report_action(f"Created event {_named(event)!r}: {event_span(event, zone)}{guests}")
     when = f"{event_span(event, zone)}{zone_note(event, zone)}{times_of(event, zone)}"
-    lines = [f"Created {event_title(event)!r}: {when} · event_id={event.id}"]
+    lines = [f"Created {event_title(event)}: {when} · event_id={event.id}"]
     if event.recurrence:
-        lines.append("Repeats: " + "; ".join(event.recurrence))
+        lines.append("Repeats: " + recurrence_text(event.recurrence))
     if event.attendees:
-        guests = ", ".join(a.email for a in event.attendees if not a.self_)
+        guests = addresses_text(a.email for a in event.attendees if not a.self_)
         lines.append(f"Guests: {guests} ({NOTIFIED[send_updates]})")
     if add_meet_link:
-        lines.append(f"Meet: {event.meet_link}" if event.meet_link else "Meet: link still being created")
+        lines.append(f"Meet: {link_text(event.meet_link)}" if event.meet_link else "Meet: link still being created")
     lines.append(f"Link: {event.html_link or '-'}")
     lines += [gate.note] if gate.note else []
     return "\n".join(lines)
@@ -142,7 +149,7 @@ async def calendar_update_event(
         ]
         changes["attendees"] = kept + added
     if add_meet_link and current.meet_link:
-        notes.append(f"it already has a Meet link: {current.meet_link}")
+        notes.append(f"it already has a Meet link: {link_text(current.meet_link)}")
     elif add_meet_link:
         changes["conferenceData"] = meet_request()
     if not changes:
@@ -151,18 +158,18 @@ async def calendar_update_event(
         return declined("change this event and email its guests")
     send_updates = gate.send_updates or send_updates
     event = await calendar.patch_event(event_id, changes, calendar_id, send_updates=send_updates)
-    report_action(f"Changed event {event_title(event)!r} ({', '.join(changes)}): {event_span(event, zone)}")
+    report_action(f"Changed event {_named(event)!r} ({', '.join(changes)}): {event_span(event, zone)}")
     notified = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     lines = [
-        f"Updated {event_title(event)!r} ({', '.join(changes)}{notified}): "
+        f"Updated {event_title(event)} ({', '.join(changes)}{notified}): "
         f"{event_span(event, zone)}{zone_note(event, zone)}{times_of(event, zone)} · event_id={event.id}"
     ]
     if event.recurrence:
-        lines.append("Changed the whole series: " + "; ".join(event.recurrence))
+        lines.append("Changed the whole series: " + recurrence_text(event.recurrence))
     if "attendees" in changes:
-        lines.append("Guests now: " + (", ".join(a.email for a in event.attendees) or "none"))
+        lines.append("Guests now: " + (addresses_text(a.email for a in event.attendees) or "none"))
     if event.meet_link and "conferenceData" in changes:
-        lines.append(f"Meet: {event.meet_link}")
+        lines.append(f"Meet: {link_text(event.meet_link)}")
     lines += [f"Note: {note}" for note in notes]
     lines += [gate.note] if gate.note else []
     return "\n".join(lines)
@@ -179,7 +186,7 @@ async def calendar_delete_event(
     """Delete an event (a series' own id deletes every occurrence)."""
     event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
     if event.status == "cancelled":
-        raise ToolError(f"Event {event_id} ({event_title(event)!r}) has already been deleted; nothing to do.")
+        raise ToolError(f"Event {event_id} ({event_title(event)}) has already been deleted; nothing to do.")
     if not gate.go:
         return declined("delete this event")
     try:
@@ -190,8 +197,8 @@ async def calendar_delete_event(
         raise ToolError(f"Event {event_id} has already been deleted; nothing to do.") from error
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     guests = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
-    report_action(f"Deleted event {event_title(event)!r}{scope}: {event_span(event, zone)}")
-    return f"Deleted {event_title(event)!r}{scope}: {event_span(event, zone)}{times_of(event, zone)}{guests}."
+    report_action(f"Deleted event {_named(event)!r}{scope}: {event_span(event, zone)}")
+    return f"Deleted {event_title(event)}{scope}: {event_span(event, zone)}{times_of(event, zone)}{guests}."
 
 
 async def calendar_respond(
@@ -210,7 +217,7 @@ async def calendar_respond(
     me = event.me()
     if me is None:
         whose = "you organize it and are" if event.organizer and event.organizer.self_ else "you are"
-        raise ToolError(f"{event_title(event)!r} has no invitation to answer: {whose} not on its guest list.")
+        raise ToolError(f"{event_title(event)} has no invitation to answer: {whose} not on its guest list.")
     attendees: list[dict[str, Any]] = []
     for attendee in event.attendees:
         entry = attendee.wire()
@@ -220,9 +227,9 @@ async def calendar_respond(
                 entry["comment"] = comment
         attendees.append(entry)
     await calendar.patch_event(event_id, {"attendees": attendees}, calendar_id)
-    report_action(f"Answered {response} to {event_title(event)!r}: {event_span(event, zone)}")
+    report_action(f"Answered {response} to {_named(event)!r}: {event_span(event, zone)}")
     scope = " (this occurrence only)" if event.recurring_event_id else " (every occurrence)" if event.recurrence else ""
     return (
-        f"Responded {response} to {event_title(event)!r}{scope}: {event_span(event, zone)}{times_of(event, zone)}. "
+        f"Responded {response} to {event_title(event)}{scope}: {event_span(event, zone)}{times_of(event, zone)}. "
         f"Organizer {organizer_text(event)} is notified."
     )

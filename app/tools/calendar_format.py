@@ -4,17 +4,25 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.tools.format import day, person, quoted, span
+from app.tools.format import day, link_text, person, quoted, quoted_line, span
 from app.tools.times import times_in
 from app.upstream.calendar import Event
 from app.upstream.gmail_models import html_to_text
 
 HTML = re.compile(r"<(a|br|p|div|span|b|i|u|ul|ol|li)\b", re.IGNORECASE)
+# An RFC 5545 recurrence line as Google stores one (RRULE:FREQ=WEEKLY;BYDAY=MO): shown as it is.
+_RULE = re.compile(r"[A-Z][A-Z-]*[:;][A-Za-z0-9=;,:+/._-]*")
 DESCRIPTION_CHARS = 4000
 
 
 def event_title(event: Event) -> str:
-    return event.summary or "(no title)"
+    """An event's title, fenced: whoever organised the event wrote it."""
+    return quoted_line(event.summary, empty="(no title)")
+
+
+def recurrence_text(rules: list[str]) -> str:
+    """Recurrence lines joined; one that is not a plain RFC 5545 line is shown fenced."""
+    return "; ".join(rule if _RULE.fullmatch(rule) else quoted_line(rule) for rule in rules)
 
 
 def event_span(event: Event, zone: ZoneInfo) -> str:
@@ -91,11 +99,11 @@ def event_line(event: Event, zone: ZoneInfo, clashes: list[str]) -> str:
     if event.transparency == "transparent":
         facts.append("shows as free")
     if clashes:
-        facts.append("OVERLAPS " + ", ".join(repr(title) for title in clashes))
+        facts.append("OVERLAPS " + ", ".join(clashes))
     lines = [f"- {event_title(event)} · {event_span(event, zone)}", "  " + " · ".join(facts)]
-    extras = [f"location: {event.location[:200]}"] if event.location else []
+    extras = [f"location: {quoted_line(event.location)}"] if event.location else []
     if event.meet_link:
-        extras.append(f"Meet: {event.meet_link}")
+        extras.append(f"Meet: {link_text(event.meet_link)}")
     if extras:
         lines.append("  " + " · ".join(extras))
     return "\n".join(lines)

@@ -20,9 +20,11 @@ from app.storage.store import User
 from app.tools.calendar_edits import guest_entry, unique_addresses
 from app.tools.calendar_format import event_span, event_title
 from app.tools.errors import as_tool_error
+from app.tools.format import address_text, addresses_text, person, quoted_line, subject_text
 from app.tools.outbound import ActionConfirmation, Outbound, bounded, can_confirm, listed
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone, serving
 from app.upstream.gmail import GmailClient
+from app.upstream.gmail_models import addresses
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -111,15 +113,16 @@ async def _invitations(
     if send_updates == "none" or not guests or outbound.policy == "direct":
         return Check()
     new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
+    new_shown = [address_text(address) for address in new]
     if can_confirm(ctx):
-        lines = [f"{head} and email {NOTIFIES[send_updates]}?", f"Guests: {', '.join(guests)}"]
+        lines = [f"{head} and email {NOTIFIES[send_updates]}?", f"Guests: {addresses_text(guests)}"]
         if new:
-            lines.insert(1, f"Note: {listed(new)} (outside your domain, never written to before).")
+            lines.insert(1, f"Note: {listed(new_shown)} (outside your domain, never written to before).")
         return Check(question=bounded(lines))
     if new:
         return Check(
             send_updates="none",
-            note=f"Nobody was notified: {listed(new)}, so no invitation emails were sent; the person can send "
+            note=f"Nobody was notified: {listed(new_shown)}, so no invitation emails were sent; the person can send "
             "them from Google Calendar.",
         )
     return Check()
@@ -142,7 +145,7 @@ async def create_check(
 ) -> Check:
     """calendar_create_event: who would be emailed an invitation, and whether to ask first."""
     guests = _addresses(attendees)
-    head = f"Create {summary!r} ({start}{f' to {end}' if end else ''}, {time_zone or zone.key})"
+    head = f"Create {quoted_line(summary)} ({start}{f' to {end}' if end else ''}, {time_zone or zone.key})"
     return await _invitations(ctx, user, guests, guests, send_updates, head)
 
 
@@ -171,7 +174,7 @@ async def update_check(
     guests = list(dict.fromkeys(g for g in wanted if g not in gone and g != user.email.lower()))
     given = {"title": summary, "start": start, "end": end, "location": location}
     changes = ", ".join(f"{name} to {value!r}" for name, value in given.items() if value is not None)
-    head = f"Change {event_title(event)!r}" + (f" ({changes})" if changes else "")
+    head = f"Change {event_title(event)}" + (f" ({changes})" if changes else "")
     # Every guest who would be emailed is checked, not only those added now: a guest invited
     # earlier without notice (a new external one) must not be emailed the change unconfirmed.
     return await _invitations(ctx, user, guests, guests, send_updates, head)
@@ -187,11 +190,11 @@ async def delete_check(
     if event.status == "cancelled":
         return Check()  # the tool says there is nothing to delete
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
-    lines = [f"Delete {event_title(event)!r}{scope}: {event_span(event, zone)}?"]
+    lines = [f"Delete {event_title(event)}{scope}: {event_span(event, zone)}?"]
     guests = [a.email for a in event.attendees if not a.self_]
     if guests:
         told = "nobody is emailed" if send_updates == "none" else f"{NOTIFIES[send_updates]} is emailed"
-        lines.append(f"Guests: {', '.join(guests)} — {told}")
+        lines.append(f"Guests: {addresses_text(guests)} — {told}")
     return Check(question=bounded(lines))
 
 
@@ -202,7 +205,9 @@ async def trash_check(ctx: Context[Any, Any], message_ids: list[str], action: st
     gmail = await serving().gmail()
     shown = await gmail.get_messages_metadata(message_ids[:SHOWN_MESSAGES], ("From", "Subject"))
     lines = [f"Move {len(message_ids)} message(s) to Trash (recoverable for 30 days)?"]
-    lines += [f"- {m.header('From') or '(unknown sender)'}: {m.header('Subject') or '(no subject)'}" for m in shown]
+    for message in shown:
+        sender = ", ".join(person(name, address) for name, address in addresses(message.header("From")))
+        lines.append(f"- {sender or '(unknown sender)'}: {subject_text(message.header('Subject'))}")
     if len(message_ids) > len(shown):
         lines.append(f"… and {len(message_ids) - len(shown)} more")
     return Check(question=bounded(lines))
@@ -228,12 +233,12 @@ async def respond_check(
         return Check()
     if can_confirm(ctx):
         lines = [
-            f"Answer {response} to {event_title(event)!r} with this comment to {organizer}?",
+            f"Answer {response} to {event_title(event)} with this comment to {address_text(organizer)}?",
             *comment.splitlines(),
         ]
         return Check(question=bounded(lines))
     raise ToolError(
-        f"The comment would go to {', '.join(new)}, a new external recipient (outside your domain, never written "
+        f"The comment would go to {addresses_text(new)}, a new external recipient (outside your domain, never written "
         "to before). Answer without a comment, or the person can add one in Google Calendar."
     )
 

@@ -8,7 +8,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
-from app.tools.format import person
+from app.tools.format import addresses_text, one_line, person, quoted_line
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import PeopleSearch, Resolvers
 from app.upstream.errors import MissingScope, UpstreamError
@@ -35,15 +35,15 @@ class Match:
     def line(self) -> str:
         text = person(self.name, self.emails[0])
         if len(self.emails) > 1:
-            text += " (also " + ", ".join(self.emails[1:3]) + ")"
-        parts = [text, self.detail, " + ".join(SOURCE_LABELS[s] for s in self.sources)]
+            text += " (also " + addresses_text(self.emails[1:3]) + ")"
+        detail = quoted_line(self.detail, _FIELD_CHARS, empty="")
+        parts = [text, detail, " + ".join(SOURCE_LABELS[s] for s in self.sources)]
         return "- " + " — ".join(part for part in parts if part)
 
 
 def _clean(text: str) -> str:
-    """Text from someone's contact card on one line, bounded."""
-    text = " ".join(text.split())
-    return text if len(text) <= _FIELD_CHARS else text[: _FIELD_CHARS - 1] + "…"
+    """Text from someone's contact card on one line, bounded (answers fence it: others may have written it)."""
+    return one_line(text, _FIELD_CHARS)
 
 
 def merge(found: list[tuple[Source, list[PersonRecord]]], query: str) -> list[Match]:

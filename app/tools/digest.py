@@ -14,7 +14,7 @@ from pydantic import Field
 
 from app.storage.store import User
 from app.tools.asks import find_ask, names_of
-from app.tools.format import Budget, day, quoted, subject_text, when
+from app.tools.format import SENTENCE_CHARS, Budget, address_text, day, person, quoted_line, subject_text, when
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import (
@@ -32,6 +32,7 @@ from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import GmailMessage, addresses, message_content
+from app.upstream.mail_addresses import plain_address
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -140,7 +141,8 @@ async def _thread_items(
             reasons.append("from someone you have written to in this thread")
         else:
             score += 0.5
-            reasons.append(f"from outside your company ({domain_of(sender)})")
+            outside = domain_of(sender) if plain_address(sender) else address_text(sender)
+            reasons.append(f"from outside your company ({outside})")
         if "IMPORTANT" in latest.label_ids or "STARRED" in latest.label_ids:
             score += 1
             reasons.append("marked important" if "IMPORTANT" in latest.label_ids else "starred")
@@ -152,7 +154,8 @@ async def _thread_items(
             Item(
                 score=score,
                 kind="email",
-                title=f"{subject_text(subject)} — {sender_name(latest)} <{sender}>, {when(received, zone)}",
+                title=f"{subject_text(subject)} — {sender_name(latest)} <{address_text(sender)}>, "
+                f"{when(received, zone)}",
                 reasons=reasons,
                 detail=[f"thread_id={latest.thread_id} message_id={latest.id}"],
             )
@@ -188,15 +191,19 @@ def _clashes(events: list[Event]) -> list[list[Event]]:
     return [group for group in groups if len(group) > 1]
 
 
+def _title(event: Event) -> str:
+    return quoted_line(event.summary, empty="(untitled)")
+
+
 def _clash_item(group: list[Event], zone: ZoneInfo) -> Item:
     spans = []
     for event in group:
         assert event.start.date_time and event.end.date_time  # noqa: S101 - timed events only
         start, end = event.start.date_time.astimezone(zone), event.end.date_time.astimezone(zone)
-        spans.append(f"{event.summary or '(untitled)'} {start:%H:%M}–{end:%H:%M}")
+        spans.append(f"{_title(event)} {start:%H:%M}–{end:%H:%M}")
     first = group[0].start.date_time
     assert first  # noqa: S101
-    titles = [event.summary or "(untitled)" for event in group]
+    titles = [_title(event) for event in group]
     return Item(
         score=6.0,
         kind="conflict",
@@ -221,12 +228,12 @@ async def _calendar_items(calendar: CalendarClient, zone: ZoneInfo) -> list[Item
             continue
         start = event.start.date_time
         soon = start is not None and start - now < timedelta(hours=24)
-        organizer = event.organizer.display_name or event.organizer.email if event.organizer else "someone"
+        organizer = person(event.organizer.display_name, event.organizer.email) if event.organizer else "someone"
         items.append(
             Item(
                 score=5.5 if soon else 4.5,
                 kind="invitation",
-                title=f"{event.summary or '(untitled)'} — {when(start, zone) if start else event.start.date}",
+                title=f"{_title(event)} — {when(start, zone) if start else event.start.date}",
                 reasons=[f"invitation from {organizer} still needs your answer"]
                 + (["starts within 24 h"] if soon else []),
                 detail=[f"event_id={event.id}"],
@@ -253,9 +260,10 @@ async def _fathom_items(fathom: FathomClient, me: User, zone: ZoneInfo) -> list[
                     Item(
                         score=4.0,
                         kind="action item",
-                        title=quoted(action.description),
+                        title=quoted_line(action.description, SENTENCE_CHARS),
                         reasons=[
-                            f"assigned to you in “{meeting.display_title}” ({when(held, zone) if held else 'recent'})"
+                            f"assigned to you in {quoted_line(meeting.display_title)} "
+                            f"({when(held, zone) if held else 'recent'})"
                         ],
                         detail=[f"recording_id={meeting.recording_id}"]
                         + ([f"playback {action.recording_playback_url}"] if action.recording_playback_url else []),

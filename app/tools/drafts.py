@@ -15,7 +15,7 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, quoted, when
+from app.tools.format import Budget, addresses_text, person, quoted, subject_text, when
 from app.tools.outbound import DRAFTS_URL, Outbound, Release, recipients, stopped
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
@@ -23,7 +23,7 @@ from app.tools.times import zone_label
 from app.upstream.errors import InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message
-from app.upstream.gmail_models import b64url_decode
+from app.upstream.gmail_models import addresses, b64url_decode
 
 LIST_BUDGET = 8000
 THREADING = ("In-Reply-To", "References")
@@ -90,10 +90,11 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
             message = messages.get(draft.message.id)
             if message is None:
                 continue
-            to = ", ".join(filter(None, (message.header("To"), message.header("Cc")))) or "(no recipients yet)"
+            named = [pair for header in ("To", "Cc") for pair in addresses(message.header(header))]
+            to = ", ".join(person(name, address) for name, address in named) or "(no recipients yet)"
             saved = message.received_at
             entry = [
-                f"- To: {to} · Subject: {message.header('Subject') or '(no subject)'}",
+                f"- To: {to} · Subject: {subject_text(message.header('Subject'))}",
                 f"  saved {when(saved, zone) if saved else 'at an unknown time'} · draft_id={draft.id}"
                 + (f" · thread_id={message.thread_id}" if message.thread_id != message.id else ""),
             ]
@@ -133,10 +134,11 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
                 message[header] = str(old[header])
         with _draft_id(draft_id):
             draft = await gmail.update_draft(draft_id, message, thread_id=current.thread_id)
-        listed = ", ".join(recipients(message)) or "nobody yet"
+        listed = addresses_text(recipients(message)) or "nobody yet"
         report_action(f"Changed draft to {listed}: {message['Subject']!r}")
         return (
-            f"Draft updated (not sent): to {listed} — subject {str(message['Subject'])!r}. draft_id={draft.id}. "
+            f"Draft updated (not sent): to {listed} — subject {subject_text(str(message['Subject']))}. "
+            f"draft_id={draft.id}. "
             f"Open: {DRAFTS_URL}?compose={draft.message.id}"
         )
 
@@ -148,7 +150,7 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
     ) -> str:
         """Send a saved draft as it is (draft_id from gmail_list_drafts or gmail_draft)."""
         draft = release.composed
-        listed = ", ".join(recipients(draft.message))
+        listed = addresses_text(recipients(draft.message))
         if release.action == "stop":
             return stopped(release)
         if release.action == "draft":
@@ -161,6 +163,6 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
             sent = await gmail.send_draft(draft_id, draft.message, draft.thread_id)
         report_action(f"Sent draft to {listed}: {draft.message['Subject']!r}")
         return (
-            f"Sent to {listed} — subject {str(draft.message['Subject'] or '')!r}. message_id={sent.id} "
+            f"Sent to {listed} — subject {subject_text(str(draft.message['Subject'] or ''))}. message_id={sent.id} "
             f"thread_id={sent.thread_id}."
         )

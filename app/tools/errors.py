@@ -8,6 +8,7 @@ import uuid
 from mcp.server.mcpserver.exceptions import ToolError
 
 from app.crypto import KeyRingError
+from app.tools.format import one_line
 from app.upstream.errors import MissingScope, NeedsReconnect, RateLimited, UpstreamError
 from app.upstream.gmail_compose import BareName, InvalidAddress, UnsafeHeader
 
@@ -31,10 +32,12 @@ def as_tool_error(error: Exception, tool: str, account_url: str) -> ToolError:
     """The ToolError the model sees for `error`, raised by `tool` (call it while handling `error`)."""
     if isinstance(error, UpstreamError):
         return ToolError(tool_error_message(error, account_url))
+    # These name the value refused, which may come from someone else's header (a reply to all): one line,
+    # no fence marks of its own.
     if isinstance(error, BareName):
-        return ToolError(f"{error} — find it with contacts_search, then give the address.")
+        return ToolError(one_line(f"{error} — find it with contacts_search, then give the address.", 1000))
     if isinstance(error, InvalidAddress):
-        return ToolError(f"{error}. Give addresses like name@example.com.")
+        return ToolError(one_line(f"{error}. Give addresses like name@example.com.", 1000))
     if isinstance(error, UnsafeHeader):
         return ToolError(str(error))
     if isinstance(error, KeyRingError):

@@ -11,7 +11,18 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, person, quoted, span, when
+from app.tools.format import (
+    NAME_CHARS,
+    SENTENCE_CHARS,
+    Budget,
+    closed,
+    link_text,
+    person,
+    quoted,
+    quoted_line,
+    span,
+    when,
+)
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.summaries import moment, summary_block
@@ -107,8 +118,17 @@ def _action_line(item: ActionItem, status: bool = True, assignee: bool = True) -
     state = f"[{'done' if item.completed else 'open'}] " if status else ""
     who = f"{_assignee(item)}: " if assignee else ""
     at = f" ({_moment_of(item.recording_timestamp)})" if item.recording_timestamp else ""
-    link = f" {item.recording_playback_url}" if item.recording_playback_url else ""
-    return f"- {state}{who}{quoted(item.description)}{at}{link}"
+    link = f" {link_text(item.recording_playback_url)}" if item.recording_playback_url else ""
+    return f"- {state}{who}{quoted_line(item.description, SENTENCE_CHARS)}{at}{link}"
+
+
+def _title(meeting: Meeting) -> str:
+    """A meeting's title, fenced: it comes from the calendar invitation, which anyone may have written."""
+    return quoted_line(meeting.title or meeting.meeting_title, empty=f"Recording {meeting.recording_id}")
+
+
+def _speaker(line: TranscriptLine) -> str:
+    return quoted_line(line.speaker.display_name, NAME_CHARS, empty="Unknown")
 
 
 def _started_text(meeting: Meeting, zone: ZoneInfo) -> str:
@@ -118,12 +138,12 @@ def _started_text(meeting: Meeting, zone: ZoneInfo) -> str:
 
 def _meeting_lines(meeting: Meeting, zone: ZoneInfo, with_items: bool) -> list[str]:
     lines = [
-        f"- {meeting.display_title} · {_started_text(meeting, zone)} · {_duration(meeting)} "
+        f"- {_title(meeting)} · {_started_text(meeting, zone)} · {_duration(meeting)} "
         f"· recording_id={meeting.recording_id}",
         f"  recorded by {_recorder(meeting)} · invitees — {_invitees(meeting)}",
     ]
     if meeting.share_url:
-        lines.append(f"  share: {meeting.share_url}")
+        lines.append(f"  share: {link_text(meeting.share_url)}")
     if with_items:
         open_items = [item for item in meeting.action_items or [] if not item.completed]
         lines.append("  open action items:" if open_items else "  open action items: none")
@@ -259,11 +279,12 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 scheduled = f"Scheduled: {span(meeting.scheduled_start_time, meeting.scheduled_end_time, zone)}\n"
             budget.extend(
                 [
-                    f"{meeting.display_title} · recording_id={meeting.recording_id} (times in {zone_label(zone)})",
+                    f"{_title(meeting)} · recording_id={meeting.recording_id} (times in {zone_label(zone)})",
                     f"{scheduled}Recorded: {_started_text(meeting, zone)} · {_duration(meeting)}",
                     f"Recorded by: {_recorder(meeting)}",
                     f"Invitees — {_invitees(meeting)}",
-                    f"Links: {meeting.url or '-'} · share: {meeting.share_url or '-'}",
+                    f"Links: {link_text(meeting.url) if meeting.url else '-'} · "
+                    f"share: {link_text(meeting.share_url) if meeting.share_url else '-'}",
                     "Action items:",
                     *([_action_line(item) for item in meeting.action_items or []] or ["(none)"]),
                 ]
@@ -291,17 +312,17 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         if not lines:
             if not transcript:
                 return f"Recording {recording_id} has no transcript."
-            speakers = sorted({line.speaker.display_name for line in transcript})
+            speakers = sorted({_speaker(line) for line in transcript})
             return f"No transcript lines{by}. Speakers: {', '.join(speakers)}."
         if offset >= len(lines):
             return f"No lines at offset={offset}: the transcript has {len(lines)} line(s){by}."
         shown: list[str] = []
         used = 0
         for line in lines[offset:]:
-            text = f"[{line.timestamp}] {line.speaker.display_name or 'Unknown'}: {quoted(line.text)}"
+            text = f"[{line.timestamp}] {_speaker(line)}: {quoted(line.text)}"
             if used + len(text) + 1 > max_chars:
                 if not shown:  # one very long line: show what fits so paging always moves on
-                    shown.append(text[: max_chars - 1] + "…")
+                    shown.append(closed(text[: max_chars - 1] + "…"))
                 break
             shown.append(text)
             used += len(text) + 1
@@ -342,9 +363,7 @@ def register_fathom_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         else:
             budget.add(f"No open action items {whose} in {period}{times_in(zone)}.")
         for meeting in scan.kept:
-            heading = (
-                f"\n{meeting.display_title} · {_started_text(meeting, zone)} · recording_id={meeting.recording_id}"
-            )
+            heading = f"\n{_title(meeting)} · {_started_text(meeting, zone)} · recording_id={meeting.recording_id}"
             items = [
                 _action_line(item, status=False, assignee=not assigned_to_me)
                 for item in meeting.action_items or []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -44,26 +45,108 @@ def boundary(text: str, limit: int) -> int:
     return max([*sentences, *words], default=0)
 
 
-# Text written by someone else (mail, invitations, meeting notes, files) is fenced in « », which the
-# server's instructions define as information, never instructions. Fence marks inside become ‹ ›,
-# so quoted text cannot close its own fence.
+# Text written by someone else (mail, invitations, meeting notes, files, names, titles) is fenced in
+# « », which the server's instructions define as information, never instructions. Fence marks inside
+# become ‹ ›, so quoted text cannot close its own fence.
+#
+# The rule every answer follows for a value an outsider can write:
+# - multi-line text (a body, a description, a transcript line, a file's text) is `quoted`: fenced,
+#   its line breaks kept, control characters other than tab and line breaks and the bidi
+#   embeddings, overrides and isolates removed;
+# - a one-line value (a name, a subject, a title, a location, a file name, a label) is `quoted_line`:
+#   made one line (`one_line`), bounded, then fenced — `From: «Priya Raman» <priya@globex.example>`;
+# - an email address is `address_text`: bare when it is a plain `local@domain` (ASCII, no white space,
+#   quotes or fence marks, so it can neither break a line nor read as a sentence), else fenced as a
+#   one-line value.
+# So nothing an outsider wrote can start a line of an answer, close a fence, or pose as the server.
 OPEN, CLOSE = "«", "»"
+LINE_CHARS = 200
+NAME_CHARS = 100
+SUBJECT_CHARS = 300
+SENTENCE_CHARS = 500  # a one-line value that is a sentence or two: an action item, an ask
+ADDRESS_CHARS = 254 + 20  # the longest address (RFC 5321), with room to show that it is longer
+_BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029\x85]")
 
 
 def quoted(text: str) -> str:
-    """`text` written by someone else, fenced as data for the model."""
+    """`text` written by someone else, fenced as data for the model (line breaks kept)."""
+    text = _BLOCK_UNSAFE.sub("", _LINE_BREAK.sub("\n", text))
     return OPEN + text.replace(OPEN, "‹").replace(CLOSE, "›") + CLOSE
 
 
-SUBJECT_CHARS = 300
+def one_line(text: str | None, limit: int = LINE_CHARS) -> str:
+    """Someone else's short text made one line, unfenced (`quoted_line` fences it).
+
+    Control characters (C0 and C1, with CR, LF and tab) and line or paragraph separators become
+    spaces; format characters (Unicode category Cf: bidi marks, embeddings, overrides and isolates,
+    zero-width spaces and joiners, the BOM) and lone surrogates are removed; white space is collapsed;
+    fence marks « » become ‹ ›; past `limit` characters it is cut between words and ends in " …".
+    """
+    if not text:
+        return ""
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(_one_line_char(char) for char in text)
+    text = " ".join(text.split()).replace(OPEN, "‹").replace(CLOSE, "›")
+    if len(text) <= limit:
+        return text
+    cut = boundary(text, limit - 2) or limit - 2
+    return text[:cut].rstrip() + " …"
+
+
+def _one_line_char(char: str) -> str:
+    if char.isprintable() or char == " ":
+        return char
+    kind = unicodedata.category(char)
+    if kind in ("Cf", "Cs"):
+        return ""
+    return " " if kind in ("Cc", "Zl", "Zp", "Zs") else char
+
+
+def quoted_line(text: str | None, limit: int = LINE_CHARS, empty: str = "(none)") -> str:
+    """A one-line value someone else wrote (a name, title, file name, label): `one_line`, then fenced;
+    `empty` (unfenced, the server's words) when nothing is left of it."""
+    line = one_line(text, limit)
+    return OPEN + line + CLOSE if line else empty
+
+
+# A plain address: a dot-atom local part (RFC 5322 atext, ASCII), "@", a host name. Nothing else is shown bare.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
+
+
+def address_text(address: str | None) -> str:
+    """An email address taken from someone else's data: bare when plain, else a fenced one-line value."""
+    if address and len(address) <= 254 and _PLAIN_ADDRESS.fullmatch(address):
+        return address
+    return quoted_line(address, ADDRESS_CHARS, empty="(no address)")
+
+
+# A link as answers show it bare: http(s), printable ASCII, nothing that could end it early or fence it.
+_LINK = re.compile(r"https?://[\x21-\x7e]+")
+_NOT_IN_LINK = set('<>"«»`')
+
+
+def link_text(url: str | None) -> str:
+    """A link taken from someone else's data (a meeting link, say): bare when it is a plain http(s) URL."""
+    if url and len(url) <= 2000 and _LINK.fullmatch(url) and not _NOT_IN_LINK & set(url):
+        return url
+    return quoted_line(url, empty="(no link)")
+
+
+def addresses_text(addresses: Iterable[str]) -> str:
+    """Addresses as `address_text` shows them, comma-separated."""
+    return ", ".join(address_text(address) for address in addresses)
 
 
 def subject_text(subject: str | None) -> str:
     """A mail subject as answers show it: someone else's words, fenced, and never longer than a line should be."""
-    text = " ".join((subject or "").split())
-    if not text:
-        return "(no subject)"
-    return quoted(text if len(text) <= SUBJECT_CHARS else text[: boundary(text, SUBJECT_CHARS)].rstrip() + " …")
+    return quoted_line(subject, SUBJECT_CHARS, empty="(no subject)")
+
+
+def closed(text: str) -> str:
+    """`text` cut somewhere, with the fence it left open (if any) closed, so what follows is outside it."""
+    return text + CLOSE if text.rfind(OPEN) > text.rfind(CLOSE) else text
 
 
 def clip(text: str, limit: int, rest: str, *, fence: bool = False) -> str:
@@ -99,7 +182,7 @@ class Budget:
         if len(text) + 1 > room:
             cut = boundary(text, max(0, room - 2))
             if cut > 40:
-                self.parts.append(text[:cut].rstrip() + " …")
+                self.parts.append(closed(text[:cut].rstrip() + " …"))
             self.truncated = True
             return False
         self.parts.append(text)
@@ -152,9 +235,14 @@ def day(value: date) -> str:
 
 
 def person(name: str | None, email: str | None) -> str:
-    if name and email and name != email:
-        return f"{name} <{email}>"
-    return email or name or "(unknown)"
+    """Someone as answers show them: `«Name» <address>`, the name fenced (others write it), the address
+    as `address_text` shows it; just the address when the name is missing or the same."""
+    shown = one_line(name, NAME_CHARS)
+    if email and (not shown or shown == email):
+        return address_text(email)
+    if shown:
+        return f"{OPEN}{shown}{CLOSE}" + (f" <{address_text(email)}>" if email else "")
+    return "(unknown)"
 
 
 def human_size(size: int) -> str:

@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import html
+import re
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +30,17 @@ from app.tools.composing import (
     reply_all_recipients,
 )
 from app.tools.confirmations import Gate, declined, trash_gate
-from app.tools.format import Budget, clamp_budget, human_size, person, quoted, subject_text, when
+from app.tools.format import (
+    Budget,
+    addresses_text,
+    clamp_budget,
+    human_size,
+    person,
+    quoted,
+    quoted_line,
+    subject_text,
+    when,
+)
 from app.tools.mail_text import TRIMMED, header_lines, readable_body
 from app.tools.outbound import Outbound, Release, stopped
 from app.tools.registrar import ToolRegistrar, report_action
@@ -78,6 +89,8 @@ ID_SOURCES = {
     "attachment": "an attachment_id that gmail_read_message lists for that message",
 }
 REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
+# A MIME type as RFC 2045 spells one (type/subtype tokens): shown as it is; anything else is someone's text.
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}", re.IGNORECASE)
 
 Addresses = Annotated[list[str], Field(description='Email addresses, e.g. ["ana@acme.com", "Bo <bo@x.io>"]')]
 MoreAddresses = list[str]  # cc and bcc: written like `to`, whose description says how
@@ -125,8 +138,20 @@ def _found(count: int, listing: MessageList, *, first_page: bool) -> str:
     return f"{count} more{about} message(s)"
 
 
+def label_text(label_id: str, names: dict[str, str]) -> str:
+    """A label as answers name it: a system label by its id (INBOX), the person's own by its name, fenced
+    (a label's name may come from a filter or an import, so it is treated as someone else's text)."""
+    name = names.get(label_id)
+    return quoted_line(name, empty=label_id) if name and name != label_id else label_id
+
+
+def media_type(value: str) -> str:
+    """An attachment's MIME type: as it is when it is one, else fenced (the sender wrote it)."""
+    return value if _MEDIA_TYPE.fullmatch(value) else quoted_line(value, 100, empty="unknown type")
+
+
 def _labels_text(message: GmailMessage, names: dict[str, str]) -> str:
-    shown = [names.get(label, label) for label in message.label_ids if not label.startswith("CATEGORY_")]
+    shown = [label_text(label, names) for label in message.label_ids if not label.startswith("CATEGORY_")]
     category = next((label[9:].lower() for label in message.label_ids if label.startswith("CATEGORY_")), None)
     text = ", ".join(shown) or "none"
     return f"{text} · category {category}" if category and category != "personal" else text
@@ -135,8 +160,8 @@ def _labels_text(message: GmailMessage, names: dict[str, str]) -> str:
 def _summary(message: GmailMessage, zone: ZoneInfo, names: dict[str, str]) -> str:
     received = message.received_at
     sender = ", ".join(person(n, a) for n, a in addresses(message.header("From"))) or "(unknown sender)"
-    to = ", ".join(a for _n, a in addresses(message.header("To")))
-    cc = ", ".join(a for _n, a in addresses(message.header("Cc")))
+    to = addresses_text(a for _n, a in addresses(message.header("To")))
+    cc = addresses_text(a for _n, a in addresses(message.header("Cc")))
     lines = [
         f"- {when(received, zone) if received else 'date unknown'} · From: {sender}",
         f"  To: {to or '-'}" + (f" · Cc: {cc}" if cc else ""),
@@ -195,7 +220,9 @@ def _resolve_labels(requested: list[str], labels: list[Label], missing_ok: bool 
         elif missing_ok and name.strip() and not name.startswith("Label_"):
             missing.append(name.strip())
         else:
-            known = ", ".join(sorted(label.name for label in labels if label.type == "user")[:20])
+            known = ", ".join(
+                quoted_line(n) for n in sorted(label.name for label in labels if label.type == "user")[:20]
+            )
             create = " To create it, call again with create_missing=true." if not missing_ok else ""
             raise ToolError(f"There is no label {name!r}. Your labels: {known or 'none'}.{create}")
     return resolved, missing
@@ -214,11 +241,19 @@ class Outgoing:
     sender: Sender | None = None
     draft_requested: bool = False  # the caller asked for a draft: nothing leaves, nobody need confirm
 
-    def recipients(self) -> str:
-        """`a@x, b@x (cc c@x) as support@x`: whom it reaches, and from which alias when not the default."""
-        said = ", ".join(self.to) or "(Bcc only)"
-        said += f" (cc {', '.join(self.cc)})" if self.cc else ""
+    def recipients(self, fenced: bool = True) -> str:
+        """`a@x, b@x (cc c@x) as support@x`: whom it reaches, and from which alias when not the default;
+        names fenced as answers show them unless not `fenced` (the person's own list of actions)."""
+        shown = _recipient if fenced else str
+        said = ", ".join(map(shown, self.to)) or "(Bcc only)"
+        said += f" (cc {', '.join(map(shown, self.cc))})" if self.cc else ""
         return said + (f" as {self.sender.email}" if self.sender and not self.sender.default else "")
+
+
+def _recipient(value: str) -> str:
+    """A recipient as given (`Bo <bo@x.io>`), shown as answers show people."""
+    address = parse_address(value)
+    return person(address.display_name, address.addr_spec)
 
 
 def _reply_subject(given: str, original: str) -> tuple[str, str]:
@@ -226,7 +261,7 @@ def _reply_subject(given: str, original: str) -> tuple[str, str]:
     if not given.strip() or same_subject(given, original):
         return reply_subject(original), ""
     return given, (
-        f" The subject differs from the original's ({original!r}), so the recipients' mail may show this "
+        f" The subject differs from the original's ({subject_text(original)}), so the recipients' mail may show this "
         "reply outside that conversation."
     )
 
@@ -339,7 +374,7 @@ async def _forward(
         reply=reply,
         attachments=files,
     )
-    carried = f" Attachments carried over: {', '.join(f.filename for f in files)}." if files else ""
+    carried = f" Attachments carried over: {', '.join(quoted_line(f.filename) for f in files)}." if files else ""
     # Gmail keeps a forward in the conversation it came from.
     return Outgoing(message, list(to), subject, reply.thread_id, carried, cc=list(cc), sender=sender)
 
@@ -480,9 +515,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         if release.action != "send":
             return await outbound.save_draft(gmail, release) if release.action == "draft" else stopped(release)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
-        report_action(f"Sent to {out.recipients()}: {out.subject!r}")
+        report_action(f"Sent to {out.recipients(fenced=False)}: {out.subject!r}")
         return (
-            f"Sent to {out.recipients()} — subject {out.subject!r}. message_id={sent.id} "
+            f"Sent to {out.recipients()} — subject {subject_text(out.subject)}. message_id={sent.id} "
             f"thread_id={sent.thread_id}.{out.note}"
         )
 
@@ -504,7 +539,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
             gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
         )
         draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
-        report_action(f"Drafted to {out.recipients()}: {out.subject!r}")
+        report_action(f"Drafted to {out.recipients(fenced=False)}: {out.subject!r}")
         return _drafted(out, draft)
 
     @tool(title="Forward email", read_only=False, sends_mail=True)
@@ -524,12 +559,12 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
             return await outbound.save_draft(gmail, release) if release.action == "draft" else stopped(release)
         if as_draft:
             draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
-            report_action(f"Drafted a forward to {out.recipients()}: {out.subject!r}")
+            report_action(f"Drafted a forward to {out.recipients(fenced=False)}: {out.subject!r}")
             return _drafted(out, draft)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
-        report_action(f"Forwarded to {out.recipients()}: {out.subject!r}")
+        report_action(f"Forwarded to {out.recipients(fenced=False)}: {out.subject!r}")
         return (
-            f"Forwarded to {out.recipients()} — subject {out.subject!r}. message_id={sent.id} "
+            f"Forwarded to {out.recipients()} — subject {subject_text(out.subject)}. message_id={sent.id} "
             f"thread_id={sent.thread_id}.{out.note}"
         )
 
@@ -577,8 +612,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         else:
             await gmail.batch_modify(message_ids, add, remove)
         names = {label.id: label.name for label in [*labels, *created]}
-        done = [f"+{names.get(i, i)}" for i in add] + [f"-{names.get(i, i)}" for i in remove]
-        made = f" Created label(s): {', '.join(label.name for label in created)}." if created else ""
+        done = [f"+{label_text(i, names)}" for i in add] + [f"-{label_text(i, names)}" for i in remove]
+        made = f" Created label(s): {', '.join(quoted_line(label.name) for label in created)}." if created else ""
         return f"Updated {len(message_ids)} message(s): {' '.join(done)}.{made}"
 
     @tool(title="List Gmail labels", read_only=True, idempotent=True)
@@ -590,7 +625,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         budget = Budget(8000, "labels are sorted by name; use gmail_search with label:NAME")
         budget.add(f"System labels: {', '.join(system)}")
         budget.add(f"Your labels ({len(user)}):" if user else "Your labels: (none)")
-        budget.extend(f"- {label.name} (id {label.id})" for label in user)
+        budget.extend(f"- {quoted_line(label.name)} (id {label.id})" for label in user)
         return budget.render()
 
     @tool(title="Read email attachment", read_only=True, idempotent=True)
@@ -610,8 +645,8 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         info = next((a for a in listed if a.attachment_id == attachment_id), None)
         if info and info.size > MAX_ATTACHMENT:
             raise ToolError(
-                f"{info.filename} is {human_size(info.size)}, over the {human_size(MAX_ATTACHMENT)} read here; "
-                "open it in Gmail."
+                f"{quoted_line(info.filename)} is {human_size(info.size)}, over the {human_size(MAX_ATTACHMENT)} "
+                "read here; open it in Gmail."
             )
         async with documents.holding():
             return await _read_attachment(
@@ -638,12 +673,13 @@ async def _read_attachment(
         # Gmail may give the same attachment a new id on each read: match it by size when that is unique.
         same_size = [a for a in listed if a.size == len(data)]
         info = same_size[0] if len(same_size) == 1 else None
-    name = info.filename if info else "attachment"
+    filename = info.filename if info else "attachment"
     mime = info.mime_type if info else "application/octet-stream"
-    kind = kind_of(name, mime) or sniff(data)
+    kind = kind_of(filename, mime) or sniff(data)
+    name = quoted_line(filename) if info else filename
     if kind is None:
         what = "an image" if mime.startswith("image/") else "a file that is not read as text"
-        return f"{name} ({mime}, {human_size(len(data))}): {what}; the person can open it in Gmail."
+        return f"{name} ({media_type(mime)}, {human_size(len(data))}): {what}; the person can open it in Gmail."
     if page_range and kind != "pdf":
         raise ToolError(f"pages applies to PDFs; {name} is a {KIND_NAMES[kind]}. Page with offset instead.")
     try:
@@ -655,7 +691,7 @@ async def _read_attachment(
 
 def _drafted(out: Outgoing, draft: Draft) -> str:
     return (
-        f"Draft saved (not sent) to {out.recipients()} — subject {out.subject!r}. draft_id={draft.id} "
+        f"Draft saved (not sent) to {out.recipients()} — subject {subject_text(out.subject)}. draft_id={draft.id} "
         f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
         f"{out.note}"
     )
@@ -723,7 +759,8 @@ def _message_block(
     if content.attachments:
         lines.append("Attachments:")
         lines += [
-            f"  - {a.filename} ({a.mime_type}, {human_size(a.size)}) attachment_id={a.attachment_id}"
+            f"  - {quoted_line(a.filename)} ({media_type(a.mime_type)}, {human_size(a.size)}) "
+            f"attachment_id={a.attachment_id}"
             for a in content.attachments
         ]
     lines.append(f"[{'; '.join(notes)}]" if notes else "")

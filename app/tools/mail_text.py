@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.tools.format import person
+from app.tools.format import person, quoted_line
 from app.upstream.gmail_models import GmailMessage, addresses, message_content
 
 # "On Tue, 3 Mar 2026 at 10:02, Priya Raman <priya@globex.example> wrote:" (may wrap over two lines)
@@ -48,12 +48,12 @@ def trim_reply(text: str) -> tuple[str, bool]:
 
 
 def header_lines(message: GmailMessage) -> list[str]:
-    """From/To/Cc as readable lines."""
+    """From/To/Cc as readable lines: names fenced, addresses plain (see `format.person`)."""
     lines: list[str] = []
     for name in ("From", "To", "Cc"):
         value = message.header(name)
         if value:
-            people = ", ".join(person(n, a) for n, a in addresses(value)) or value
+            people = ", ".join(person(n, a) for n, a in addresses(value)) or quoted_line(value)
             lines.append(f"{name}: {people}")
     return lines
 

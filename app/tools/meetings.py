@@ -16,7 +16,19 @@ from pydantic import Field
 
 from app.storage.store import User
 from app.tools.composing import choose_sender, header_addresses
-from app.tools.format import Budget, boundary, clip, person, quoted, subject_text, when
+from app.tools.format import (
+    SENTENCE_CHARS,
+    Budget,
+    addresses_text,
+    boundary,
+    clip,
+    link_text,
+    person,
+    quoted,
+    quoted_line,
+    subject_text,
+    when,
+)
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
 from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
@@ -35,6 +47,7 @@ PAST_MEETING_DAYS = 120
 MAX_FATHOM_PAGES = 5
 SUMMARY_CHARS = 1200  # per past meeting in a prep
 _WORD = re.compile(r"[a-z0-9]{3,}")
+_HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z0-9-]+", re.IGNORECASE)
 _QUOTED = re.compile(r"\sOn\s.{0,200}?\swrote:|\s-{2,}\s*(?:Original|Forwarded) [Mm]essage")
 
 
@@ -45,7 +58,10 @@ def _suffixes() -> PublicSuffixList:
 
 
 def company(domain: str) -> str:
-    """`globex.example` → `Globex`, `acme.co.uk` → `Acme` (a readable guess at the organisation behind a domain)."""
+    """`globex.example` → `Globex`, `acme.co.uk` → `Acme` (a readable guess at the organisation behind a domain);
+    empty when `domain` is not a host name (then it is someone's text, not a company's name)."""
+    if not _HOST.fullmatch(domain):
+        return ""
     registered = _suffixes().privatesuffix(domain.lower().strip(".")) or domain
     return registered.split(".")[0].replace("-", " ").title()
 
@@ -151,9 +167,12 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         external = sorted({domain_of(e) for e in emails if domain_of(e) != my_domain})
         budget = Budget(14_000, "ask for one thread or meeting in detail")
         start = event.start.date_time
-        budget.add(f"Meeting: {event.summary or '(untitled)'} — {when(start, zone) if start else event.start.date}")
-        if event.location or event.meet_link:
-            budget.add(f"Where: {', '.join(x for x in (event.location, event.meet_link) if x)}")
+        title = quoted_line(event.summary, empty="(untitled)")
+        budget.add(f"Meeting: {title} — {when(start, zone) if start else event.start.date}")
+        places = [quoted_line(event.location)] if event.location else []
+        places += [link_text(event.meet_link)] if event.meet_link else []
+        if places:
+            budget.add(f"Where: {', '.join(places)}")
         if event.description:
             rest = f"calendar_get_event with event_id={event.id} shows all of it"
             budget.add(f"Agenda/description: {clip(event.description, 800, rest, fence=True)}")
@@ -162,7 +181,8 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             budget.add(f"- you ({mine.response_status}{'; organizer' if mine.organizer else ''})")
         for attendee in people:
             domain = domain_of(attendee.email)
-            side = "internal" if domain == my_domain else f"external — {company(domain)}"
+            named = company(domain)
+            side = "internal" if domain == my_domain else f"external — {named}" if named else "external"
             budget.add(f"- {person(attendee.display_name, attendee.email)} ({side}; {attendee.response_status})")
 
         async def threads() -> list[str]:
@@ -194,7 +214,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             for index, meeting in enumerate(meeting_result):
                 held = meeting.recording_start_time or meeting.created_at
                 budget.add(
-                    f"- {meeting.display_title} ({when(held, zone) if held else '?'})"
+                    f"- {quoted_line(meeting.display_title)} ({when(held, zone) if held else '?'})"
                     f" recording_id={meeting.recording_id}"
                 )
                 summary = summaries[index] if index < len(summaries) else None
@@ -204,8 +224,8 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                     budget.add("  " + text.replace("\n", "\n  "))
                 open_items = [a for a in meeting.action_items or [] if not a.completed]
                 for item in open_items:
-                    who = item.assignee.name or item.assignee.email if item.assignee else "unassigned"
-                    budget.add(f"  open: {quoted(item.description)} — {who}")
+                    who = person(item.assignee.name, item.assignee.email) if item.assignee else "unassigned"
+                    budget.add(f"  open: {quoted_line(item.description, SENTENCE_CHARS)} — {who}")
         return budget.render()
 
     @tool(title="Draft a meeting follow-up", read_only=False, sends_mail=True)
@@ -239,7 +259,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 reply=context,
             )
             draft = await gmail.create_draft(message, thread_id=context.thread_id)
-            where = f"in the existing thread “{context.subject}” (thread_id={context.thread_id})"
+            where = f"in the existing thread {subject_text(context.subject)} (thread_id={context.thread_id})"
         else:
             subject = f"Follow-up: {meeting.display_title}"
             message = build_message(
@@ -249,7 +269,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             where = "as a new email (no earlier thread with these people was found)"
         report_action(f"Drafted the follow-up to {meeting.display_title!r} for {', '.join(recipients)}")
         return (
-            f"Draft saved (not sent) to {', '.join(recipients)} {where}. draft_id={draft.id}\n"
+            f"Draft saved (not sent) to {addresses_text(recipients)} {where}. draft_id={draft.id}\n"
             f"Open it: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}\n\n{quoted(body)}"
         )
 

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 
+from app.tools.format import NAME_CHARS, address_text, one_line, quoted_line
 from app.upstream.gmail_models import GmailMessage, addresses
 
 BULK_CATEGORIES = frozenset({"CATEGORY_PROMOTIONS", "CATEGORY_SOCIAL", "CATEGORY_UPDATES", "CATEGORY_FORUMS"})
@@ -32,8 +33,12 @@ def sender_address(message: GmailMessage) -> str:
 
 
 def sender_name(message: GmailMessage) -> str:
+    """Who sent a message, as answers name them: the display name fenced (the sender wrote it), else the address."""
     found = addresses(message.header("From"))
-    return (found[0][0] or found[0][1]) if found else "(unknown)"
+    if not found:
+        return "(unknown)"
+    name, address = found[0]
+    return quoted_line(name, NAME_CHARS) if one_line(name) else address_text(address)
 
 
 def bulk_reason(message: GmailMessage) -> str | None:

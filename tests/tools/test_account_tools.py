@@ -147,7 +147,7 @@ async def test_a_time_without_offset_is_not_placed_in_a_guessed_zone_and_times_s
     assert f"'{tomorrow}T09:30' has no UTC offset and your calendar's time zone could not be read just now" in refused
     posted = [r for r in stack.sandbox.faults.requests("/calendar") if r.method == "POST"]
     assert len(posted) == 1 and json.loads(posted[0].body)["start"]["timeZone"] == "Europe/Berlin"
-    assert created.startswith("Created 'Sync'")
+    assert created.startswith("Created «Sync»")
     assert (
         "(Europe/Berlin: 09:30–10:00) (times in UTC — your calendar's time zone could not be read just now)" in created
     )

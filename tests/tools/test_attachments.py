@@ -23,7 +23,7 @@ async def attachment(alice: Session, query: str, filename: str) -> dict[str, obj
     hits = await alice.ok("gmail_search", {"query": query, "max_results": 1})
     message_id, _thread = IDS.findall(hits)[0]
     message = await alice.ok("gmail_read_message", {"message_id": message_id})
-    found = re.search(rf"{re.escape(filename)} \(.*?\) attachment_id=(\S+)", message)
+    found = re.search(rf"«{re.escape(filename)}» \(.*?\) attachment_id=(\S+)", message)
     assert found, message
     return {"message_id": message_id, "attachment_id": found.group(1)}
 
@@ -42,9 +42,9 @@ async def test_word_excel_and_powerpoint_attachments_read_as_text_with_their_str
             "gmail_get_attachment",
             await attachment(alice, "filename:pptx", "Q3-roadmap-review.pptx"),
         )
-    assert word.startswith("Carmen_Ruiz_Staff_Engineer_Packet.docx (Word document, ")
+    assert word.startswith("«Carmen_Ruiz_Staff_Engineer_Packet.docx» (Word document, ")
     assert "# Impact\n- Enterprise SSO launch\n- SAML reliability: login failures down from 1.2% to 0.1%" in word
-    assert excel.startswith("Globex-Vendor-Security-Questionnaire.xlsx (Excel workbook, ") and "2 sheet(s))" in excel
+    assert excel.startswith("«Globex-Vendor-Security-Questionnaire.xlsx» (Excel workbook, ") and "2 sheet(s))" in excel
     assert "## Sheet: Questions\nSection | Question | Answer\n" in excel
     assert "B. Access control and SSO | Do you support SAML SSO? | Yes" in excel
     assert "## Sheet: Contacts\nRole | Name\nSecurity lead | Tom Becker" in excel
@@ -91,7 +91,7 @@ async def test_pdf_pages_are_chosen_by_range_and_a_range_past_the_end_says_how_m
         first = await alice.ok("gmail_get_attachment", ids | {"pages": "1"})
         past = await alice.error("gmail_get_attachment", ids | {"pages": "2-3"})
         nonsense = await alice.error("gmail_get_attachment", ids | {"pages": "last"})
-    assert first.startswith("Acme-Globex-Order-Form-250-seats.pdf (PDF, ") and "1 page(s))" in first
+    assert first.startswith("«Acme-Globex-Order-Form-250-seats.pdf» (PDF, ") and "1 page(s))" in first
     assert "Order Form: Globex Corporation" in first and "Seats: 250" in first
     assert past.endswith("this PDF has 1 page(s); pages start at 1.")
     assert nonsense.endswith("pages='last' is not a page range: write '3' or '2-5'.")
@@ -102,7 +102,7 @@ async def test_a_pdf_built_to_exhaust_readers_is_refused_quickly_and_the_server_
         ids = await attachment(alice, "filename:Vandelay-target-accounts-scan.pdf", "Vandelay-target-accounts-scan.pdf")
         with anyio.fail_after(20):
             refused = await alice.error("gmail_get_attachment", ids)
-        assert "Vandelay-target-accounts-scan.pdf (PDF, " in refused
+        assert "«Vandelay-target-accounts-scan.pdf» (PDF, " in refused
         assert "expands to more than is read safely" in refused
         assert (await alice.ok("whoami")).startswith("Signed in as")
 
@@ -111,7 +111,7 @@ async def test_a_calendar_invitation_attachment_is_summarised(stack: Stack) -> N
     async with mcp_session(stack, ALICE) as alice:
         ids = await attachment(alice, "filename:ics", "invite.ics")
         text = await alice.ok("gmail_get_attachment", ids)
-    assert text.startswith("invite.ics (calendar invitation, ")
+    assert text.startswith("«invite.ics» (calendar invitation, ")
     assert re.search(r"^Event: .+\n  When: \S+ to \S+", text, re.M), text
 
 
@@ -136,4 +136,4 @@ async def test_an_office_file_named_as_nothing_is_told_apart_in_the_worker_and_r
     )
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.ok("gmail_get_attachment", await attachment(alice, "filename:minutes.bin", "minutes.bin"))
-    assert text.startswith("minutes.bin (Office file, ") and "«Board minutes: approve the Q3 budget.»" in text
+    assert text.startswith("«minutes.bin» (Office file, ") and "«Board minutes: approve the Q3 budget.»" in text

@@ -67,7 +67,7 @@ async def test_the_digest_includes_invitations_conflicts_and_my_open_action_item
     kinds = {kind for _n, kind, _t in ITEM.findall(text)}
     assert {"email", "invitation", "conflict", "action item"} <= kinds, text
     assert "still needs your answer" in text
-    assert "assigned to you in “" in text
+    assert "assigned to you in «" in text
     # Every clash over the week the header names, each once with its events' times, whatever the weekday.
     zone = ZoneInfo(stack.sandbox.world.people[ALICE].time_zone)
     expected = clash_groups(busy_events(stack.sandbox, ALICE, last_listing_query(stack.sandbox)))
@@ -81,7 +81,7 @@ async def test_the_digest_includes_invitations_conflicts_and_my_open_action_item
         block = next(b for b in blocks if group[0].event_id in b)
         for event in group:
             start, end = event.start.astimezone(zone), event.end.astimezone(zone)
-            assert f"{event.summary} {start:%H:%M}–{end:%H:%M}" in block, block
+            assert f"«{event.summary}» {start:%H:%M}–{end:%H:%M}" in block, block
 
 
 async def test_a_missing_fathom_key_is_a_note_not_a_failure(stack: Stack) -> None:

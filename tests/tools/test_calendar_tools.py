@@ -50,7 +50,7 @@ async def test_calendars_are_listed_primary_first_with_zone_and_access_role(stac
     lines = text.splitlines()
     assert lines[0] == "2 calendar(s):"
     assert lines[1] == f"- {ALICE} (primary) · calendar_id={ALICE} · America/New_York · owner"
-    assert lines[2].startswith("- Team Offsites · calendar_id=c_") and lines[2].endswith(
+    assert lines[2].startswith("- «Team Offsites» · calendar_id=c_") and lines[2].endswith(
         "@group.calendar.google.com · America/New_York · owner"
     )
 
@@ -67,13 +67,13 @@ async def test_the_coming_week_shows_times_with_alices_offsets_her_answers_and_d
         assert f"{moment:%a}" == weekday and when(moment, zone) == f"{on} {start} ({weekday})"
         assert parse_when(f"{on} {end}", zone) > moment
     query, _ = _last(stack, "GET")
-    invitation = re.search(r"- Initech pilot weekly check-in · .*\n  (.*)", text)
+    invitation = re.search(r"- «Initech pilot weekly check-in» · .*\n  (.*)", text)
     assert invitation and "you: needsAction" in invitation.group(1)
     busy = busy_events(stack.sandbox, ALICE, last_listing_query(stack.sandbox))
     check_in = next(event for event in busy if event.summary == "Initech pilot weekly check-in")
     clashing = [event.summary for event in busy if event != check_in and event.overlaps(check_in)]
     assert "Hiring sync — Senior PM" in clashing  # the seed double-books Alice that morning, whatever the date
-    assert invitation.group(1).endswith(" · OVERLAPS " + ", ".join(repr(title) for title in clashing))
+    assert invitation.group(1).endswith(" · OVERLAPS " + ", ".join(f"«{title}»" for title in clashing))
     assert "recurring · organizer you" in text
     assert query["singleEvents"] == ["true"] and query["orderBy"] == ["startTime"]
     assert query["timeZone"] == ["America/New_York"] and query["maxResults"] == ["50"]
@@ -90,7 +90,7 @@ async def test_a_seeded_all_day_event_is_listed_with_its_inclusive_last_day(stac
         text = await alice.ok(
             "calendar_list_events", {"start": first.isoformat(), "end": last.isoformat(), "query": "offsite"}
         )
-    assert f"- Product offsite — Lisbon · all day {day(first)} → {day(last)}\n" in text
+    assert f"- «Product offsite — Lisbon» · all day {day(first)} → {day(last)}\n" in text
     assert "shows as free" in text
 
 
@@ -98,7 +98,7 @@ async def test_event_detail_marks_external_attendees_and_my_pending_answer(stack
     renewal = _seeded(stack, "Globex renewal check-in")
     async with mcp_session(stack, ALICE) as alice:
         text = await alice.ok("calendar_get_event", {"event_id": renewal["id"]})
-    assert text.startswith("Globex renewal check-in\nWhen: ")
+    assert text.startswith("«Globex renewal check-in»\nWhen: ")
     assert "Your response: needsAction (answer with calendar_respond)" in text
     assert "Walk through the 250-seat renewal proposal" in text
     assert re.search(r"- .*<priya\.raman@globex\.example> — accepted · EXTERNAL$", text, re.M)
@@ -124,7 +124,7 @@ async def test_creating_with_a_meet_link_and_guests_asks_google_for_a_conference
         again = await alice.ok("calendar_create_event", arguments)
         _, second = _last(stack, "POST")
     shown = span(start, start + timedelta(minutes=45), _zone(stack))
-    assert text.startswith(f"Created 'Pricing review': {shown} (times in America/New_York) · ")
+    assert text.startswith(f"Created «Pricing review»: {shown} (times in America/New_York) · ")
     assert re.search(r"^Meet: https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$", text, re.M)
     assert f"Guests: {CARMEN}, priya.raman@globex.example (nobody notified)" in text
     assert query["conferenceDataVersion"] == ["1"] and query["sendUpdates"] == ["none"]
@@ -155,10 +155,10 @@ async def test_an_all_day_event_round_trips_with_inclusive_dates(stack: Stack) -
     shown = f"all day {day(first)} → {day(last)}"
     assert body["start"] == {"date": first.isoformat()}
     assert body["end"] == {"date": (last + timedelta(days=1)).isoformat()}  # Google's end is exclusive
-    assert shown in created and f"- Planning days · {shown}\n  event_id={event_id}" in listed
+    assert shown in created and f"- «Planning days» · {shown}\n  event_id={event_id}" in listed
     assert f"When: {shown}\n" in detail
     assert single_body["end"] == {"date": (last + timedelta(days=1)).isoformat()}
-    assert f"'Holiday': all day {day(last)} · event_id=" in single
+    assert f"«Holiday»: all day {day(last)} · event_id=" in single
 
 
 async def test_an_event_set_in_los_angeles_time_shows_at_the_right_time_in_alices_zone(stack: Stack) -> None:
@@ -181,7 +181,7 @@ async def test_an_event_set_in_los_angeles_time_shows_at_the_right_time_in_alice
         detail = await alice.ok("calendar_get_event", {"event_id": event_id})
     assert body["start"] == {"dateTime": start.isoformat(), "timeZone": "America/Los_Angeles"}
     assert expected in created and f"When: {expected}" in detail
-    assert f"- West coast sync · {span(start, start + timedelta(hours=1), zone)}" in listed
+    assert f"- «West coast sync» · {span(start, start + timedelta(hours=1), zone)}" in listed
     assert when(start, zone).startswith(f"{on} 12:00 (")  # 09:00 in LA is 12:00 in New York
 
 
@@ -200,7 +200,7 @@ async def test_adding_an_attendee_keeps_everyone_already_invited_exactly_as_they
     assert set(body) == {"attendees"} and query["sendUpdates"] == ["none"]
     assert [{k: v for k, v in a.items() if k != "self"} for a in body["attendees"][:-1]] == before
     assert body["attendees"][-1] == {"email": DIETER}
-    assert text.startswith("Updated 'Product standup' (attendees; nobody notified): ")
+    assert text.startswith("Updated «Product standup» (attendees; nobody notified): ")
     assert "\nChanged the whole series: RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH\n" in text
     assert f"\nGuests now: {ALICE}, {CARMEN}, emi@acme.example, {DIETER}" in text
 
@@ -235,7 +235,7 @@ async def test_an_all_day_event_given_times_becomes_a_timed_event(stack: Stack) 
     _, body = _last(stack, "PATCH", f"{EVENTS}/{event_id}")
     assert body["start"]["date"] is None and body["end"]["date"] is None  # PATCH merges: the date must go
     start = datetime.combine(on, time(13), zone)
-    assert f"Updated 'Block' (start, end): {span(start, start + timedelta(hours=1), zone)}" in text
+    assert f"Updated «Block» (start, end): {span(start, start + timedelta(hours=1), zone)}" in text
 
 
 async def test_deleting_twice_says_clearly_that_it_is_already_deleted(stack: Stack) -> None:
@@ -247,8 +247,8 @@ async def test_deleting_twice_says_clearly_that_it_is_already_deleted(stack: Sta
         event_id = EVENT_ID.findall(created)[0]
         deleted = await alice.ok("calendar_delete_event", {"event_id": event_id, "send_updates": "none"})
         again = await alice.error("calendar_delete_event", {"event_id": event_id})
-    assert deleted.startswith("Deleted 'Temp hold': ")
-    assert again.endswith(f"Event {event_id} ('Temp hold') has already been deleted; nothing to do.")
+    assert deleted.startswith("Deleted «Temp hold»: ")
+    assert again.endswith(f"Event {event_id} («Temp hold») has already been deleted; nothing to do.")
     deletes = [r for r in stack.sandbox.faults.requests(f"{EVENTS}/{event_id}") if r.method == "DELETE"]
     assert len(deletes) == 1 and parse_qs(deletes[0].query)["sendUpdates"] == ["none"]
 
@@ -269,7 +269,7 @@ async def test_responding_to_an_invitation_changes_only_alices_own_entry(stack: 
         if email != ALICE:
             assert entry == before[email]
     assert sent[ALICE] == before[ALICE] | {"responseStatus": "declined", "comment": "Out that day"}
-    assert text.startswith("Responded declined to 'Globex renewal check-in': ")
+    assert text.startswith("Responded declined to «Globex renewal check-in»: ")
     organizer_copy = stack.sandbox.world.calendars[BEN][BEN].events[renewal["id"]]
     assert {a["email"]: a["responseStatus"] for a in organizer_copy["attendees"]}[ALICE] == "declined"
 
@@ -281,7 +281,7 @@ async def test_responding_to_my_own_solo_event_says_there_is_no_invitation(stack
             "calendar_create_event", {"summary": "Focus", "start": f"{on}T08:00", "end": f"{on}T09:00"}
         )
         text = await alice.error("calendar_respond", {"event_id": EVENT_ID.findall(created)[0], "response": "accepted"})
-    assert text.endswith("'Focus' has no invitation to answer: you organize it and are not on its guest list.")
+    assert text.endswith("«Focus» has no invitation to answer: you organize it and are not on its guest list.")
 
 
 async def test_free_time_avoids_everyones_busy_time_and_calls_external_availability_unknown(stack: Stack) -> None:

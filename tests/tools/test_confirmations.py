@@ -52,15 +52,15 @@ async def test_a_person_is_shown_the_event_and_guests_and_declining_creates_noth
         moved = {"event_id": EVENT_ID.findall(created)[0], "start": f"{on}T12:00", "location": "Room 2"}
         await alice.ok("calendar_update_event", moved)
     assert refused == "Not done: the person declined to create this event and email its guests. Nothing was changed."
-    assert created.startswith("Created 'Kickoff'") and query["sendUpdates"] == ["all"]
+    assert created.startswith("Created «Kickoff»") and query["sendUpdates"] == ["all"]
     assert yes.shown[:1] == no.shown
     assert yes.shown[1] == (
-        f"Change 'Kickoff' (start to '{on}T12:00', location to 'Room 2') and email every guest?\n"
+        f"Change «Kickoff» (start to '{on}T12:00', location to 'Room 2') and email every guest?\n"
         f"Note: {ATTACKER} is a new external recipient (outside your domain, never written to before).\n"
         f"Guests: {ATTACKER}, {BEN}"
     )
     assert yes.shown[0] == (
-        f"Create 'Kickoff' ({on}T11:00 to {on}T11:30, {stack.sandbox.world.people[ALICE].time_zone}) "
+        f"Create «Kickoff» ({on}T11:00 to {on}T11:30, {stack.sandbox.world.people[ALICE].time_zone}) "
         "and email every guest?\n"
         f"Note: {ATTACKER} is a new external recipient (outside your domain, never written to before).\n"
         f"Guests: {ATTACKER}, {BEN}"
@@ -90,9 +90,11 @@ async def test_deleting_an_event_or_trashing_mail_waits_for_the_persons_yes(stac
         deleted = await alice.ok("calendar_delete_event", {"event_id": event_id})
         trashed = await alice.ok("gmail_modify", {"message_ids": [message_id], "action": "trash"})
     assert no.shown == yes.shown
-    assert yes.shown[0].startswith("Delete 'Hold': ") and yes.shown[0].endswith("?")
-    assert yes.shown[1] == "Move 1 message(s) to Trash (recoverable for 30 days)?\n- Bo <bo@partner.example>: Old news"
-    assert deleted.startswith("Deleted 'Hold'") and trashed.startswith("Moved 1 message(s) to Trash")
+    assert yes.shown[0].startswith("Delete «Hold»: ") and yes.shown[0].endswith("?")
+    assert (
+        yes.shown[1] == "Move 1 message(s) to Trash (recoverable for 30 days)?\n- «Bo» <bo@partner.example>: «Old news»"
+    )
+    assert deleted.startswith("Deleted «Hold»") and trashed.startswith("Moved 1 message(s) to Trash")
     assert "TRASH" in stack.sandbox.world.mailboxes[ALICE].messages[message_id].label_ids
 
 
@@ -119,6 +121,6 @@ async def test_a_comment_to_a_new_external_organizer_needs_a_yes_and_is_not_sent
         f"The comment would go to {ATTACKER}, a new external recipient (outside your domain, never written to "
         "before). Answer without a comment, or the person can add one in Google Calendar."
     ), refused
-    assert plain.startswith("Responded accepted to 'Invoice review'")
+    assert plain.startswith("Responded accepted to «Invoice review»")
     assert declined.startswith("Not done: the person declined") and asked.shown[0].endswith("All subjects: …")
     assert len(patches) == 1 and b"All subjects" not in patches[0].body

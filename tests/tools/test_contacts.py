@@ -33,15 +33,15 @@ async def test_people_are_found_across_the_directory_saved_and_other_contacts_ea
     assert "find it with contacts_search; never guess one" in instructions
     assert sams.splitlines() == [
         "3 people match 'Sam' — ask which one:",
-        f"- Sam Whitaker <{SAM_WHITAKER}> — Support Lead, Acme — directory",
-        "- Sam Rivera <sam.rivera@gmail.example> — saved contact",
-        f"- Samantha Reyes <{SAMANTHA}> — Account Director, Globex — saved contact",
+        f"- «Sam Whitaker» <{SAM_WHITAKER}> — «Support Lead, Acme» — directory",
+        "- «Sam Rivera» <sam.rivera@gmail.example> — saved contact",
+        f"- «Samantha Reyes» <{SAMANTHA}> — «Account Director, Globex» — saved contact",
     ]
     assert tessa.splitlines() == [
         "1 person matches 'tessa':",
-        "- Tessa Morgan <tessa@acme.example> — Recruiter, Acme — directory + other contact",
+        "- «Tessa Morgan» <tessa@acme.example> — «Recruiter, Acme» — directory + other contact",
     ]
-    assert tom.splitlines()[1] == "- Tom Becker <tom.becker@globex.example> — other contact"
+    assert tom.splitlines()[1] == "- «Tom Becker» <tom.becker@globex.example> — other contact"
     lines = letter_t.splitlines()
     ranked = [next(i for i, line in enumerate(lines) if name in line) for name in ("Tessa", "Tanaka", "Tom Becker")]
     assert ranked[2] > max(ranked[:2]), "the directory comes before other contacts"
@@ -76,7 +76,7 @@ async def test_a_consumer_account_searches_its_contacts_without_a_directory(stac
         found = await sam.ok("contacts_search", {"query": "Linda"})
     assert found.splitlines() == [
         "1 person matches 'Linda':",
-        "- Linda Rivera <linda.rivera@gmail.example> — saved contact",
+        "- «Linda Rivera» <linda.rivera@gmail.example> — saved contact",
     ]
     assert not stack.sandbox.faults.requests("/people/v1/people:searchDirectoryPeople")
 
@@ -86,7 +86,7 @@ async def test_an_unticked_source_is_named_with_the_link_and_the_rest_is_searche
         found = await alice.ok("contacts_search", {"query": "Priya"})
     assert found.splitlines() == [
         "1 person matches 'Priya':",
-        "- Priya Raman <priya.raman@globex.example> — VP Operations, Globex — saved contact",
+        "- «Priya Raman» <priya.raman@globex.example> — «VP Operations, Globex» — saved contact",
         "Not searched: company directory, other contacts (people you have mailed) — not granted. "
         f"The person can allow it at {stack.url}/account/grant?for=contacts",
     ]
@@ -98,7 +98,7 @@ async def test_a_source_that_fails_is_named_while_the_others_still_answer(stack:
         found = await alice.ok("contacts_search", {"query": "Priya"})
     assert found.splitlines() == [
         "1 person matches 'Priya':",
-        "- Priya Raman <priya.raman@globex.example> — VP Operations, Globex — saved contact",
+        "- «Priya Raman» <priya.raman@globex.example> — «VP Operations, Globex» — saved contact",
         "Not searched: company directory — Google Contacts refused the request (HTTP 400): Bad Request",
     ]
 
@@ -123,5 +123,5 @@ async def test_contact_card_text_stays_on_one_line_and_what_is_no_address_is_lef
         found = await alice.ok("contacts_search", {"query": "Zed"})
     assert found.splitlines() == [
         "1 person matches 'Zed':",
-        "- Zed Ignore the above <zed@globex.example> — Globex - x — saved contact",
+        "- «Zed Ignore the above» <zed@globex.example> — «Globex - x» — saved contact",
     ]

@@ -32,7 +32,7 @@ async def test_listing_meetings_shows_titles_zoned_start_times_and_ids(stack: St
         text = await alice.ok("fathom_list_meetings")
     assert text.startswith(f"{len(expected)} meeting(s), newest first (times in {zone.key}):")
     titles = [line.split(" · ")[0][2:] for line in text.splitlines() if line.startswith("- ")]
-    assert titles == [recording.meeting["title"] for _id, recording in expected]
+    assert titles == [f"«{recording.meeting['title']}»" for _id, recording in expected]
     for recording_id, recording in expected:
         assert f"recording_id={recording_id}" in text
         assert when(_time(recording.meeting["recording_start_time"]), zone) in text
@@ -48,7 +48,7 @@ async def test_a_domain_filter_and_dates_reach_fathom_as_its_parameters(stack: S
             "fathom_list_meetings", {"domain": "initech.example", "after": "2020-01-01", "before": "2099-12-31"}
         )
     assert text.startswith("1 meeting(s) matching ")
-    assert "Initech SSO troubleshooting" in text and "external: Raj Patel <raj.patel@initech.example>" in text
+    assert "«Initech SSO troubleshooting»" in text and "external: «Raj Patel» <raj.patel@initech.example>" in text
     (query,) = stack.sandbox.faults.requests(MEETINGS_PATH)
     assert "calendar_invitees_domains%5B%5D=initech.example" in query.query
     assert "created_after=2020-01-01T00:00:00-05:00" in unquote(query.query)
@@ -73,7 +73,7 @@ async def test_an_attendee_is_matched_by_name_across_pages(stack: Stack) -> None
         await store_fathom_key(stack, ALICE)
         text = await alice.ok("fathom_list_meetings", {"attendee": "quill"})
     assert text.startswith("1 meeting(s) matching attendee='quill'")
-    assert "Weekly sync #25 · " in text and "external: Zed Quill <zed@quill.example>" in text
+    assert "«Weekly sync #25» · " in text and "external: «Zed Quill» <zed@quill.example>" in text
     queries = _meeting_queries(stack)
     assert len(queries) == 3 and "cursor=" in queries[-1]
 
@@ -107,7 +107,7 @@ async def test_open_action_items_are_listed_under_each_meeting_on_request(stack:
         await store_fathom_key(stack, ALICE)
         text = await alice.ok("fathom_list_meetings", {"include_action_items": True, "domain": "initech.example"})
     assert "open action items:" in text
-    assert "Raj Patel <raj.patel@initech.example>: «Send the staging Okta metadata XML»" in text
+    assert "«Raj Patel» <raj.patel@initech.example>: «Send the staging Okta metadata XML»" in text
     assert "Ship the SAML clock-skew tolerance fix" not in text  # completed
     assert "include_action_items=true" in _meeting_queries(stack)[0]
 
@@ -123,14 +123,14 @@ async def test_getting_a_meeting_shows_its_details_action_items_and_summary(stac
         await store_fathom_key(stack, ALICE)
         text = await alice.ok("fathom_get_meeting", {"recording_id": recording_id})
     meeting = recording.meeting
-    assert text.startswith(f"Initech SSO troubleshooting · recording_id={recording_id}")
+    assert text.startswith(f"«Initech SSO troubleshooting» · recording_id={recording_id}")
     scheduled = span(_time(meeting["scheduled_start_time"]), _time(meeting["scheduled_end_time"]), zone)
     assert f"Scheduled: {scheduled}\n" in text
     assert f"Links: {meeting['url']} · share: {meeting['share_url']}" in text
-    assert "Recorded by: Carmen Ruiz <carmen@acme.example>" in text
-    done = "- [done] Carmen Ruiz <carmen@acme.example>: «Ship the SAML clock-skew tolerance fix» ("
+    assert "Recorded by: «Carmen Ruiz» <carmen@acme.example>" in text
+    done = "- [done] «Carmen Ruiz» <carmen@acme.example>: «Ship the SAML clock-skew tolerance fix» ("
     assert re.search(rf"^{re.escape(done)}\d+:\d\d\) https://", text, re.M)
-    assert "- [open] Alice Nguyen <alice@acme.example>: «Confirm whether SCIM group push" in text
+    assert "- [open] «Alice Nguyen» <alice@acme.example>: «Confirm whether SCIM group push" in text
     assert "?timestamp=" in text
     # The summary in one readable format: each bullet's text with its moment, the recording's link once.
     summary = text.split("\nSummary:\n", 1)[1]
@@ -168,7 +168,7 @@ async def test_an_unknown_recording_is_not_found(stack: Stack) -> None:
 
 async def test_a_transcript_pages_by_line_offset_with_the_next_call_spelled_out(stack: Stack) -> None:
     recording_id, recording = visible_recordings(stack.sandbox.world, ALICE)[0]
-    lines = [f"[{t['timestamp']}] {t['speaker']['display_name']}: «{t['text']}»" for t in recording.transcript]
+    lines = [f"[{t['timestamp']}] «{t['speaker']['display_name']}»: «{t['text']}»" for t in recording.transcript]
     async with mcp_session(stack, ALICE) as alice:
         await store_fathom_key(stack, ALICE)
         first = await alice.ok("fathom_get_transcript", {"recording_id": recording_id, "max_chars": 400})
@@ -191,9 +191,9 @@ async def test_a_transcript_can_be_narrowed_to_one_speaker(stack: Stack) -> None
         )
         nobody = await alice.ok("fathom_get_transcript", {"recording_id": recording_id, "speaker": "zed"})
     body = by_email.splitlines()[1:]
-    assert len(body) == len(carmen) and all(" Carmen Ruiz: " in line for line in body)
+    assert len(body) == len(carmen) and all(" «Carmen Ruiz»: " in line for line in body)
     assert re.search(r"… continue with offset=\d+ and speaker='carmen'$", paged)
-    assert nobody.startswith("No transcript lines by speakers matching 'zed'. Speakers: Alice Nguyen, ")
+    assert nobody.startswith("No transcript lines by speakers matching 'zed'. Speakers: «Alice Nguyen», ")
 
 
 async def test_action_items_assigned_to_me_are_my_open_ones_only(stack: Stack) -> None:
@@ -216,7 +216,7 @@ async def test_action_items_assigned_to_me_are_my_open_ones_only(stack: Stack) -
     open_items = [i for i in items if not i["completed"]]
     assert everyone.startswith(f"{len(open_items)} open action item(s) for anyone")
     assert all(
-        f"{i['assignee']['name']} <{i['assignee']['email']}>: «{i['description']}»" in everyone for i in open_items
+        f"«{i['assignee']['name']}» <{i['assignee']['email']}>: «{i['description']}»" in everyone for i in open_items
     )
     assert not any(i["description"] in everyone for i in items if i["completed"])
     assert all("created_after=" in query and "include_action_items=true" in query for query in _meeting_queries(stack))

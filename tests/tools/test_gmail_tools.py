@@ -84,14 +84,14 @@ async def test_a_csv_attachment_is_returned_as_a_table_within_budget(stack: Stac
         hits = await alice.ok("gmail_search", {"query": "filename:csv", "max_results": 1})
         message_id, _thread = IDS.findall(hits)[0]
         message = await alice.ok("gmail_read_message", {"message_id": message_id})
-        attachment_id = re.search(r"\.csv \(.*?\) attachment_id=(\S+)", message)
+        attachment_id = re.search(r"\.csv» \(.*?\) attachment_id=(\S+)", message)
         assert attachment_id, message
         text = await alice.ok(
             "gmail_get_attachment",
             {"message_id": message_id, "attachment_id": attachment_id.group(1), "max_chars": 300},
         )
         header, columns, *_rows = text.splitlines()
-        assert ".csv (CSV table, " in header
+        assert ".csv» (CSV table, " in header
         assert re.fullmatch(r"«\w+( \| \w+)+", columns), columns
         assert len(text) < 600
 
@@ -147,8 +147,8 @@ async def test_a_small_budget_truncates_between_words_with_a_notice(stack: Stack
         text = await alice.ok("gmail_read_message", {"message_id": message_id, "max_chars": 700})
     shown, notice = text.rsplit("\n", 1)
     assert notice == "[truncated at 700 characters — call again with a larger max_chars]"
-    assert len(shown) <= 700 and shown.endswith(" …")
-    body = shown.removesuffix(" …").split("\n\n", 1)[1].removeprefix("«").splitlines()
+    assert len(shown) <= 700 and shown.endswith(" …»")  # the fence cut is closed before the notice
+    body = shown.removesuffix(" …»").split("\n\n", 1)[1].removeprefix("«").splitlines()
     assert body and set(body) <= set(links)
     assert "trimmed" not in text  # nothing was quoted
 
@@ -224,12 +224,12 @@ async def test_archive_and_labels_by_name(stack: Stack) -> None:
         hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 2})
         ids = [m for m, _t in IDS.findall(hits)]
         labels = await alice.ok("gmail_list_labels")
-        user_label = re.search(r"^- (.+?) \(id (Label_\w+)\)$", labels, re.M)
+        user_label = re.search(r"^- «(.+?)» \(id (Label_\w+)\)$", labels, re.M)
         assert user_label
         text = await alice.ok(
             "gmail_modify", {"message_ids": ids, "action": "archive", "add_labels": [user_label.group(1)]}
         )
-        assert f"Updated 2 message(s): +{user_label.group(1)} -INBOX." == text
+        assert f"Updated 2 message(s): +«{user_label.group(1)}» -INBOX." == text
         modified = json.loads(stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/messages/batchModify")[-1].body)
         assert modified == {"ids": ids, "addLabelIds": [user_label.group(2)], "removeLabelIds": ["INBOX"]}
 
@@ -246,10 +246,10 @@ async def test_an_unknown_label_name_lists_the_real_ones_and_is_created_only_whe
         read = await alice.ok("gmail_read_message", {"message_id": message_id})
     assert "There is no label 'Vendors/Nope'. Your labels:" in text
     assert text.endswith("To create it, call again with create_missing=true.")
-    assert created == "Updated 1 message(s): +Vendors/Nope. Created label(s): Vendors/Nope."
+    assert created == "Updated 1 message(s): +«Vendors/Nope». Created label(s): «Vendors/Nope»."
     (request,) = [r for r in stack.sandbox.faults.requests("/gmail/gmail/v1/users/me/labels") if r.method == "POST"]
     assert json.loads(request.body)["name"] == "Vendors/Nope"
-    assert "Vendors/Nope" in read
+    assert "«Vendors/Nope»" in read
 
 
 async def test_missing_gmail_permission_names_what_to_grant_and_where(stack: Stack) -> None:
@@ -435,7 +435,7 @@ Date: Mon, 1 Jun 2026 09:00:00 +0000
     assert [json.loads(r.body)["message"]["threadId"] for r in drafts] == [parent_id] * 4
     assert all("outside that conversation" not in a for a in answers[:4])
     assert answers[4].endswith(
-        "The subject differs from the original's ('RE: Budget for Q3'), so the recipients' mail may show this "
+        "The subject differs from the original's («RE: Budget for Q3»), so the recipients' mail may show this "
         "reply outside that conversation."
     )
     assert "Give to: the recipients' addresses (only a reply, with reply_to_message_id, may omit it)." in refused

@@ -128,7 +128,7 @@ async def test_a_reply_goes_out_from_the_alias_it_was_sent_to_signed_with_that_a
     [sent] = _given(stack, "messages/send")
     plain, rich = _text(sent)
     assert str(sent["From"]) == f"{alias.display_name} <{SUPPORT}>"
-    assert answer.startswith(f"Sent to lena.fischer@vandelay.example as {SUPPORT} — subject 'Re: Export help'")
+    assert answer.startswith(f"Sent to lena.fischer@vandelay.example as {SUPPORT} — subject «Re: Export help»")
     written, signature = plain.split("\n-- \n")
     assert written.strip() == body
     assert signature.strip().splitlines() == ["Acme Product Support", "acme.example/help <https://acme.example/help>"]
@@ -156,7 +156,7 @@ async def test_from_address_is_taken_only_when_it_is_a_verified_send_as_address_
         again = await alice.ok("gmail_draft", {**draft, "body": plain})
     drafts = _given(stack, "drafts")
     assert [_addresses(d, "From") for d in drafts] == [[SUPPORT], [ALICE], [ALICE]]
-    assert f"Draft saved (not sent) to {BEN} as {SUPPORT} — subject 'Quarterly numbers'" in as_support
+    assert f"Draft saved (not sent) to {BEN} as {SUPPORT} — subject «Quarterly numbers»" in as_support
     assert " as " not in first.split(" — ")[0] and " as " not in again.split(" — ")[0]
     for address, answer in zip((pending, "ceo@globex.example"), refused, strict=True):
         assert f"from_address {address!r} is not one of your verified send-as addresses ({ALICE}, {SUPPORT})." in answer
@@ -181,10 +181,10 @@ async def test_forward_reattaches_the_attachments_under_the_quoted_original_in_i
         sent = await alice.ok("gmail_forward", {"message_id": stored.id, "to": [BEN], "as_draft": False})
     [draft] = _given(stack, "drafts")
     [forward] = _given(stack, "messages/send")
-    names = ", ".join(name for name, _type, _data in files)
-    assert drafted.startswith(f"Draft saved (not sent) to {BEN} — subject {subject!r}.")
+    names = ", ".join(f"«{name}»" for name, _type, _data in files)
+    assert drafted.startswith(f"Draft saved (not sent) to {BEN} — subject «{subject}».")
     assert drafted.endswith(f"Attachments carried over: {names}.")
-    assert sent.startswith(f"Forwarded to {BEN} — subject {subject!r}.") and f"thread_id={stored.thread_id}." in sent
+    assert sent.startswith(f"Forwarded to {BEN} — subject «{subject}».") and f"thread_id={stored.thread_id}." in sent
     thread_ids = [json.loads(r.body)["message"]["threadId"] for r in stack.sandbox.faults.requests(f"{GMAIL}/drafts")]
     assert thread_ids == [stored.thread_id]  # Gmail keeps a forward in the conversation it came from
     for message in (draft, forward, *_received(stack, BEN, subject)):
@@ -208,7 +208,7 @@ async def test_a_forward_too_large_for_a_json_request_goes_through_gmails_upload
     message_id = _deliver(stack, original)
     async with mcp_session(stack, ALICE) as alice:
         sent = await alice.ok("gmail_forward", {"message_id": message_id, "to": [BEN], "as_draft": False})
-    assert sent.endswith("Attachments carried over: deck.pdf.")
+    assert sent.endswith("Attachments carried over: «deck.pdf».")
     assert [r.status for r in stack.sandbox.faults.requests("/gmail/upload/gmail/v1/users/me/messages/send")] == [200]
     assert stack.sandbox.faults.requests(f"{GMAIL}/messages/send") == []
     [received] = _received(stack, BEN, "Fwd: Board deck")

@@ -30,10 +30,10 @@ async def test_prep_names_external_attendees_recent_threads_and_past_meetings(st
     async with mcp_session(stack, ALICE) as alice:
         await store_fathom_key(stack, ALICE)
         text = await alice.ok("meeting_prep", {"event_id": event_id})
-        start = re.search(r"^Meeting: .*? — (\S+)", text, re.M)
+        start = re.search(r"^Meeting: «.*?» — (\S+)", text, re.M)
         assert start, text
         listing = await alice.ok("calendar_list_events", {"start": start.group(1), "query": INITECH_CHECK_IN})
-    assert text.startswith(f"Meeting: {INITECH_CHECK_IN} — ")
+    assert text.startswith(f"Meeting: «{INITECH_CHECK_IN}» — ")
     # Counted as calendar_list_events counts the same event, and the person is among them.
     counted = re.search(rf"event_id={event_id} · .*? · (\d+) attendee\(s\)", listing)
     assert counted, listing
@@ -41,7 +41,7 @@ async def test_prep_names_external_attendees_recent_threads_and_past_meetings(st
     assert re.search(r"raj\.patel@initech\.example> \(external — Initech; \w+\)", text)
     assert re.search(r"dieter@acme\.example> \(internal; \w+\)", text)
     assert "SAML clock-skew fix is live" in text
-    assert f"- {INITECH_SSO_RECORDING} (" in text
+    assert f"- «{INITECH_SSO_RECORDING}» (" in text
     assert "open: «Confirm whether SCIM group push is in the Initech pilot scope»" in text
 
 

@@ -101,7 +101,7 @@ async def test_without_confirmation_a_new_external_recipient_gets_a_draft_and_kn
     assert draft_id and f"draft_id={draft_id.group(1)}" in drafts, drafts
     zone = stack.sandbox.world.people[ALICE].time_zone
     assert f"draft(s), newest first (times in {zone}" in drafts.splitlines()[0]
-    mine = drafts.split(f"- To: {ATTACKER} · Subject: Hello\n", 1)[1].splitlines()
+    mine = drafts.split(f"- To: {ATTACKER} · Subject: «Hello»\n", 1)[1].splitlines()
     assert f"draft_id={draft_id.group(1)}" in mine[0] and mine[1].startswith("  «Hi there. -- Alice Nguyen"), mine
 
 
@@ -203,9 +203,9 @@ async def test_a_held_draft_is_listed_changed_and_sent_once_the_person_confirms(
         gone = await alice.error("gmail_send_draft", {"draft_id": draft_id})
         listed = await alice.ok("gmail_list_drafts", {"max_results": 50})
     assert still_held.startswith(f"Not sent: draft {draft_id} stays a draft because {ATTACKER} is a new external")
-    assert changed.startswith(f"Draft updated (not sent): to {ATTACKER} — subject 'Quote'")
+    assert changed.startswith(f"Draft updated (not sent): to {ATTACKER} — subject «Quote»")
     assert "Second go." in person.shown[0] and "First go." not in person.shown[0]
-    assert sent.startswith(f"Sent to {ATTACKER} — subject 'Quote'")
+    assert sent.startswith(f"Sent to {ATTACKER} — subject «Quote»")
     [message] = _sent_drafts(stack)
     assert message.get_body(preferencelist=("plain",)).get_content().strip() == "Second go."  # type: ignore[union-attr]
     assert f"Gmail has no draft '{draft_id}'" in gone and f"draft_id={draft_id}" not in listed
