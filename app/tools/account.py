@@ -11,6 +11,7 @@ from mcp.server.mcpserver.resolve import Resolve
 from app.auth.google_signin import missing_capabilities
 from app.installers import RENEW_WITHIN, install_commands, time_left
 from app.storage.store import User
+from app.tools.capabilities import missing_line
 from app.tools.composing import send_as_line
 from app.tools.outbound import Outbound
 from app.tools.registrar import ToolRegistrar
@@ -47,6 +48,12 @@ async def _send_as(resolvers: Resolvers, user: User) -> list[str]:
     return [send_as_line(entries)] if entries else []
 
 
+ACCESS_LINES = {
+    "mcp": "Google reached through: Google's Workspace MCP servers.",
+    "rest": "Google reached through: Google's REST APIs (Google closes them to AI agents from 2027-02-01).",
+}
+
+
 def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Outbound) -> None:
     account_url = resolvers.account_url
     public_url = resolvers.services.settings.public_url
@@ -69,12 +76,16 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: 
             missing = missing_capabilities(scopes)
             if missing:
                 todo.append(f"Not granted: {'; '.join(missing)}. Grant at {account_url}")
-            lines += await _send_as(resolvers, user)
+            if resolvers.access.kind == "rest":  # Google's MCP servers give no send-as addresses
+                lines += await _send_as(resolvers, user)
         fathom, fathom_todo = found.fathom(account_url)
         lines.append(fathom)
         todo += [fathom_todo] if fathom_todo else []
         expiry, renew = personal_token_expiry(get_access_token(), public_url)
         lines.append(outbound.policy_line(user.always_draft))
+        lines.append(ACCESS_LINES[resolvers.access.kind])
+        left_out = missing_line(tool.left_out)
+        lines += [left_out] if left_out else []
         lines += [expiry] if expiry else []
         todo += [renew] if renew else []
         lines.append("Connections needing attention: " + ("; ".join(todo) if todo else "none."))

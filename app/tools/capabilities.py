@@ -67,16 +67,15 @@ def offered(name: str, access: GoogleAccess) -> bool:
     return access == "rest" or entry is None or not entry.missing
 
 
-def missing_line(access: GoogleAccess, registered: set[str]) -> str | None:
-    """One line naming the tools left out under `access` and why, or None when nothing is."""
-    if access == "rest":
-        return None
-    left = {name: entry.missing for name, entry in MATRIX.items() if entry.missing and name in registered}
-    if not left:
-        return None
+def missing_line(left_out: set[str]) -> str | None:
+    """One line naming the tools left out (see `offered`) and why, or None when none is."""
     by_reason: dict[str, list[str]] = {}
-    for name, why in left.items():
-        by_reason.setdefault(why, []).append(name)
+    for name in sorted(left_out):
+        entry = MATRIX.get(name)
+        if entry is not None and entry.missing:
+            by_reason.setdefault(entry.missing, []).append(name)
+    if not by_reason:
+        return None
     parts = [f"{', '.join(names)} ({why})" for why, names in by_reason.items()]
     return "Not available through Google's MCP servers: " + "; ".join(parts) + "."
 
