@@ -93,7 +93,15 @@ def stack_settings() -> dict[str, object]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, sandbox: SandboxServer, stack_settings: dict[str, object]) -> Iterator[Stack]:
+def google_access() -> str:
+    """How the `stack` reaches Google; a test run under both backends parametrizes it (`both_backends`)."""
+    return "rest"
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, sandbox: SandboxServer, stack_settings: dict[str, object], google_access: str
+) -> Iterator[Stack]:
     """Switchboard on a free loopback port with its own SQLite database, on the sandbox upstreams."""
-    with running_stack(tmp_path, sandbox, **stack_settings) as running:
+    with running_stack(tmp_path, sandbox, **({"google_access": google_access} | stack_settings)) as running:
         yield running

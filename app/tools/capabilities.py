@@ -28,9 +28,7 @@ class UnderMcp:
 
 
 # Tools that reach no Google product, or only through one that needs no REST call.
-NO_GOOGLE = frozenset(
-    {"fathom_list_meetings", "fathom_get_meeting", "fathom_get_transcript", "fathom_action_items"}
-)
+NO_GOOGLE = frozenset({"fathom_list_meetings", "fathom_get_meeting", "fathom_get_transcript", "fathom_action_items"})
 NOT_YET = "Switchboard does not yet make this call through Google's MCP servers"
 
 MATRIX: dict[str, UnderMcp] = {

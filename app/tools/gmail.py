@@ -2,7 +2,6 @@
 
 import asyncio
 import dataclasses
-import html
 import re
 from collections.abc import Generator, Iterable, Sequence
 from contextlib import contextmanager
@@ -12,7 +11,6 @@ from itertools import takewhile
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from cachetools import TTLCache
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
@@ -20,7 +18,6 @@ from pydantic import Field
 from app.documents.extract import KIND_NAMES, Document, DocumentError, kind_of, sniff, window
 from app.documents.reader import DocumentReader
 from app.storage.store import User
-from app.tools.caches import cached, per_person
 from app.tools.composing import (
     Sender,
     choose_sender,
@@ -32,20 +29,18 @@ from app.tools.composing import (
 from app.tools.confirmations import Gate, declined, trash_gate
 from app.tools.format import (
     Budget,
-    addresses_text,
     clamp_budget,
     human_size,
     person,
     quoted,
     quoted_line,
     subject_text,
-    when,
 )
-from app.tools.mail_text import TRIMMED, header_lines, readable_body
+from app.tools.mail_view import LabelNames, found_text, label_text, media_type, message_block, summary, user_labels
 from app.tools.outbound import Outbound, Release, stopped
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
-from app.tools.times import times_in, zone_label
+from app.tools.times import zone_label
 from app.upstream.errors import BadRequest, InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import (
@@ -60,14 +55,12 @@ from app.upstream.gmail_compose import (
 from app.upstream.gmail_models import (
     AttachmentInfo,
     Draft,
-    GmailMessage,
     Label,
-    MessageList,
-    addresses,
     b64url_decode,
     message_content,
 )
 from app.upstream.mail_body import bodies
+from app.workspace.mail import Mail
 
 SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
@@ -125,83 +118,6 @@ async def _refuse_missing(gmail: GmailClient, message_ids: list[str]) -> None:
         raise ToolError(
             f"Nothing was changed: Gmail has no message {named} in your mailbox. Use {ID_SOURCES['message']}."
         )
-
-
-def _found(count: int, listing: MessageList, *, first_page: bool) -> str:
-    """How many messages a search page holds, against Gmail's estimate of all matches."""
-    if first_page and listing.next_page_token is None:
-        return f"{count} message(s)"
-    # Gmail's estimate can be below what it already returned: then only say that more match.
-    about = f" of about {listing.result_size_estimate}" if listing.result_size_estimate > count else ""
-    if first_page:
-        return f"First {count}{about} message(s)" + ("" if about else " (more match)")
-    return f"{count} more{about} message(s)"
-
-
-def label_text(label_id: str, names: dict[str, str]) -> str:
-    """A label as answers name it: a system label by its id (INBOX), the person's own by its name, fenced
-    (a label's name may come from a filter or an import, so it is treated as someone else's text)."""
-    name = names.get(label_id)
-    return quoted_line(name, empty=label_id) if name and name != label_id else label_id
-
-
-def media_type(value: str) -> str:
-    """An attachment's MIME type: as it is when it is one, else fenced (the sender wrote it)."""
-    return value if _MEDIA_TYPE.fullmatch(value) else quoted_line(value, 100, empty="unknown type")
-
-
-def _labels_text(message: GmailMessage, names: dict[str, str]) -> str:
-    shown = [label_text(label, names) for label in message.label_ids if not label.startswith("CATEGORY_")]
-    category = next((label[9:].lower() for label in message.label_ids if label.startswith("CATEGORY_")), None)
-    text = ", ".join(shown) or "none"
-    return f"{text} · category {category}" if category and category != "personal" else text
-
-
-def _summary(message: GmailMessage, zone: ZoneInfo, names: dict[str, str]) -> str:
-    received = message.received_at
-    sender = ", ".join(person(n, a) for n, a in addresses(message.header("From"))) or "(unknown sender)"
-    to = addresses_text(a for _n, a in addresses(message.header("To")))
-    cc = addresses_text(a for _n, a in addresses(message.header("Cc")))
-    lines = [
-        f"- {when(received, zone) if received else 'date unknown'} · From: {sender}",
-        f"  To: {to or '-'}" + (f" · Cc: {cc}" if cc else ""),
-        f"  Subject: {subject_text(message.header('Subject'))}",
-    ]
-    if message.snippet:
-        lines.append(f"  {quoted(html.unescape(message.snippet))}")
-    flags = ["attachment"] if message.payload and message.payload.mime_type == "multipart/mixed" else []
-    if message.header("List-Unsubscribe"):
-        flags.append("bulk/newsletter")
-    lines.append(
-        f"  labels: {_labels_text(message, names)}"
-        + (f" · {' · '.join(flags)}" if flags else "")
-        + f" · message_id={message.id} thread_id={message.thread_id}"
-    )
-    return "\n".join(lines)
-
-
-class LabelNames:
-    """Names of each person's own labels (ids like Label_12), cached a few minutes per person."""
-
-    TTL = 300.0
-
-    def __init__(self) -> None:
-        self._cache: TTLCache[str, dict[str, str]] = per_person(self.TTL)
-
-    async def get(self, gmail: GmailClient) -> dict[str, str]:
-        async def load() -> dict[str, str]:
-            return {label.id: label.name for label in await gmail.list_labels()}
-
-        return await cached(self._cache, gmail.api.user_id, load)
-
-    def forget(self, gmail: GmailClient) -> None:
-        """Drop the cached names after labels changed."""
-        self._cache.pop(gmail.api.user_id, None)
-
-    async def for_messages(self, gmail: GmailClient, messages: list[GmailMessage]) -> dict[str, str]:
-        if not any(label.startswith("Label_") for m in messages for label in m.label_ids):
-            return {}
-        return await self.get(gmail)
 
 
 def _resolve_labels(requested: list[str], labels: list[Label], missing_ok: bool = False) -> tuple[list[str], list[str]]:
@@ -379,6 +295,10 @@ async def _forward(
     return Outgoing(message, list(to), subject, reply.thread_id, carried, cc=list(cc), sender=sender)
 
 
+async def _no_names() -> dict[str, str]:
+    return {}
+
+
 def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Outbound) -> None:
     label_names = LabelNames()
     documents = DocumentReader()
@@ -417,48 +337,51 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
 
     @tool(title="Search Gmail", read_only=True, idempotent=True)
     async def gmail_search(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         query: Annotated[str, Field(description='Gmail search syntax, e.g. "from:priya is:unread newer_than:7d"')] = "",
         max_results: Annotated[int, Field(ge=1, le=100)] = 20,
         page_token: str | None = None,
     ) -> str:
         """Search Gmail; every hit with sender, recipients, subject, date, snippet, labels and ids."""
-        try:
-            listing = await gmail.list_messages(query, max_results=max_results, page_token=page_token)
-        except BadRequest as error:
-            if not page_token:
-                raise
+        # Label names travel beside the search rather than after it (one round trip less), where hits carry labels.
+        found, names = await asyncio.gather(
+            mail.search(query, max_results, page_token),
+            label_names.get(mail) if mail.labels_in_search else _no_names(),
+            return_exceptions=True,
+        )
+        if isinstance(found, BadRequest) and page_token:
             raise ToolError(
                 f"page_token {page_token!r} is not one Gmail gave: pass the page_token an earlier gmail_search "
                 "printed, with the same query, or leave it out to start from the newest."
-            ) from error
-        if not listing.messages:
+            ) from found
+        if isinstance(found, BaseException):
+            raise found
+        if isinstance(names, BaseException):
+            raise names
+        if not found.hits:
             return f"No messages match {query!r}." if query else "The mailbox is empty."
-        # Label names travel beside the metadata fetch rather than after it (one round trip less).
-        messages, names = await asyncio.gather(
-            gmail.get_messages_metadata([m.id for m in listing.messages]), label_names.get(gmail)
-        )
         wanted = f"{query or 'all mail'!r}, newest first (times in {zone_label(zone)})"
         budget = Budget(SEARCH_BUDGET, "")
-        budget.add(f"{_found(len(messages), listing, first_page=page_token is None)} for {wanted}:")
-        shown = sum(1 for _ in takewhile(budget.add_whole, (_summary(m, zone, names) for m in messages)))
-        if shown < len(messages):
+        budget.add(f"{found_text(len(found.hits), found, first_page=page_token is None)} for {wanted}:")
+        lines = (summary(m, zone, names, found.thread_sizes.get(m.thread_id)) for m in found.hits)
+        shown = sum(1 for _ in takewhile(budget.add_whole, lines))
+        if shown < len(found.hits):
             # A page token would skip the hits left out here: offer a smaller page instead.
             same_page = " and the same page_token" if page_token else ""
             budget.more_hint = (
-                f"the last {len(messages) - shown} hit(s) of this page left out; "
+                f"the last {len(found.hits) - shown} hit(s) of this page left out; "
                 f"call again with max_results={shown}{same_page}, or narrow the query"
             )
             return budget.render()
         text = budget.render()
-        if listing.next_page_token:
-            text += f"\nMore results: call again with page_token={listing.next_page_token!r}, or narrow the query."
+        if found.next_page:
+            text += f"\nMore results: call again with page_token={found.next_page!r}, or narrow the query."
         return text
 
     @tool(title="Read email", read_only=True, idempotent=True)
     async def gmail_read_message(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         message_id: str,
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 8000,
@@ -466,24 +389,24 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
     ) -> str:
         """Read one email: headers, readable body (quoted history trimmed) and attachments."""
         with _gmail_id("message_id", message_id):
-            message = await gmail.get_message(message_id)
-        names = await label_names.for_messages(gmail, [message])
+            message = await mail.message(message_id)
+        names = await label_names.for_messages(mail, [message])
         budget = Budget(clamp_budget(max_chars), "call again with a larger max_chars")
         left_out = "" if include_quoted else "call again with include_quoted=true to see it"
-        budget.extend(_message_block(message, zone, names, not include_quoted, left_out, name_zone=True))
+        budget.extend(message_block(message, zone, names, not include_quoted, left_out, name_zone=True))
         return budget.render()
 
     @tool(title="Read email thread", read_only=True, idempotent=True)
     async def gmail_read_thread(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         thread_id: str,
         max_chars: Annotated[int, Field(ge=200, le=50_000)] = 12_000,
     ) -> str:
         """Read a whole conversation, oldest first; quoted history in replies is trimmed."""
         with _gmail_id("thread_id", thread_id):
-            thread = await gmail.get_thread(thread_id)
-        names = await label_names.for_messages(gmail, thread.messages)
+            thread = await mail.thread(thread_id)
+        names = await label_names.for_messages(mail, thread.messages)
         budget = Budget(clamp_budget(max_chars, 12_000), "read single messages with gmail_read_message")
         budget.add(
             f"Thread {thread.id}: {len(thread.messages)} message(s), oldest first (times in {zone_label(zone)})."
@@ -491,7 +414,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         for index, message in enumerate(thread.messages, 1):
             if not budget.add(f"\n--- message {index} of {len(thread.messages)} ---"):
                 break
-            if not budget.extend(_message_block(message, zone, names, trim=True)):
+            if not budget.extend(message_block(message, zone, names, trim=True)):
                 break
         return budget.render()
 
@@ -603,7 +526,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         removed, _none = _resolve_labels(remove_labels or [], labels)
         created = [await gmail.create_label(name) for name in dict.fromkeys(missing)]
         if created:
-            label_names.forget(gmail)
+            label_names.forget(gmail.api.user_id)
         add = add + added + [label.id for label in created]
         remove = remove + removed
         if len(message_ids) == 1:
@@ -617,10 +540,10 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         return f"Updated {len(message_ids)} message(s): {' '.join(done)}.{made}"
 
     @tool(title="List Gmail labels", read_only=True, idempotent=True)
-    async def gmail_list_labels(gmail: Annotated[GmailClient, Resolve(resolvers.gmail)]) -> str:
+    async def gmail_list_labels(mail: Annotated[Mail, Resolve(resolvers.mail)]) -> str:
         """All Gmail labels (system and the person's own) with ids."""
-        labels = await gmail.list_labels()
-        user = sorted((label for label in labels if label.type == "user"), key=lambda label: label.name.lower())
+        labels = await mail.labels()
+        user = sorted(user_labels(labels), key=lambda label: label.name.lower())
         system = [label.name for label in labels if label.type == "system"]
         budget = Budget(8000, "labels are sorted by name; use gmail_search with label:NAME")
         budget.add(f"System labels: {', '.join(system)}")
@@ -730,39 +653,3 @@ def _document_page(name: str, kind: str, size: int, document: Document, offset: 
     if end < len(text):
         lines.append(f"[continues — call again with offset={end} for the next part]")
     return "\n".join(lines)
-
-
-def _message_block(
-    message: GmailMessage,
-    zone: ZoneInfo,
-    names: dict[str, str],
-    trim: bool,
-    left_out: str = "",
-    name_zone: bool = False,
-) -> list[str]:
-    """One message as the model reads it; `left_out` says how to see what trimming left out.
-
-    `name_zone` names the time zone after the date, for an answer that names it nowhere else.
-    """
-    received = message.received_at
-    body, notes = readable_body(message, trim=trim)
-    if left_out:
-        notes = [f"{note} — {left_out}" if note == TRIMMED else note for note in notes]
-    content = message_content(message)
-    sent = when(received, zone) + (times_in(zone) if name_zone else "") if received else None
-    lines = [
-        f"Subject: {subject_text(message.header('Subject'))}",
-        *header_lines(message),
-        f"Date: {sent or message.header('Date') or 'unknown'}",
-        f"Labels: {_labels_text(message, names)} · message_id={message.id} thread_id={message.thread_id}",
-    ]
-    if content.attachments:
-        lines.append("Attachments:")
-        lines += [
-            f"  - {quoted_line(a.filename)} ({media_type(a.mime_type)}, {human_size(a.size)}) "
-            f"attachment_id={a.attachment_id}"
-            for a in content.attachments
-        ]
-    lines.append(f"[{'; '.join(notes)}]" if notes else "")
-    lines.append(quoted(body) if body else "(no text body)")
-    return lines

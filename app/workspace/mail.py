@@ -48,7 +48,7 @@ class Message:
     sent_at: datetime | None = None
     sent_on: date | None = None
     snippet: str = ""
-    labels: frozenset[str] | None = None  # None: the backend does not say
+    labels: tuple[str, ...] | None = None  # in Gmail's order; None: the backend does not say
     # Read in full only: the readable body (HTML converted when there was no plain text) and files.
     text: str | None = None
     from_html: bool = False
@@ -96,6 +96,11 @@ class Mail(Protocol):
     @property
     def person(self) -> str:
         """Who this mailbox belongs to (a user id): keys every cache so it never answers for another person."""
+        ...
+
+    @property
+    def labels_in_search(self) -> bool:
+        """Whether search hits carry their labels (then label names are worth reading beside the search)."""
         ...
 
     async def search(self, query: str, limit: int, page: str | None = None) -> SearchPage:

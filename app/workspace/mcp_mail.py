@@ -81,7 +81,7 @@ def message_of(shape: McpMessage, thread_id: str = "", *, full: bool = False) ->
         return tuple(Mailbox(value, names.get(value, "")) for value in values if value)
 
     sent_at, sent_on = _when(shape.date)
-    files = tuple(FileInfo(name="(attachment)", mime_type="", size=None, id=i) for i in shape.attachment_ids)
+    files = tuple(FileInfo(name="", mime_type="", size=None, id=i) for i in shape.attachment_ids)
     return Message(
         id=shape.id,
         thread_id=shape.thread_id or thread_id,
@@ -93,7 +93,7 @@ def message_of(shape: McpMessage, thread_id: str = "", *, full: bool = False) ->
         sent_at=sent_at,
         sent_on=sent_on,
         snippet=shape.snippet,
-        labels=frozenset(shape.label_ids) if shape.label_ids is not None else None,
+        labels=tuple(shape.label_ids) if shape.label_ids is not None else None,
         text=shape.plaintext_body if full else None,
         files=files if full else (),
         has_files=bool(shape.attachment_ids) if full else None,
@@ -113,6 +113,10 @@ class McpMail:
     @property
     def person(self) -> str:
         return self.google.user_id
+
+    @property
+    def labels_in_search(self) -> bool:
+        return False
 
     async def search(self, query: str, limit: int, page: str | None = None) -> SearchPage:
         arguments: dict[str, object] = {"pageSize": min(limit, MAX_PAGE)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import GmailMessage, GmailThread, addresses, message_content
-from app.workspace.mail import SYSTEM_LABELS, FileInfo, Label, Mailbox, Message, SearchPage, Thread
+from app.workspace.mail import FileInfo, Label, Mailbox, Message, SearchPage, Thread
 
 
 def mailboxes(value: str | None) -> tuple[Mailbox, ...]:
@@ -26,7 +26,7 @@ def message_of(message: GmailMessage, *, full: bool = False) -> Message:
         reply_to=mailboxes(message.header("Reply-To")),
         sent_at=message.received_at,
         snippet=message.snippet,
-        labels=frozenset(message.label_ids),
+        labels=tuple(message.label_ids),
         text=content.text if content is not None else None,
         from_html=content.from_html if content is not None else False,
         files=tuple(FileInfo(a.filename, a.mime_type, a.size, a.attachment_id, a.part_id) for a in content.attachments)
@@ -53,6 +53,10 @@ class RestMail:
     def person(self) -> str:
         return self.gmail.api.user_id
 
+    @property
+    def labels_in_search(self) -> bool:
+        return True
+
     async def search(self, query: str, limit: int, page: str | None = None) -> SearchPage:
         listing = await self.gmail.list_messages(query, max_results=limit, page_token=page)
         if not listing.messages:
@@ -69,6 +73,4 @@ class RestMail:
 
     async def labels(self) -> list[Label]:
         found = await self.gmail.list_labels()
-        return [Label(label.id, label.name, "system" if label.type == "system" else "user") for label in found] + [
-            Label(name, name, "system") for name in SYSTEM_LABELS if name not in {label.id for label in found}
-        ]
+        return [Label(label.id, label.name, "system" if label.type == "system" else "user") for label in found]

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from app.config import Settings
 from app.main import create_app
 from sandbox.server import SandboxServer
@@ -49,3 +51,7 @@ def running_stack(tmp_path: Path, sandbox: SandboxServer | None = None, **overri
     finally:
         if own_sandbox:
             sandbox.stop()
+
+
+# Runs a test once per way of reaching Google: REST, and Google's MCP servers.
+both_backends = pytest.mark.parametrize("google_access", ["rest", "mcp"])
