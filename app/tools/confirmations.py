@@ -23,8 +23,8 @@ from app.tools.errors import as_tool_error
 from app.tools.format import address_text, addresses_text, person, quoted_line, subject_text
 from app.tools.outbound import ActionConfirmation, Outbound, bounded, can_confirm, listed
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone, serving
-from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import addresses
+from app.workspace.mail import Mail
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -97,10 +97,10 @@ def _outbound() -> Outbound:
     return found
 
 
-async def _gmail() -> GmailClient | None:
-    """The person's Gmail for "written to before", or None without Gmail access (then nobody outside is known)."""
+async def _gmail() -> Mail | None:
+    """The person's mail for "written to before", or None without Gmail access (then nobody outside is known)."""
     try:
-        return await serving().gmail()
+        return await serving().mail_reader()
     except ToolError:
         return None
 

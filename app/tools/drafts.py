@@ -36,6 +36,7 @@ class DraftOutgoing:
     draft_id: str
     message: EmailMessage
     thread_id: str | None
+    replying_to: str | None = None  # Gmail keeps the draft's threading in the message itself
 
 
 @contextmanager

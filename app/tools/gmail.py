@@ -24,7 +24,10 @@ from app.tools.composing import (
     forwarded_files,
     forwarded_text,
     header_addresses,
-    reply_all_recipients,
+    message_addresses,
+    replies_to_all,
+    replying_context,
+    sender_for,
 )
 from app.tools.confirmations import Gate, declined, trash_gate
 from app.tools.format import (
@@ -54,13 +57,12 @@ from app.upstream.gmail_compose import (
 )
 from app.upstream.gmail_models import (
     AttachmentInfo,
-    Draft,
     Label,
     b64url_decode,
     message_content,
 )
 from app.upstream.mail_body import bodies
-from app.workspace.mail import Mail
+from app.workspace.mail import DraftRef, Mail
 
 SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
@@ -81,7 +83,6 @@ ID_SOURCES = {
     "thread": "a thread_id from gmail_search or gmail_read_message",
     "attachment": "an attachment_id that gmail_read_message lists for that message",
 }
-REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc")
 # A MIME type as RFC 2045 spells one (type/subtype tokens): shown as it is; anything else is someone's text.
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}", re.IGNORECASE)
 
@@ -156,6 +157,7 @@ class Outgoing:
     cc: list[str] = field(default_factory=list[str])
     sender: Sender | None = None
     draft_requested: bool = False  # the caller asked for a draft: nothing leaves, nobody need confirm
+    replying_to: str | None = None  # the Gmail id of the message this answers
 
     def recipients(self, fenced: bool = True) -> str:
         """`a@x, b@x (cc c@x) as support@x`: whom it reaches, and from which alias when not the default;
@@ -194,7 +196,7 @@ def _unique(values: Iterable[str], taken: set[str]) -> list[str]:
 
 
 async def _compose(
-    gmail: GmailClient,
+    mail: Mail,
     user: User,
     to: Sequence[str],
     subject: str,
@@ -218,26 +220,26 @@ async def _compose(
             raise ToolError("Give to: the recipients' addresses (only a reply, with reply_to_message_id, may omit it).")
         if not subject.strip():
             raise ToolError("Give a subject.")
-        sender = await choose_sender(gmail, user, from_address)
+        sender = await sender_for(mail, user, from_address)
     else:
         with _gmail_id("reply_to_message_id", reply_to_message_id):
-            parent = await gmail.get_message(reply_to_message_id, format="metadata", metadata_headers=REPLY_HEADERS)
-        reply = context = reply_context(parent)
-        sender = await choose_sender(gmail, user, from_address, header_addresses(parent, "To", "Cc", "Delivered-To"))
+            parent = await mail.replying_to(reply_to_message_id)
+        reply = context = replying_context(parent)
+        addressed = message_addresses(parent, "to", "cc", "delivered_to")
+        sender = await sender_for(mail, user, from_address, addressed)
         if reply_all:
-            everyone, copied = reply_all_recipients(parent, sender.own)
+            everyone, copied = replies_to_all(parent, sender.own)
             taken: set[str] = set()
             to = _unique([*everyone, *to], taken)
             cc = _unique([*copied, *cc], taken)
         elif not to:
             mine = {a.casefold() for a in sender.own}
-            from_me = bool(header_addresses(parent, "From")) and all(
-                a.casefold() in mine for a in header_addresses(parent, "From")
-            )
+            senders = message_addresses(parent, "sender")
+            from_me = bool(senders) and all(a.casefold() in mine for a in senders)
             to = (
-                header_addresses(parent, "To")
+                message_addresses(parent, "to")
                 if from_me
-                else header_addresses(parent, "Reply-To") or header_addresses(parent, "From")
+                else message_addresses(parent, "reply_to") or message_addresses(parent, "sender")
             )
         if not to and not cc and not bcc:
             raise ToolError(f"Message {reply_to_message_id} names nobody to reply to: give to.")
@@ -252,8 +254,10 @@ async def _compose(
         bcc=bcc,
         reply=reply,
     )
-    thread_id = reply.thread_id if reply else None
-    return Outgoing(message, list(to), subject, thread_id, note, cc=list(cc), sender=sender)
+    thread_id = (reply.thread_id or None) if reply else None
+    return Outgoing(
+        message, list(to), subject, thread_id, note, cc=list(cc), sender=sender, replying_to=reply_to_message_id
+    )
 
 
 async def _forward(
@@ -305,7 +309,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
     # Annotations are evaluated here, at definition, so this server's resolvers are bound in.
 
     async def composed(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         user: Annotated[User, Resolve(resolvers.user)],
         to: list[str] | None,
         subject: str,
@@ -318,7 +322,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
     ) -> Outgoing:
         """gmail_send's message, built before the person is asked to confirm it."""
         return await _compose(
-            gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
+            mail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
         )
 
     async def forwarded(
@@ -420,7 +424,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
 
     @tool(title="Send email", read_only=False, sends_mail=True, sends=True)
     async def gmail_send(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         release: Annotated[Release[Outgoing], Resolve(outbound.mail_release(composed))],
         to: Addresses | None = None,
         subject: str = "",
@@ -435,9 +439,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
     ) -> str:
         """Send an email now. For a reply, pass reply_to_message_id (threading is handled)."""
         out = release.composed
-        if release.action != "send":
-            return await outbound.save_draft(gmail, release) if release.action == "draft" else stopped(release)
-        sent = await gmail.send_message(out.message, thread_id=out.thread_id)
+        if release.action in ("draft", "stop"):
+            return await outbound.save_draft(mail, release) if release.action == "draft" else stopped(release)
+        sent = release.sent or await mail.send(out.message, out.thread_id)
         report_action(f"Sent to {out.recipients(fenced=False)}: {out.subject!r}")
         return (
             f"Sent to {out.recipients()} — subject {subject_text(out.subject)}. message_id={sent.id} "
@@ -446,7 +450,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
 
     @tool(title="Draft email", read_only=False, sends_mail=True)
     async def gmail_draft(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         user: Annotated[User, Resolve(resolvers.user)],
         to: Addresses | None = None,
         subject: str = "",
@@ -459,15 +463,16 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
     ) -> str:
         """Save an email as a draft for the person to review and send (same fields as gmail_send)."""
         out = await _compose(
-            gmail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
+            mail, user, to or [], subject, body, cc or [], bcc or [], reply_to_message_id, reply_all, from_address
         )
-        draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
+        draft = await mail.save_draft(out.message, out.thread_id, out.replying_to)
         report_action(f"Drafted to {out.recipients(fenced=False)}: {out.subject!r}")
         return _drafted(out, draft)
 
     @tool(title="Forward email", read_only=False, sends_mail=True)
     async def gmail_forward(
         gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         release: Annotated[Release[Outgoing], Resolve(outbound.mail_release(forwarded))],
         message_id: str,
         to: Addresses,
@@ -479,9 +484,9 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         """Forward an email with its attachments and the quoted original; saved as a draft unless as_draft=false."""
         out = release.composed
         if not as_draft and release.action != "send":
-            return await outbound.save_draft(gmail, release) if release.action == "draft" else stopped(release)
+            return await outbound.save_draft(mail, release) if release.action == "draft" else stopped(release)
         if as_draft:
-            draft = await gmail.create_draft(out.message, thread_id=out.thread_id)
+            draft = await mail.save_draft(out.message, out.thread_id, out.replying_to)
             report_action(f"Drafted a forward to {out.recipients(fenced=False)}: {out.subject!r}")
             return _drafted(out, draft)
         sent = await gmail.send_message(out.message, thread_id=out.thread_id)
@@ -612,11 +617,11 @@ async def _read_attachment(
     return _document_page(name, kind, len(data), document, offset, clamp_budget(max_chars))
 
 
-def _drafted(out: Outgoing, draft: Draft) -> str:
+def _drafted(out: Outgoing, draft: DraftRef) -> str:
+    thread = f" thread_id={draft.thread_id}." if draft.thread_id else ""
     return (
-        f"Draft saved (not sent) to {out.recipients()} — subject {subject_text(out.subject)}. draft_id={draft.id} "
-        f"thread_id={draft.message.thread_id}. Open: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}"
-        f"{out.note}"
+        f"Draft saved (not sent) to {out.recipients()} — subject {subject_text(out.subject)}. draft_id={draft.id}"
+        f"{thread} Open: {draft.view_url}{out.note}"
     )
 
 

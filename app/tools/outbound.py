@@ -26,16 +26,18 @@ from mcp.server.mcpserver.resolve import Elicit, Resolve
 from pydantic import BaseModel, Field
 
 from app.storage.store import User
+from app.tools.approvals import Approvals, Outcome
 from app.tools.caches import MAX_ENTRIES
 from app.tools.capabilities import can_confirm
 from app.tools.format import human_size
 from app.tools.registrar import report_action, reporting
 from app.tools.resolvers import Resolvers
-from app.upstream.gmail import GmailClient
-from app.upstream.gmail_models import GmailMessage
-from app.upstream.mail_addresses import header_addresses, plain_address, sent_to_query
+from app.upstream.google_mcp import GooglePlan
+from app.upstream.mail_addresses import plain_address
+from app.workspace.mail import Mail, Mailbox, Message, Sent
 
 SendPolicy = Literal["confirm", "drafts_only", "direct"]
+GOOGLE_ASKS = "Google asks the person before any mail is sent, and this client cannot show Google's question"
 KNOWN_TTL = 300.0
 PARTICIPANT_HEADERS = ("From", "To", "Cc")
 RECIPIENT_HEADERS = ("To", "Cc", "Bcc")
@@ -63,6 +65,11 @@ class Composed(Protocol):
     @property
     def thread_id(self) -> str | None: ...
 
+    @property
+    def replying_to(self) -> str | None:
+        """The Gmail id of the message this answers, if it is a reply."""
+        ...
+
 
 C = TypeVar("C", bound=Composed)
 
@@ -86,6 +93,7 @@ class Verdict:
     question: str | None  # ask the person this; otherwise `action` stands
     action: Literal["send", "draft"]
     reason: str = ""  # why it becomes a draft, said to the model
+    notes: tuple[str, ...] = ()  # told to the person above Google's own question, where Google asks
 
 
 @dataclass(frozen=True)
@@ -93,24 +101,29 @@ class Release(Generic[C]):
     """The outcome a tool body acts on: send `composed`, keep it as a draft, or stop."""
 
     composed: C
-    action: Literal["send", "draft", "stop"]
+    action: Literal["send", "sent", "draft", "stop"]  # "sent": Google sent it once the person said yes
     reason: str = ""
+    sent: Sent | None = None
 
 
-def _participants(messages: Sequence[GmailMessage], me: str) -> set[str]:
+def _participants(messages: Sequence[Message], me: str) -> set[str]:
     """Who the person is already in conversation with in a thread: whoever wrote to them, and whoever
     they themselves wrote to. Others on someone else's To/Cc do not count (a sender could add anyone),
     and a draft's recipients are what is being checked, so drafts do not count either."""
     found: set[str] = set()
     for message in messages:
-        if "DRAFT" in message.label_ids:
+        if message.labels is not None and "DRAFT" in message.labels:
             continue
-        senders = header_addresses([message.header("From") or ""])
+        senders = _plain(message.sender)
         if me in senders:
-            found |= header_addresses([message.header("To") or "", message.header("Cc") or ""])
+            found |= _plain(message.to) | _plain(message.cc)
         else:
             found |= senders
     return found
+
+
+def _plain(boxes: Sequence[Mailbox]) -> set[str]:
+    return {address for address in (plain_address(box.address) for box in boxes) if address is not None}
 
 
 def recipients(message: EmailMessage) -> list[str]:
@@ -169,6 +182,7 @@ class Outbound:
     def __init__(self, resolvers: Resolvers) -> None:
         self.resolvers = resolvers
         self.policy: SendPolicy = resolvers.services.settings.mail_send_policy
+        self.approvals = Approvals(resolvers.account_url)
         # (user id, address) the person has written to before; only what was found is kept, so a
         # recipient becomes known as soon as the person has written to them.
         self._written: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=MAX_ENTRIES, ttl=KNOWN_TTL)
@@ -180,11 +194,11 @@ class Outbound:
         return f"Sending: {POLICY_LINES[self.policy]}"
 
     async def new_external(
-        self, gmail: GmailClient | None, user: User, addresses: list[str], thread_id: str | None
+        self, mail: Mail | None, user: User, addresses: list[str], thread_id: str | None
     ) -> list[str]:
         """The addresses among `addresses` that are new external recipients for `user`.
 
-        Without `gmail` (no Gmail access) nobody outside the domain counts as written to before, and
+        Without `mail` (no Gmail access) nobody outside the domain counts as written to before, and
         neither does an address that is not plain (see `mail_addresses`).
         """
         domain = (user.hosted_domain or "").lower()
@@ -193,53 +207,52 @@ class Outbound:
         outside = [
             a for a, p in plain.items() if p is None or (p != me and not (domain and p.rpartition("@")[2] == domain))
         ]
-        if gmail is None:
+        if mail is None:
             return outside
         if outside and thread_id:
-            thread = await gmail.get_thread(thread_id, format="metadata", metadata_headers=PARTICIPANT_HEADERS)
-            participants = _participants(thread.messages, me)
+            participants = _participants((await mail.participants(thread_id)).messages, me)
             outside = [a for a in outside if plain[a] is None or plain[a] not in participants]
-        known = await asyncio.gather(*(self._written_to(gmail, user.id, plain[a]) for a in outside))
+        own = frozenset({me})
+        known = await asyncio.gather(*(self._written_to(mail, user.id, plain[a], own) for a in outside))
         return [address for address, seen in zip(outside, known, strict=True) if not seen]
 
-    async def _written_to(self, gmail: GmailClient, user_id: str, address: str | None) -> bool:
-        """Whether the person has sent mail to `address`: a search proposes messages, and only a sent message
-        whose own To, Cc or Bcc holds exactly this address counts."""
-        query = sent_to_query(address) if address is not None else None
-        if address is None or query is None:
+    async def _written_to(self, mail: Mail, user_id: str, address: str | None, own: frozenset[str]) -> bool:
+        """Whether the person has sent mail to exactly `address` (see `Mail.sent_to`); only what was found is kept."""
+        if address is None:
             return False
         key = (user_id, address)
         if key in self._written:
             return True
-        found = await gmail.list_messages(query, max_results=KNOWN_CANDIDATES)
-        if not found.messages:
-            return False
-        messages = await gmail.get_messages_metadata([m.id for m in found.messages], RECIPIENT_HEADERS)
-        seen = any(
-            "SENT" in m.label_ids
-            and "DRAFT" not in m.label_ids
-            and address in header_addresses(m.header(h) or "" for h in RECIPIENT_HEADERS)
-            for m in messages
-        )
+        seen = await mail.sent_to(address, own)
         if seen:
             self._written[key] = True
         return seen
 
-    async def verdict(self, ctx: Context[Any, Any], user: User, gmail: GmailClient, composed: Composed) -> Verdict:
-        """Send, keep as a draft, or ask first — by the policy, the person's choice and the guard."""
+    async def verdict(self, ctx: Context[Any, Any], user: User, mail: Mail, composed: Composed) -> Verdict:
+        """Send, keep as a draft, or ask first — by the policy, the person's choice and the guard.
+
+        Where Google itself asks before mail leaves (its MCP servers), Switchboard asks nothing of its
+        own: its notes go above Google's question, so the person is asked once.
+        """
         if getattr(composed, "draft_requested", False):
             return Verdict(None, "draft", "a draft was asked for")
         if self.policy == "drafts_only":
             return Verdict(None, "draft", "your administrator set every email to be saved as a draft")
         if user.always_draft:
             return Verdict(None, "draft", 'you chose "always save as draft" on your account page')
+        google_asks = mail.plan_send(composed.message, composed.replying_to, ()) is not None
+        if google_asks and not can_confirm(ctx):
+            return Verdict(None, "draft", GOOGLE_ASKS)
         if self.policy == "direct":
             return Verdict(None, "send")
-        new = await self.new_external(gmail, user, recipients(composed.message), composed.thread_id)
+        new = await self.new_external(mail, user, recipients(composed.message), composed.thread_id)
+        note = f"Note: {listed(new)} (outside your domain, never written to before)." if new else ""
+        if google_asks:
+            return Verdict(None, "send", notes=(note,) if note else ())
         if can_confirm(ctx):
             lines = ["Send this email?", *describe(composed.message)]
-            if new:
-                lines.insert(1, f"Note: {listed(new)} (outside your domain, never written to before).")
+            if note:
+                lines.insert(1, note)
             return Verdict(bounded(lines), "send")
         if new:
             return Verdict(None, "draft", listed(new))
@@ -250,6 +263,7 @@ class Outbound:
 
         `compose` is the tool's own resolver: it takes the tool's arguments by name and returns what
         would be sent. A tool annotates a parameter `Annotated[Release[X], Resolve(outbound.mail_release(compose))]`.
+        Where Google asks before sending, the release comes back "sent" once Google sent it.
         """
         outbound = self
         resolvers = self.resolvers
@@ -261,18 +275,33 @@ class Outbound:
             ctx: Context[Any, Any],
             composed: Annotated[Any, Resolve(compose)],
             user: Annotated[User, Resolve(resolvers.user)],
-            gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+            mail: Annotated[Mail, Resolve(resolvers.mail)],
         ) -> Verdict:
-            return await outbound.verdict(ctx, user, gmail, composed)
+            return await outbound.verdict(ctx, user, mail, composed)
 
         async def mail_question(verdict: Annotated[Verdict, Resolve(mail_verdict)]) -> Elicit[SendConfirmation] | None:
             return Elicit(verdict.question, SendConfirmation) if verdict.question else None
+
+        async def google_send(
+            composed: Annotated[Any, Resolve(compose)],
+            verdict: Annotated[Verdict, Resolve(mail_verdict)],
+            mail: Annotated[Mail, Resolve(resolvers.mail)],
+        ) -> GooglePlan | None:
+            if verdict.action != "send" or verdict.question is not None:
+                return None
+            return mail.plan_send(composed.message, composed.replying_to, verdict.notes)
 
         async def mail_release(
             composed: Annotated[Any, Resolve(compose)],
             verdict: Annotated[Verdict, Resolve(mail_verdict)],
             answer: Annotated[ElicitationResult[SendConfirmation], Resolve(mail_question)],
+            google: Annotated[Outcome | None, Resolve(outbound.approvals.relay(google_send))],
         ) -> Release[C]:
+            if google is not None:
+                if google.result is None:
+                    return Release(composed, "stop", f"the person {google.said} sending it at Google's question")
+                sent = Sent(str(google.result.get("id", "")), str(google.result.get("threadId", "")))
+                return Release(composed, "sent", sent=sent)
             if verdict.question is None:
                 return Release(composed, verdict.action, verdict.reason)
             if isinstance(answer, AcceptedElicitation) and answer.data.send:
@@ -282,15 +311,15 @@ class Outbound:
 
         return mail_release
 
-    async def save_draft(self, gmail: GmailClient, release: Release[Any]) -> str:
+    async def save_draft(self, mail: Mail, release: Release[Any]) -> str:
         """Keep a held message as a draft; what to tell the model about it."""
         composed: Composed = release.composed
-        draft = await gmail.create_draft(composed.message, thread_id=composed.thread_id)
+        draft = await mail.save_draft(composed.message, composed.thread_id, composed.replying_to)
         to = ", ".join(recipients(composed.message))
         report_action(f"Saved as a draft instead of sending to {to}: {composed.message['Subject']!r}")
         return (
             f"Not sent: saved as a draft because {release.reason}. Review it and send it in Gmail "
-            f"({DRAFTS_URL}?compose={draft.message.id}), or with gmail_send_draft where the person can be asked "
+            f"({draft.view_url}), or with gmail_send_draft where the person can be asked "
             f"to confirm. draft_id={draft.id}"
         )
 

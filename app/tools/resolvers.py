@@ -155,6 +155,11 @@ class Resolvers:
         api = await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ)
         return self.access.mail(api, "v1" if can_confirm(ctx) else "v1self")
 
+    async def mail_reader(self) -> Mail:
+        """The person's mailbox for reading only (no approval is ever asked), e.g. by the outbound guard."""
+        api = await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ)
+        return self.access.mail(api, "v1self")
+
     async def calendar(self) -> CalendarClient:
         settings = self.services.settings
         return CalendarClient(await self._google(settings.calendar_api_base, "Google Calendar", CALENDAR_ANY))

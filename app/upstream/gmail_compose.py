@@ -23,7 +23,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOT_ATOM = rf"{_ATOM}(?:\.{_ATOM})*"
 _MSG_ID = re.compile(rf"<{_DOT_ATOM}@(?:{_DOT_ATOM}|\[[\x21-\x5a\x5e-\x7e]*\])>")
-_MAX_REFERENCES = 30
+MAX_REFERENCES = 30
 _MAX_DECODING_DEPTH = 5
 
 
@@ -122,8 +122,8 @@ def reply_context(parent: GmailMessage) -> ReplyContext:
     """Only well-formed message ids and plain text are taken over: the parent was written by others."""
     message_id = next(iter(message_ids(parent.header("Message-ID") or "")), "")
     references = [*message_ids(parent.header("References") or ""), *([message_id] if message_id else [])]
-    if len(references) > _MAX_REFERENCES:  # keep the thread's root and the latest (RFC 5322 §3.6.4)
-        references = [references[0], *references[-(_MAX_REFERENCES - 1) :]]
+    if len(references) > MAX_REFERENCES:  # keep the thread's root and the latest (RFC 5322 §3.6.4)
+        references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
     return ReplyContext(
         thread_id=parent.thread_id,
         message_id_header=message_id,

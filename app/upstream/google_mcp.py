@@ -366,3 +366,14 @@ class GoogleMcpCaller:
             read_only=False,
             answer=answer,
         )
+
+
+@dataclass(frozen=True)
+class GooglePlan:
+    """One call that may need approval: whose, which tool and arguments, and Switchboard's notes for the person."""
+
+    google: GoogleMcpCaller
+    product: Product
+    tool: str
+    arguments: dict[str, Any]
+    notes: tuple[str, ...] = ()

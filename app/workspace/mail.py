@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from app.upstream.google_mcp import GooglePlan
 
 # Gmail's own label ids, the same through every backend.
 SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
@@ -55,6 +61,10 @@ class Message:
     files: tuple[FileInfo, ...] = ()
     has_files: bool | None = None
     bulk: bool | None = None  # a newsletter or other bulk mail (List-Unsubscribe); None = cannot tell
+    # Threading as RFC 5322 names it (Message-ID, References), when the backend gives the headers.
+    rfc822_id: str = ""
+    references: str = ""
+    delivered_to: tuple[Mailbox, ...] = ()
 
     @property
     def day(self) -> date | None:
@@ -90,6 +100,41 @@ class SearchPage:
     thread_sizes: dict[str, int] = field(default_factory=dict[str, int])
 
 
+@dataclass(frozen=True)
+class SendAs:
+    """An address the person may send as: their own or a verified alias, with its signature (HTML)."""
+
+    email: str
+    name: str = ""
+    signature: str = ""
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class DraftRef:
+    """A saved draft: its id, and where the person opens it in Gmail."""
+
+    id: str
+    view_url: str
+    thread_id: str = ""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message that went out."""
+
+    id: str
+    thread_id: str = ""
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """A draft as a list shows it."""
+
+    id: str
+    message: Message
+
+
 class Mail(Protocol):
     """One person's mailbox through one backend."""
 
@@ -117,4 +162,37 @@ class Mail(Protocol):
 
     async def labels(self) -> list[Label]:
         """Every label the person can use: Gmail's own and their own."""
+        ...
+
+    async def replying_to(self, message_id: str) -> Message:
+        """What a reply needs of the message it answers: subject, sender, Reply-To, To, Cc, threading."""
+        ...
+
+    async def participants(self, thread_id: str) -> Thread:
+        """A conversation's messages with their senders and recipients only."""
+        ...
+
+    async def sent_to(self, address: str, own: frozenset[str]) -> bool:
+        """Whether the person sent mail to exactly this plain address (`own`: their own addresses)."""
+        ...
+
+    async def send_as(self) -> list[SendAs]:
+        """The addresses the person may send as, default first (empty when the backend cannot say)."""
+        ...
+
+    async def save_draft(self, message: EmailMessage, thread_id: str | None, replying_to: str | None) -> DraftRef:
+        """Keep `message` as a draft (in the thread of `replying_to`, the Gmail id of the message answered)."""
+        ...
+
+    async def drafts(self, limit: int) -> list[DraftSummary]:
+        """The person's drafts, newest first."""
+        ...
+
+    async def send(self, message: EmailMessage, thread_id: str | None) -> Sent:
+        """Send `message` now, where the backend sends without asking Google's approval (see `plan_send`)."""
+        ...
+
+    def plan_send(self, message: EmailMessage, replying_to: str | None, notes: Sequence[str]) -> GooglePlan | None:
+        """Where Google itself asks the person before mail leaves: the call to make (see `tools.approvals`).
+        None where `send` sends directly."""
         ...

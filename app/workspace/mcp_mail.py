@@ -8,15 +8,35 @@ Google's tools describe a message by `sender`, `toRecipients`, `ccRecipients`, `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from email.message import EmailMessage
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from app.upstream.google_mcp import GoogleMcpCaller
-from app.workspace.mail import SYSTEM_LABELS, FileInfo, Label, Mailbox, Message, SearchPage, Thread
+from app.upstream.errors import UpstreamUnavailable
+from app.upstream.google_mcp import Approval, GoogleMcpCaller, GooglePlan
+from app.upstream.mail_addresses import plain_address, sent_to_query
+from app.workspace.mail import (
+    SYSTEM_LABELS,
+    DraftRef,
+    DraftSummary,
+    FileInfo,
+    Label,
+    Mailbox,
+    Message,
+    SearchPage,
+    SendAs,
+    Sent,
+    Thread,
+)
 
-MAX_PAGE = 50  # search_threads' largest pageSize
+# Google's send tool on /mcp/v1 (absent from /mcp/v1self); it always asks the person first.
+SEND_TOOL = "send_message"
+MAX_PAGE = 50  # search_threads' and list_drafts' largest pageSize
+KNOWN_CANDIDATES = 5  # sent threads a "written to before" search may propose
+DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
 LABEL_PAGES = 10
 
 
@@ -47,6 +67,23 @@ class McpThread(_Shape):
 
 class _Threads(_Shape):
     threads: list[McpThread] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+
+class _Draft(_Shape):
+    id: str
+    subject: str = ""
+    thread_id: str = ""
+    to_recipients: list[str] = Field(default_factory=list)
+    cc_recipients: list[str] = Field(default_factory=list)
+    bcc_recipients: list[str] = Field(default_factory=list)
+    plaintext_body: str = ""
+    date: str = ""
+    view_url: str = ""
+
+
+class _Drafts(_Shape):
+    drafts: list[_Draft] = Field(default_factory=list)
     next_page_token: str | None = None
 
 
@@ -156,3 +193,86 @@ class McpMail:
             if not token:
                 break
         return labels
+
+    async def replying_to(self, message_id: str) -> Message:
+        shape = McpMessage.model_validate(
+            await self.google.read("gmail", "get_message", {"messageId": message_id, "messageFormat": "MINIMAL"})
+        )
+        return message_of(shape)
+
+    async def participants(self, thread_id: str) -> Thread:
+        shape = McpThread.model_validate(
+            await self.google.read("gmail", "get_thread", {"threadId": thread_id, "messageFormat": "MINIMAL"})
+        )
+        return thread_of(shape, full=False)
+
+    async def sent_to(self, address: str, own: frozenset[str]) -> bool:
+        """search_threads proposes threads; only a message the person sent, to exactly `address`, counts."""
+        query = sent_to_query(address)
+        if query is None:
+            return False
+        arguments = {"query": query, "pageSize": KNOWN_CANDIDATES}
+        found = _Threads.model_validate(await self.google.read("gmail", "search_threads", arguments))
+        for thread in found.threads:
+            for message in thread.messages:
+                senders = {plain_address(message.sender)} - {None}
+                recipients = {plain_address(a) for a in [*message.to_recipients, *message.cc_recipients]}
+                recipients |= {plain_address(a) for a in message.bcc_recipients}
+                if senders & own and address in recipients:
+                    return True
+        return False
+
+    async def send_as(self) -> list[SendAs]:
+        return []  # Google's Gmail MCP server tells no send-as addresses
+
+    async def save_draft(self, message: EmailMessage, thread_id: str | None, replying_to: str | None) -> DraftRef:
+        result = await self.google.act("gmail", "create_draft", letter_arguments(message, replying_to))
+        if isinstance(result, Approval):
+            raise UpstreamUnavailable("Gmail asked for an approval to save a draft; nothing was saved.")
+        draft = _Draft.model_validate(result)
+        return DraftRef(draft.id, draft.view_url or DRAFTS_URL, draft.thread_id)
+
+    async def drafts(self, limit: int) -> list[DraftSummary]:
+        found = _Drafts.model_validate(
+            await self.google.read("gmail", "list_drafts", {"pageSize": min(limit, MAX_PAGE)})
+        )
+        summaries: list[DraftSummary] = []
+        for draft in found.drafts[:limit]:
+            sent_at, sent_on = _when(draft.date)
+            message = Message(
+                id=draft.id,
+                thread_id=draft.thread_id,
+                subject=draft.subject,
+                to=tuple(Mailbox(a) for a in draft.to_recipients),
+                cc=tuple(Mailbox(a) for a in draft.cc_recipients),
+                bcc=tuple(Mailbox(a) for a in draft.bcc_recipients),
+                sent_at=sent_at,
+                sent_on=sent_on,
+                snippet=draft.plaintext_body[:200],
+            )
+            summaries.append(DraftSummary(draft.id, message))
+        return summaries
+
+    async def send(self, message: EmailMessage, thread_id: str | None) -> Sent:
+        raise RuntimeError("Google's Gmail MCP server sends only after its own approval: use plan_send")
+
+    def plan_send(self, message: EmailMessage, replying_to: str | None, notes: Sequence[str]) -> GooglePlan | None:
+        return GooglePlan(self.google, "gmail", SEND_TOOL, letter_arguments(message, replying_to), tuple(notes))
+
+
+def letter_arguments(message: EmailMessage, replying_to: str | None) -> dict[str, object]:
+    """An outgoing message as Google's create_draft and send_message take it: plain addresses, subject, bodies."""
+    arguments: dict[str, object] = {}
+    for header, name in (("To", "to"), ("Cc", "cc"), ("Bcc", "bcc")):
+        found = [a.addr_spec for value in message.get_all(header, []) for a in getattr(value, "addresses", ())]
+        if found:
+            arguments[name] = found
+    arguments["subject"] = str(message.get("Subject", ""))
+    plain = message.get_body(preferencelist=("plain",))
+    rich = message.get_body(preferencelist=("html",))
+    arguments["body"] = str(plain.get_content()) if plain is not None else ""
+    if rich is not None:
+        arguments["htmlBody"] = str(rich.get_content())
+    if replying_to:
+        arguments["replyToMessageId"] = replying_to
+    return arguments

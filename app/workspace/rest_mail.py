@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from email.message import EmailMessage
+
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import GmailMessage, GmailThread, addresses, message_content
-from app.workspace.mail import FileInfo, Label, Mailbox, Message, SearchPage, Thread
+from app.upstream.google_mcp import GooglePlan
+from app.upstream.mail_addresses import header_addresses, sent_to_query
+from app.workspace.mail import (
+    DraftRef,
+    DraftSummary,
+    FileInfo,
+    Label,
+    Mailbox,
+    Message,
+    SearchPage,
+    SendAs,
+    Sent,
+    Thread,
+)
+
+# What a reply reads of the message it answers, and what the outbound guard reads of a thread.
+REPLY_HEADERS = ("Subject", "Message-ID", "References", "From", "Reply-To", "To", "Cc", "Delivered-To")
+PARTICIPANT_HEADERS = ("From", "To", "Cc")
+RECIPIENT_HEADERS = ("To", "Cc", "Bcc")
+# Sent messages a "written to before" search may propose; each is checked for the exact address.
+KNOWN_CANDIDATES = 5
+DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
 
 
 def mailboxes(value: str | None) -> tuple[Mailbox, ...]:
@@ -36,6 +60,9 @@ def message_of(message: GmailMessage, *, full: bool = False) -> Message:
         if payload is not None
         else None,
         bulk=bool(message.header("List-Unsubscribe")) if payload is not None else None,
+        rfc822_id=message.header("Message-ID") or "",
+        references=message.header("References") or "",
+        delivered_to=mailboxes(message.header("Delivered-To")),
     )
 
 
@@ -74,3 +101,49 @@ class RestMail:
     async def labels(self) -> list[Label]:
         found = await self.gmail.list_labels()
         return [Label(label.id, label.name, "system" if label.type == "system" else "user") for label in found]
+
+    async def replying_to(self, message_id: str) -> Message:
+        return message_of(await self.gmail.get_message(message_id, format="metadata", metadata_headers=REPLY_HEADERS))
+
+    async def participants(self, thread_id: str) -> Thread:
+        thread = await self.gmail.get_thread(thread_id, format="metadata", metadata_headers=PARTICIPANT_HEADERS)
+        return Thread(thread.id, tuple(message_of(m) for m in thread.messages))
+
+    async def sent_to(self, address: str, own: frozenset[str]) -> bool:
+        """A search proposes sent messages; only one whose own To, Cc or Bcc holds exactly `address` counts."""
+        query = sent_to_query(address)
+        if query is None:
+            return False
+        found = await self.gmail.list_messages(query, max_results=KNOWN_CANDIDATES)
+        if not found.messages:
+            return False
+        messages = await self.gmail.get_messages_metadata([m.id for m in found.messages], RECIPIENT_HEADERS)
+        return any(
+            "SENT" in m.label_ids
+            and "DRAFT" not in m.label_ids
+            and address in header_addresses(m.header(h) or "" for h in RECIPIENT_HEADERS)
+            for m in messages
+        )
+
+    async def send_as(self) -> list[SendAs]:
+        listed = [entry for entry in await self.gmail.list_send_as() if entry.usable]
+        listed.sort(key=lambda entry: (not entry.is_default, not entry.is_primary))
+        return [SendAs(e.send_as_email, e.display_name, e.signature, e.is_default) for e in listed]
+
+    async def save_draft(self, message: EmailMessage, thread_id: str | None, replying_to: str | None) -> DraftRef:
+        draft = await self.gmail.create_draft(message, thread_id=thread_id)
+        return DraftRef(draft.id, f"{DRAFTS_URL}?compose={draft.message.id}", draft.message.thread_id)
+
+    async def drafts(self, limit: int) -> list[DraftSummary]:
+        drafts = await self.gmail.list_drafts(max_results=limit)
+        if not drafts:
+            return []
+        messages = {m.id: m for m in await self.gmail.get_messages_metadata([d.message.id for d in drafts])}
+        return [DraftSummary(d.id, message_of(messages[d.message.id])) for d in drafts if d.message.id in messages]
+
+    async def send(self, message: EmailMessage, thread_id: str | None) -> Sent:
+        sent = await self.gmail.send_message(message, thread_id=thread_id)
+        return Sent(sent.id, sent.thread_id)
+
+    def plan_send(self, message: EmailMessage, replying_to: str | None, notes: Sequence[str]) -> GooglePlan | None:
+        return None
