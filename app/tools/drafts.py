@@ -15,7 +15,7 @@ from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.format import Budget, addresses_text, person, quoted, subject_text, when
+from app.tools.format import Budget, addresses_text, day, person, quoted, subject_text, when
 from app.tools.outbound import DRAFTS_URL, Outbound, Release, recipients, stopped
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
@@ -23,7 +23,8 @@ from app.tools.times import zone_label
 from app.upstream.errors import InvalidId, NotFound
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_compose import build_message
-from app.upstream.gmail_models import addresses, b64url_decode
+from app.upstream.gmail_models import b64url_decode
+from app.workspace.mail import Mail
 
 LIST_BUDGET = 8000
 THREADING = ("In-Reply-To", "References")
@@ -76,28 +77,32 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
 
     @tool(title="List email drafts", read_only=True, idempotent=True)
     async def gmail_list_drafts(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         max_results: Annotated[int, Field(ge=1, le=50)] = 20,
     ) -> str:
         """The person's drafts, newest first: recipients, subject, snippet and draft_id."""
-        drafts = await gmail.list_drafts(max_results=max_results)
+        drafts = await mail.drafts(max_results)
         if not drafts:
             return "No drafts."
-        messages = {m.id: m for m in await gmail.get_messages_metadata([d.message.id for d in drafts])}
         budget = Budget(LIST_BUDGET, f"call again with max_results below {max_results}")
         budget.add(f"{len(drafts)} draft(s), newest first (times in {zone_label(zone)}):")
         for draft in drafts:
-            message = messages.get(draft.message.id)
-            if message is None:
-                continue
-            named = [pair for header in ("To", "Cc") for pair in addresses(message.header(header))]
-            to = ", ".join(person(name, address) for name, address in named) or "(no recipients yet)"
-            saved = message.received_at
+            message = draft.message
+            to = ", ".join(person(box.name, box.address) for box in (*message.to, *message.cc))
+            saved = (
+                when(message.sent_at, zone)
+                if message.sent_at
+                else day(message.sent_on)
+                if message.sent_on
+                else "at an unknown time"
+            )
+            thread = (
+                f" · thread_id={message.thread_id}" if message.thread_id and message.thread_id != message.id else ""
+            )
             entry = [
-                f"- To: {to} · Subject: {subject_text(message.header('Subject'))}",
-                f"  saved {when(saved, zone) if saved else 'at an unknown time'} · draft_id={draft.id}"
-                + (f" · thread_id={message.thread_id}" if message.thread_id != message.id else ""),
+                f"- To: {to or '(no recipients yet)'} · Subject: {subject_text(message.subject)}",
+                f"  saved {saved} · draft_id={draft.id}{thread}",
             ]
             if message.snippet:
                 entry.append(f"  {quoted(html.unescape(message.snippet))}")
