@@ -29,7 +29,7 @@ from app.storage.store import User
 from app.tools.approvals import Approvals, Outcome
 from app.tools.caches import MAX_ENTRIES
 from app.tools.capabilities import can_confirm
-from app.tools.format import human_size
+from app.tools.format import address_text, human_size, person, quoted, quoted_line, subject_text
 from app.tools.registrar import report_action, reporting
 from app.tools.resolvers import Resolvers
 from app.upstream.google_mcp import GooglePlan
@@ -139,11 +139,21 @@ def _clip(line: str) -> str:
 
 
 def describe(message: EmailMessage) -> list[str]:
-    """Exactly what will leave: sender, recipients, subject, attachments and the first lines of the text."""
-    lines = [f"{header}: {message[header]}" for header in ("From", "To", "Cc", "Bcc") if message[header]]
-    lines.append(f"Subject: {message['Subject'] or '(no subject)'}")
+    """Exactly what will leave: sender, recipients, subject, attachments and the first lines of the text.
+
+    Names, the subject, file names and the text may come from someone else's mail (a reply, a
+    forward), so they are fenced as everywhere else (see `format`).
+    """
+    lines: list[str] = []
+    for header in ("From", "To", "Cc", "Bcc"):
+        values = message.get_all(header, [])
+        boxes = [a for value in values for a in getattr(value, "addresses", ())]
+        if boxes:
+            lines.append(f"{header}: {', '.join(person(a.display_name, a.addr_spec) for a in boxes)}")
+    lines.append(f"Subject: {subject_text(str(message['Subject'] or ''))}")
     attached = [
-        f"{part.get_filename() or '(unnamed)'} ({human_size(len(part.get_payload(decode=True) or b''))})"
+        f"{quoted_line(part.get_filename(), empty='(unnamed)')} "
+        f"({human_size(len(part.get_payload(decode=True) or b''))})"
         for part in message.iter_attachments()
     ]
     lines.append("Attachments: " + (", ".join(attached) if attached else "none"))
@@ -152,7 +162,8 @@ def describe(message: EmailMessage) -> list[str]:
     written = [line.rstrip() for line in str(text).strip().splitlines()]
     shown = written[:SHOWN_LINES]
     lines.append("Text:" if written else "Text: (empty)")
-    lines += [f"  {_clip(line)}" for line in shown]
+    if shown:
+        lines += [f"  {line}" for line in quoted("\n".join(_clip(line) for line in shown)).splitlines()]
     if len(written) > len(shown):
         lines.append(f"  … ({len(written) - len(shown)} more line(s) not shown)")
     return lines
@@ -173,7 +184,7 @@ def bounded(lines: list[str], limit: int = SHOWN_CHARS) -> str:
 
 def listed(addresses: list[str]) -> str:
     verb = "is a new external recipient" if len(addresses) == 1 else "are new external recipients"
-    return f"{', '.join(addresses)} {verb}"
+    return f"{', '.join(map(address_text, addresses))} {verb}"
 
 
 class Outbound:

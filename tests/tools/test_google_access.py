@@ -93,7 +93,7 @@ async def test_under_mcp_the_tools_google_cannot_serve_are_left_out_and_whoami_s
         names = {tool.name for tool in (await alice.client.list_tools()).tools}
         whoami = await alice.ok("whoami")
     assert {"gmail_search", "gmail_read_thread", "gmail_read_message", "gmail_list_labels", "whoami"} <= names
-    assert "gmail_get_attachment" not in names and "gmail_send" not in names
+    assert "gmail_get_attachment" not in names and "gmail_update_draft" not in names
     assert "Google reached through: Google's Workspace MCP servers." in whoami
     assert re.search(r"Not available through Google's MCP servers: .*gmail_get_attachment \(Google's Gmail MCP", whoami)
     assert _rest_calls(stack) == []

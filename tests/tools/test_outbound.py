@@ -160,9 +160,12 @@ async def test_a_person_who_accepts_has_exactly_what_they_were_shown_sent(stack:
     [message] = _sent(stack)
     assert sent.startswith(f"Sent to {ATTACKER}"), sent
     assert shown.startswith("Send this email?\nNote: attacker@evil.example is a new external recipient")
-    assert f"To: {message['To']}\nCc: {message['Cc']}\nSubject: {message['Subject']}\nAttachments: none" in shown
+    assert f"To: {message['To']}\nCc: {message['Cc']}\nSubject: «{message['Subject']}»\nAttachments: none" in shown
     lines = message.get_body(preferencelist=("plain",)).get_content().splitlines()  # type: ignore[union-attr]
-    assert "\n".join(f"  {line}" for line in lines[:8]) in shown
+    assert (
+        "\n".join(f"  {'«' if n == 0 else ''}{line}{'»' if n == 7 else ''}" for n, line in enumerate(lines[:8]))
+        in shown
+    )
     assert f"({len(lines) - 8} more line(s) not shown)" in shown and len(shown) < 2000
 
 

@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pytest
-
 from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.hostile import OUTSIDER, STRANGER, Planted, leaks, marker, plant, tags_in
@@ -150,7 +148,6 @@ async def test_questions_about_calendar_changes_and_trash_fence_outsider_text(st
     assert {"eventtitle", "clashtitle", "garbledsubject", "fromname"} <= set().union(*map(tags_in, questions))
 
 
-@pytest.mark.xfail(strict=True, reason="the send question (outbound.describe) still shows headers as they are")
 async def test_the_question_before_sending_fences_outsider_text(stack: Stack) -> None:
     person = Person("accept")
     await _drive(stack, person)
