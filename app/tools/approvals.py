@@ -13,20 +13,25 @@ has no way to answer: only the client's elicitation response counts. A decline o
 nothing more to Google, and nothing is done.
 """
 
-
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+from cachetools import TTLCache
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from app.tools.caches import MAX_ENTRIES
 from app.tools.format import one_line
 from app.tools.registrar import reporting
 from app.upstream.google_mcp import Approval, ApprovalAnswer, GooglePlan
 
+SPENT_TTL = 3600.0
 MAX_LINES = 40
 MAX_LINE = 300
 _TYPES: dict[str, type] = {"string": str, "number": float, "integer": int, "boolean": bool}
@@ -78,6 +83,8 @@ class Approvals:
 
     def __init__(self, account_url: str) -> None:
         self.account_url = account_url
+        # Request states whose "yes" was already sent to Google: a replayed answer is refused, never acted on.
+        self._spent: TTLCache[str, bool] = TTLCache(maxsize=MAX_ENTRIES, ttl=SPENT_TTL)
 
     def relay(self, plan: Callable[..., Awaitable[GooglePlan | None]]) -> Callable[..., Awaitable[Outcome | None]]:
         """A resolver giving the tool the `Outcome` of the call `plan` describes (None when `plan` says no call).
@@ -85,6 +92,7 @@ class Approvals:
         `plan` is the tool's own resolver: it takes the tool's arguments by name. A tool annotates a
         parameter `Annotated[Outcome | None, Resolve(approvals.relay(plan))]`.
         """
+        approvals = self
         plan = reporting(plan, self.account_url)
 
         @functools.partial(reporting, account_url=self.account_url)
@@ -101,6 +109,7 @@ class Approvals:
 
         @functools.partial(reporting, account_url=self.account_url)
         async def outcome(
+            ctx: Context[Any, Any],
             made: Annotated[Any, Resolve(first)],
             answer: Annotated[ElicitationResult[BaseModel], Resolve(question)],
         ) -> Outcome | None:
@@ -111,6 +120,10 @@ class Approvals:
                 return Outcome(answered)
             if not isinstance(answer, AcceptedElicitation):
                 return Outcome(None, "declined" if answer.action == "decline" else "cancelled", asked=True)
+            spent = hashlib.sha256(f"{planned.google.user_id}\n{ctx.request_state}".encode()).hexdigest()
+            if spent in approvals._spent:
+                raise ToolError("This answer to Google's question was already used; nothing more was done.")
+            approvals._spent[spent] = True
             content = answer.data.model_dump(exclude_none=True)
             result = await planned.google.act(
                 planned.product, planned.tool, planned.arguments, ApprovalAnswer(answered, "accept", content)

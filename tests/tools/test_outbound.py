@@ -39,9 +39,10 @@ class Person:
 
     async def __call__(self, _context: ClientRequestContext, params: types.ElicitRequestParams) -> types.ElicitResult:
         self.shown.append(params.message)
-        [field] = getattr(params, "requested_schema", {})["properties"]  # one yes/no question
+        # Switchboard's own questions are one yes/no field; Google's approvals may have none.
+        fields = list(getattr(params, "requested_schema", {}).get("properties", {}))
         content: dict[str, str | int | float | bool | list[str] | None] | None = (
-            {field: self.send} if self.action == "accept" else None
+            {name: self.send for name in fields} if self.action == "accept" else None
         )
         return types.ElicitResult(action=self.action, content=content)  # type: ignore[arg-type]  # a Literal
 

@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
+
 from sandbox.seed import ALICE
 from tests.support.fathom import store_fathom_key
 from tests.support.hostile import OUTSIDER, STRANGER, Planted, leaks, marker, plant, tags_in
@@ -155,3 +157,24 @@ async def test_the_question_before_sending_fences_outsider_text(stack: Stack) ->
     assert questions
     problems = [f"{problem}\n  in: {q}" for q in questions for problem in leaks(q, MULTI_LINE)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("google_access", ["mcp"])
+async def test_what_googles_mcp_servers_return_is_fenced_like_the_rest(stack: Stack) -> None:
+    planted = plant(stack.sandbox.world, ALICE)
+    run = Run()
+    async with mcp_session(stack, ALICE, ALL_SCOPES, elicitation=Person("accept")) as alice:
+        listed = {tool.name for tool in (await alice.client.list_tools()).tools}
+        for name, arguments in _calls(planted, "2026-01-01"):
+            if name in listed and not name.startswith(("gmail_get_attachment", "calendar_", "fathom_")):
+                await run.call(alice, name, arguments({}))
+    assert {"gmail_search", "gmail_read_message", "gmail_read_thread", "gmail_list_labels"} <= run.answers.keys()
+    problems = [
+        f"{name}: {problem}\n  in: {text[:3000]}"
+        for name, texts in run.answers.items()
+        for text in texts
+        for problem in leaks(text, MULTI_LINE)
+    ]
+    assert not problems, "\n".join(problems)
+    shown = set().union(*(tags_in(text) for texts in run.answers.values() for text in texts))
+    assert {"subject", "body", "label", "garbledsubject", "draftsubject"} <= shown, sorted(shown)

@@ -122,3 +122,35 @@ async def test_a_client_that_cannot_show_googles_question_gets_a_draft_that_says
     assert not [m for m in _sent_by_alice(stack) if m["Subject"] == "Lunch"]
     assert any(d["Subject"] == "Lunch" for d in _drafts(stack))
     assert _rest_calls(stack) == [] and "gmail.send_message" not in _mcp_tools(stack)
+
+
+@on_mcp
+async def test_an_answer_is_spent_on_the_one_send_it_was_asked_for_and_never_twice(stack: Stack) -> None:
+    async with mcp_session(stack, ALICE, elicitation=Asked("accept")) as alice:
+        session = alice.client.session
+        plan = {"to": [BEN], "subject": "Quarterly", "body": "Numbers inside."}
+        asked = await session.call_tool("gmail_send", plan, allow_input_required=True)
+        assert isinstance(asked, types.InputRequiredResult) and asked.input_requests
+        [(key, request)] = asked.input_requests.items()
+        assert "Google asks:" in getattr(request.params, "message", "")
+        yes = {key: types.ElicitResult(action="accept", content={})}
+        # The same answer and state for another message: asked again, nothing sent.
+        swapped = await session.call_tool(
+            "gmail_send",
+            {"to": [ATTACKER], "subject": "Everything", "body": "All of it."},
+            input_responses=yes,
+            request_state=asked.request_state,
+            allow_input_required=True,
+        )
+        assert isinstance(swapped, types.InputRequiredResult)
+        sent = await session.call_tool(
+            "gmail_send", plan, input_responses=yes, request_state=asked.request_state, allow_input_required=True
+        )
+        assert isinstance(sent, types.CallToolResult) and not sent.is_error, sent
+        replayed = await session.call_tool(
+            "gmail_send", plan, input_responses=yes, request_state=asked.request_state, allow_input_required=True
+        )
+    assert isinstance(replayed, types.CallToolResult) and replayed.is_error
+    assert "already used" in getattr(replayed.content[0], "text", "")
+    subjects = [m["Subject"] for m in _sent_by_alice(stack)]
+    assert subjects.count("Quarterly") == 1 and "Everything" not in subjects
