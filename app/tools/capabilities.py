@@ -43,7 +43,7 @@ MATRIX: dict[str, UnderMcp] = {
     "gmail_modify": UnderMcp(missing="Google's Gmail MCP server has no trash and no batch label change"),
     "gmail_list_drafts": UnderMcp(("gmail.list_drafts",)),
     "gmail_update_draft": UnderMcp(missing="Google's Gmail MCP server cannot change a draft once made"),
-    "gmail_send_draft": UnderMcp(missing=NOT_YET),
+    "gmail_send_draft": UnderMcp(("gmail.get_draft", "gmail.send_draft", "gmail.search_threads")),
     "calendar_list_calendars": UnderMcp(missing=NOT_YET),
     "calendar_list_events": UnderMcp(missing=NOT_YET),
     "calendar_get_event": UnderMcp(missing=NOT_YET),

@@ -68,9 +68,11 @@ def _addresses(message: EmailMessage, header: str) -> list[str]:
 
 
 def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Outbound) -> None:
-    async def draft_to_send(gmail: Annotated[GmailClient, Resolve(resolvers.gmail)], draft_id: str) -> DraftOutgoing:
+    async def draft_to_send(mail: Annotated[Mail, Resolve(resolvers.mail)], draft_id: str) -> DraftOutgoing:
         """The draft gmail_send_draft would send, read before the person is asked to confirm it."""
-        draft = await _load(gmail, draft_id)
+        with _draft_id(draft_id):
+            message, thread_id = await mail.load_draft(draft_id)
+        draft = DraftOutgoing(draft_id, message, thread_id)
         if not recipients(draft.message):
             raise ToolError(f"Draft {draft_id} has no recipients: add them with gmail_update_draft first.")
         return draft
@@ -150,7 +152,7 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
 
     @tool(title="Send email draft", read_only=False, sends_mail=True, sends=True)
     async def gmail_send_draft(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         release: Annotated[Release[DraftOutgoing], Resolve(outbound.mail_release(draft_to_send))],
         draft_id: str,
     ) -> str:
@@ -165,8 +167,9 @@ def register_draft_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
                 f"and send it in Gmail: {DRAFTS_URL}"
             )
         with _draft_id(draft_id):
-            # Exactly the message that was checked (and shown), even if the draft changed meanwhile.
-            sent = await gmail.send_draft(draft_id, draft.message, draft.thread_id)
+            # Exactly the message that was checked (and shown), even if the draft changed meanwhile; through
+            # Google's MCP server, Google sent it once the person said yes to Google's own question.
+            sent = release.sent or await mail.send_draft(draft_id, draft.message, draft.thread_id)
         report_action(f"Sent draft to {listed}: {draft.message['Subject']!r}")
         return (
             f"Sent to {listed} — subject {subject_text(str(draft.message['Subject'] or ''))}. message_id={sent.id} "

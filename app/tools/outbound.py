@@ -251,7 +251,7 @@ class Outbound:
             return Verdict(None, "draft", "your administrator set every email to be saved as a draft")
         if user.always_draft:
             return Verdict(None, "draft", 'you chose "always save as draft" on your account page')
-        google_asks = mail.plan_send(composed.message, composed.replying_to, ()) is not None
+        google_asks = mail.plan_send(composed.message, composed.replying_to, (), _draft_of(composed)) is not None
         if google_asks and not can_confirm(ctx):
             return Verdict(None, "draft", GOOGLE_ASKS)
         if self.policy == "direct":
@@ -300,7 +300,7 @@ class Outbound:
         ) -> GooglePlan | None:
             if verdict.action != "send" or verdict.question is not None:
                 return None
-            return mail.plan_send(composed.message, composed.replying_to, verdict.notes)
+            return mail.plan_send(composed.message, composed.replying_to, verdict.notes, _draft_of(composed))
 
         async def mail_release(
             composed: Annotated[Any, Resolve(compose)],
@@ -333,6 +333,12 @@ class Outbound:
             f"({draft.view_url}), or with gmail_send_draft where the person can be asked "
             f"to confirm. draft_id={draft.id}"
         )
+
+
+def _draft_of(composed: Composed) -> str | None:
+    """The saved draft a composed message is, when it is one (gmail_send_draft)."""
+    draft_id = getattr(composed, "draft_id", None)
+    return draft_id if isinstance(draft_id, str) else None
 
 
 def stopped(release: Release[Any]) -> str:

@@ -192,7 +192,17 @@ class Mail(Protocol):
         """Send `message` now, where the backend sends without asking Google's approval (see `plan_send`)."""
         ...
 
-    def plan_send(self, message: EmailMessage, replying_to: str | None, notes: Sequence[str]) -> GooglePlan | None:
-        """Where Google itself asks the person before mail leaves: the call to make (see `tools.approvals`).
-        None where `send` sends directly."""
+    def plan_send(
+        self, message: EmailMessage, replying_to: str | None, notes: Sequence[str], draft_id: str | None = None
+    ) -> GooglePlan | None:
+        """Where Google itself asks the person before mail leaves: the call to make (see `tools.approvals`),
+        sending the saved draft `draft_id` when given. None where `send` sends directly."""
+        ...
+
+    async def load_draft(self, draft_id: str) -> tuple[EmailMessage, str | None]:
+        """A saved draft's message as it would leave, and its thread."""
+        ...
+
+    async def send_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None) -> Sent:
+        """Send a saved draft as exactly `message`, where the backend sends without Google's approval."""
         ...

@@ -256,8 +256,28 @@ class McpMail:
     async def send(self, message: EmailMessage, thread_id: str | None) -> Sent:
         raise RuntimeError("Google's Gmail MCP server sends only after its own approval: use plan_send")
 
-    def plan_send(self, message: EmailMessage, replying_to: str | None, notes: Sequence[str]) -> GooglePlan | None:
+    def plan_send(
+        self, message: EmailMessage, replying_to: str | None, notes: Sequence[str], draft_id: str | None = None
+    ) -> GooglePlan | None:
+        if draft_id is not None:
+            return GooglePlan(self.google, "gmail", "send_draft", {"draftId": draft_id}, tuple(notes))
         return GooglePlan(self.google, "gmail", SEND_TOOL, letter_arguments(message, replying_to), tuple(notes))
+
+    async def load_draft(self, draft_id: str) -> tuple[EmailMessage, str | None]:
+        """The draft as Google's get_draft gives it, as a message: recipients, subject and text."""
+        found = await self.google.read("gmail", "get_draft", {"draftId": draft_id, "messageFormat": "FULL_CONTENT"})
+        draft = _Draft.model_validate(found)
+        message = EmailMessage()
+        for header, values in (("To", draft.to_recipients), ("Cc", draft.cc_recipients), ("Bcc", draft.bcc_recipients)):
+            plain = [address for address in values if plain_address(address)]
+            if plain:
+                message[header] = ", ".join(plain)
+        message["Subject"] = " ".join(draft.subject.split())
+        message.set_content(draft.plaintext_body or "")
+        return message, draft.thread_id or None
+
+    async def send_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None) -> Sent:
+        raise RuntimeError("Google's Gmail MCP server sends a draft only after its own approval: use plan_send")
 
 
 def letter_arguments(message: EmailMessage, replying_to: str | None) -> dict[str, object]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from collections.abc import Sequence
 from email.message import EmailMessage
 
 from app.upstream.gmail import GmailClient
-from app.upstream.gmail_models import GmailMessage, GmailThread, addresses, message_content
+from app.upstream.gmail_models import GmailMessage, GmailThread, addresses, b64url_decode, message_content
 from app.upstream.google_mcp import GooglePlan
 from app.upstream.mail_addresses import header_addresses, sent_to_query
 from app.workspace.mail import (
@@ -145,5 +147,17 @@ class RestMail:
         sent = await self.gmail.send_message(message, thread_id=thread_id)
         return Sent(sent.id, sent.thread_id)
 
-    def plan_send(self, message: EmailMessage, replying_to: str | None, notes: Sequence[str]) -> GooglePlan | None:
+    def plan_send(
+        self, message: EmailMessage, replying_to: str | None, notes: Sequence[str], draft_id: str | None = None
+    ) -> GooglePlan | None:
         return None
+
+    async def load_draft(self, draft_id: str) -> tuple[EmailMessage, str | None]:
+        draft = await self.gmail.get_draft(draft_id, format="raw")
+        raw = b64url_decode(draft.message.raw or "")
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        return parsed, draft.message.thread_id or None
+
+    async def send_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None) -> Sent:
+        sent = await self.gmail.send_draft(draft_id, message, thread_id)
+        return Sent(sent.id, sent.thread_id)

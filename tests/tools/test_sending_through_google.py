@@ -154,3 +154,18 @@ async def test_an_answer_is_spent_on_the_one_send_it_was_asked_for_and_never_twi
     assert "already used" in getattr(replayed.content[0], "text", "")
     subjects = [m["Subject"] for m in _sent_by_alice(stack)]
     assert subjects.count("Quarterly") == 1 and "Everything" not in subjects
+
+
+@on_mcp
+async def test_a_saved_draft_is_sent_after_googles_question_and_only_then(stack: Stack) -> None:
+    person = Asked("accept")
+    async with mcp_session(stack, ALICE, elicitation=person) as alice:
+        saved = await alice.ok("gmail_draft", {"to": [BEN], "subject": "Agenda", "body": "1. Budget"})
+        draft_id = saved.split("draft_id=", 1)[1].split()[0].rstrip(".")
+        sent = await alice.ok("gmail_send_draft", {"draft_id": draft_id})
+    [shown] = person.shown
+    assert "Google asks:" in shown and BEN in shown
+    assert sent.startswith(f"Sent to {BEN} — subject «Agenda».")
+    assert [m["Subject"] for m in _sent_by_alice(stack)].count("Agenda") == 1
+    assert draft_id not in stack.sandbox.world.mailboxes[ALICE].drafts
+    assert _rest_calls(stack) == [] and "gmail.send_draft" in _mcp_tools(stack)
