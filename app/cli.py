@@ -82,7 +82,7 @@ async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[T]
     engine = create_engine(settings.database_url)
     try:
         await migrate(engine)
-        return await action(Store(engine, KeyRing(settings.encryption_keys)))
+        return await action(Store(engine, KeyRing(settings.encryption_keys), settings.google_client_id))
     finally:
         await engine.dispose()
 

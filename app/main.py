@@ -174,7 +174,9 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
                 httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, transport=pool, event_hooks=hooks) as http,
                 google_mcp_clients(settings) as google_mcp,
             ):
-                services.open(Store(engine, services.keyring), http)
+                store = Store(engine, services.keyring, settings.google_client_id)
+                await store.adopt_google_client(settings.google_client_id)
+                services.open(store, http)
                 services.google_mcp = google_mcp
                 async with mcp.session_manager.run(), asyncio.TaskGroup() as background:
                     background.create_task(asyncio.to_thread(prepare_upstream_pool))

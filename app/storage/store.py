@@ -61,6 +61,8 @@ class Connections:
     scopes: list[str]
     fathom_last4: str | None
     fathom_oauth: str | None = None  # the Fathom OAuth grant's status: active | needs_reconnect
+    # The Google grant was made for another OAuth client than the one this deployment now uses.
+    google_new_client: bool = False
 
     def fathom(self, account_url: str) -> tuple[str, str | None]:
         """How Fathom is connected, and what to do about it (None: nothing)."""
@@ -161,9 +163,11 @@ def _live_personal_token(plaintext: str) -> tuple[sa.ColumnElement[bool], ...]:
 class Store(OAuthStore, AdminStore):
     """Persistence for users, credentials, issued tokens and audit events."""
 
-    def __init__(self, engine: AsyncEngine, keyring: KeyRing) -> None:
+    def __init__(self, engine: AsyncEngine, keyring: KeyRing, google_client_id: str = "") -> None:
         self.engine = engine
         self.keyring = keyring
+        # The Google OAuth client this deployment uses: grants are saved for it, and others need reconnecting.
+        self.google_client_id = google_client_id
 
     # -- health -------------------------------------------------------------------------------
 
@@ -282,13 +286,15 @@ class Store(OAuthStore, AdminStore):
     # -- Google grant -------------------------------------------------------------------------
 
     async def save_google_grant(self, user_id: str, token: Mapping[str, Any], scopes: Iterable[str]) -> None:
-        """Store (or replace) the user's Google token set, encrypted, and mark the grant active."""
+        """Store (or replace) the user's Google token set, encrypted, and mark the grant active (for this
+        deployment's OAuth client)."""
         now = utcnow()
         values = {
             "token_ciphertext": self.keyring.encrypt(json.dumps(dict(token))),
             "scopes": " ".join(sorted(set(scopes))),
             "status": "active",
             "updated_at": now,
+            "client_id": self.google_client_id or None,
         }
         async with self.engine.begin() as conn:
             await upsert(
@@ -298,6 +304,15 @@ class Store(OAuthStore, AdminStore):
                 conflict=["user_id"],
                 update={**values, "version": t.google_grants.c.version + 1},
             )
+
+    async def adopt_google_client(self, client_id: str) -> int:
+        """Mark grants that name no OAuth client as made for `client_id` (the one running when they were
+        saved); from now on a grant for another client needs reconnecting. How many were marked."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                t.google_grants.update().where(t.google_grants.c.client_id.is_(None)).values(client_id=client_id)
+            )
+        return result.rowcount or 0
 
     async def get_google_grant(self, user_id: str) -> GoogleGrant | None:
         async with self.engine.connect() as conn:
@@ -351,6 +366,7 @@ class Store(OAuthStore, AdminStore):
         """
         query = (
             sa.select(t.google_grants.c.status, t.google_grants.c.scopes, t.fathom_keys.c.last4)
+            .add_columns(t.google_grants.c.client_id)
             .add_columns(t.fathom_grants.c.status.label("fathom_status"))
             .select_from(
                 t.users.outerjoin(t.google_grants, t.google_grants.c.user_id == t.users.c.id)
@@ -363,7 +379,9 @@ class Store(OAuthStore, AdminStore):
             row = (await conn.execute(query)).first()
         if row is None:
             return Connections("not_connected", [], None)
-        return Connections(google_state(row.status), str(row.scopes or "").split(), row.last4, row.fathom_status)
+        new_client = bool(self.google_client_id and row.client_id and row.client_id != self.google_client_id)
+        state = "needs_reconnect" if new_client else google_state(row.status)
+        return Connections(state, str(row.scopes or "").split(), row.last4, row.fathom_status, new_client)
 
     # -- Fathom key ---------------------------------------------------------------------------
 

@@ -72,6 +72,8 @@ google_grants = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, server_default="active"),  # active | needs_reconnect
     # Bumped on every token write: concurrent refreshers compare-and-set on it.
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # The Google OAuth client the grant was made for; another client cannot use it (set at start-up for older grants).
+    sa.Column("client_id", sa.String(200), nullable=True),
     _ts("created_at"),
     _ts("updated_at"),
 )

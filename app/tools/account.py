@@ -68,6 +68,9 @@ def register_account_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: 
         if status == "not_connected":
             lines.append("Google: not connected.")
             todo.append(f"Connect Google at {account_url}")
+        elif found.google_new_client:
+            lines.append("Google: needs reconnect once (Switchboard moved to a new Google sign-in client).")
+            todo.append(f"Reconnect Google at {account_url}")
         elif status == "needs_reconnect":
             lines.append("Google: needs reconnect (access expired or was revoked).")
             todo.append(f"Reconnect Google at {account_url}")

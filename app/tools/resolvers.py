@@ -56,6 +56,10 @@ ZONE_TTL = 600.0
 # What a person has connected changes rarely, and every change on a replica clears it (see `connections`).
 CONNECTIONS_TTL = 30.0
 SEND_AS_TTL = 600.0
+NEW_CLIENT = (
+    "Google must be reconnected once for {email}: your administrator moved Switchboard to a new Google sign-in "
+    "client (the kind Google's MCP servers require). Reconnect at {url}; Fathom, tokens and settings stay as they are."
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ class Resolvers:
         grant = await self.connections(user)
         if grant.google == "not_connected":
             raise ToolError(f"Google is not connected for {user.email}. Connect it at {self.account_url}")
+        if grant.google_new_client:
+            raise ToolError(NEW_CLIENT.format(email=user.email, url=self.account_url))
         if grant.google == "needs_reconnect":
             raise ToolError(
                 f"Google access for {user.email} has expired or was revoked. Reconnect at {self.account_url}"

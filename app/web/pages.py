@@ -109,13 +109,15 @@ class GoogleStatus:
     state: GoogleState
     scopes: list[str]
     missing: list[str]
+    new_client: bool = False  # made for the deployment's former OAuth client: reconnect once
 
 
 def google_status(found: Connections) -> GoogleStatus:
     """What the pages show of the Google connection: the same `Store.connections` whoami reports."""
     if found.google == "not_connected":
         return GoogleStatus("not_connected", [], [])
-    return GoogleStatus(found.google, readable_scopes(found.scopes), missing_capabilities(found.scopes))
+    scopes = readable_scopes(found.scopes)
+    return GoogleStatus(found.google, scopes, missing_capabilities(found.scopes), found.google_new_client)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx2
+import sqlalchemy as sa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
@@ -151,3 +152,38 @@ async def test_a_time_without_offset_is_not_placed_in_a_guessed_zone_and_times_s
     assert (
         "(Europe/Berlin: 09:30–10:00) (times in UTC — your calendar's time zone could not be read just now)" in created
     )
+
+
+async def test_a_grant_made_for_the_former_google_client_asks_to_reconnect_once_and_loses_nothing_else(
+    stack: Stack,
+) -> None:
+    engine = create_engine(stack.settings.database_url)
+    async with mcp_session(stack, ALICE) as alice:
+        await store_fathom_key(stack, ALICE)
+        try:
+            async with engine.begin() as conn:  # as saved before the administrator switched clients
+                await conn.execute(sa.text("UPDATE google_grants SET client_id = 'former-client.apps'"))
+        finally:
+            await engine.dispose()
+        whoami = await alice.ok("whoami")
+        refused = await alice.error("gmail_search", {"query": "in:inbox"})
+    assert "Google: needs reconnect once (Switchboard moved to a new Google sign-in client)." in whoami
+    assert "Fathom: connected (key ending" in whoami
+    assert f"Reconnect Google at {stack.url}/account" in whoami.splitlines()[-1]
+    assert "Google must be reconnected once for alice@acme.example" in refused
+    assert f"Reconnect at {stack.url}/account; Fathom, tokens and settings stay as they are." in refused
+    assert stack.sandbox.faults.requests("/gmail") == []
+
+
+async def test_grants_saved_before_clients_were_recorded_are_taken_as_the_current_clients(stack: Stack) -> None:
+    engine = create_engine(stack.settings.database_url)
+    async with mcp_session(stack, ALICE) as alice:
+        try:
+            store = Store(engine, KeyRing(stack.settings.encryption_keys), stack.settings.google_client_id)
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("UPDATE google_grants SET client_id = NULL"))
+            assert await store.adopt_google_client(stack.settings.google_client_id) == 1
+        finally:
+            await engine.dispose()
+        whoami = await alice.ok("whoami")
+    assert "Google: connected" in whoami
