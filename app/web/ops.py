@@ -22,7 +22,21 @@ def ops_routes(services: Services, version: str) -> list[Route]:
     settings = services.settings
 
     async def health(_request: Request) -> JSONResponse:
-        body = {"status": "healthy", "timestamp": datetime.now(UTC).isoformat(), "version": version, "database": "ok"}
+        body: dict[str, object] = {
+            "status": "healthy",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "version": version,
+            "database": "ok",
+            "google_access": settings.google_access,
+        }
+        refused = services.google_mcp.refused_client_at if services.google_mcp is not None else None
+        if refused is not None:
+            # Still serving (Fathom, sign-in, pages): a warning for the admin, not a reason to restart.
+            body["google"] = (
+                f"Google's MCP servers refused this deployment's OAuth client at {refused:%Y-%m-%d %H:%M} UTC: "
+                'create one with "Use this client for an AI-powered agent" (README, Reaching Google through its '
+                "MCP servers) and set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET to it"
+            )
         try:
             async with asyncio.timeout(HEALTH_DB_TIMEOUT):
                 await services.get_store().ping()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import httpx2
 import pytest
 
 from sandbox.seed import ALICE
@@ -97,3 +98,15 @@ async def test_under_mcp_the_tools_google_cannot_serve_are_left_out_and_whoami_s
     assert "Google reached through: Google's Workspace MCP servers." in whoami
     assert re.search(r"Not available through Google's MCP servers: .*gmail_get_attachment \(Google's Gmail MCP", whoami)
     assert _rest_calls(stack) == []
+
+
+@pytest.mark.parametrize("google_access", ["mcp"])
+async def test_a_client_not_made_for_an_agent_is_named_in_every_answer_and_on_health(stack: Stack) -> None:
+    stack.sandbox.world.agent_clients.discard(stack.settings.google_client_id)
+    async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error("gmail_search", {"query": "in:inbox"})
+    assert 'created with "Use this client for an AI-powered agent"' in refused and "administrator" in refused
+    async with httpx2.AsyncClient(base_url=stack.url) as http:
+        health = (await http.get("/health")).json()
+    assert health["status"] == "healthy" and health["google_access"] == "mcp"
+    assert "refused this deployment's OAuth client" in health["google"]
