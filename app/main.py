@@ -49,6 +49,7 @@ from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
 from app.upstream.google_mcp import GoogleMcp
 from app.upstream.transport import AiohttpTransport
 from app.upstream.transport import prepare as prepare_upstream_pool
+from app.upstream.usage import GoogleUsage
 from app.web.admin import AdminPages
 from app.web.install import install_routes
 from app.web.ops import ops_routes
@@ -115,7 +116,7 @@ def build_mcp_server(
 
 
 @contextlib.asynccontextmanager
-async def google_mcp_clients(settings: Settings) -> AsyncGenerator[GoogleMcp | None]:
+async def google_mcp_clients(settings: Settings, usage: GoogleUsage) -> AsyncGenerator[GoogleMcp | None]:
     """Clients of Google's MCP servers for GOOGLE_ACCESS=mcp; with rest, the warning Google's date calls for."""
     if settings.google_access == "rest":
         logger.warning(
@@ -127,6 +128,7 @@ async def google_mcp_clients(settings: Settings) -> AsyncGenerator[GoogleMcp | N
     google = GoogleMcp(
         AiohttpTransport(max_connections=100),
         {"gmail": settings.gmail_mcp_base, "calendar": settings.calendar_mcp_base, "people": settings.people_mcp_base},
+        usage=usage,
     )
     await google.open()
     try:
@@ -172,7 +174,7 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
             pool = AiohttpTransport(max_connections=200)
             async with (
                 httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, transport=pool, event_hooks=hooks) as http,
-                google_mcp_clients(settings) as google_mcp,
+                google_mcp_clients(settings, services.usage) as google_mcp,
             ):
                 store = Store(engine, services.keyring, settings.google_client_id)
                 await store.adopt_google_client(settings.google_client_id)

@@ -18,6 +18,7 @@ from app.storage.store import Store, User
 from app.upstream.fathom_auth import FathomCredentials, FathomOAuthConfig
 from app.upstream.google_auth import GoogleCredentials, GoogleOAuthConfig
 from app.upstream.google_mcp import GoogleMcp
+from app.upstream.usage import GoogleUsage
 
 PROFILE_SECONDS = 5.0
 PROFILES_MAX = 10_000
@@ -43,11 +44,13 @@ class Services:
     # Profiles of people whose token was just verified, read again after a few seconds or any revocation.
     profiles: TTLCache[str, User] = field(default_factory=lambda: TTLCache(maxsize=PROFILES_MAX, ttl=PROFILE_SECONDS))
     shared: SharedState = field(init=False)
+    usage: GoogleUsage = field(init=False)
     tool_limits: TokenBuckets = field(init=False)
     mail_limits: TokenBuckets = field(init=False)
 
     def __post_init__(self) -> None:
         self.shared = SharedState(self.settings.redis_url, self.settings.public_url, self.metrics)
+        self.usage = GoogleUsage(self.metrics.registry)
         self.tool_limits = TokenBuckets(self.settings.tool_calls_per_minute, 60.0, "tools", self.shared)
         self.mail_limits = TokenBuckets(self.settings.mail_sends_per_hour, 3600.0, "mail", self.shared)
 

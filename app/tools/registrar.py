@@ -32,6 +32,7 @@ from app.tools.capabilities import offered
 from app.tools.errors import as_tool_error
 from app.tools.outcomes import outcome_of
 from app.tools.resolvers import Resolvers
+from app.upstream.usage import current_tool
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -131,11 +132,12 @@ class ToolRegistrar:
         token = get_access_token()
         user_id = token.subject if token else None
         client_id = token.client_id if token else None
-        # Log lines and error reports from inside the call name the user (by id only).
-        user_token = user_id_var.set(user_id)
+        # Log lines and error reports from inside the call name the user (by id only); Google requests name the tool.
+        user_token, tool_token = user_id_var.set(user_id), current_tool.set(name)
         try:
             return await self._tool_call(ctx, call_next, name, user_id, client_id)
         finally:
+            current_tool.reset(tool_token)
             user_id_var.reset(user_token)
 
     async def _tool_call(

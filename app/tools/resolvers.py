@@ -151,7 +151,10 @@ class Resolvers:
                 f"You have not given Switchboard permission to use {service}. "
                 f"Grant it at {self.account_url} (sign in again and tick every box)."
             )
-        return GoogleApi(self.services.get_http(), self.services.get_credentials(), user.id, base_url, service)
+        services = self.services
+        return GoogleApi(
+            services.get_http(), services.get_credentials(), user.id, base_url, service, usage=services.usage
+        )
 
     async def gmail(self) -> GmailClient:
         return GmailClient(await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ))

@@ -143,6 +143,7 @@ class GmailClient:
                 self.api.base_url + "/batch/gmail/v1",  # at the API host's root, beside /gmail/v1
                 content=body,
                 headers={"Content-Type": content_type},
+                weight=len(paths),  # Google counts each part of a batch as a request of its own
             )
             parts = parse_batch(response.headers.get("content-type", ""), response.content)
             retry: list[str] = []

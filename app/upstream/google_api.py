@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx2
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from app.upstream.errors import InvalidId, google_error_for, is_google_rate_limit
 from app.upstream.google_auth import GoogleCredentials
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy, send_with_retries
+from app.upstream.usage import PRODUCTS, GoogleUsage, endpoint
 
 M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, str | int | bool | list[str]] | None
@@ -39,6 +40,7 @@ class GoogleApi:
         base_url: str,
         service: str,
         policy: RetryPolicy = DEFAULT_POLICY,
+        usage: GoogleUsage | None = None,
     ) -> None:
         self.http = http
         self.credentials = credentials
@@ -46,6 +48,7 @@ class GoogleApi:
         self.base_url = base_url.rstrip("/")
         self.service = service
         self.policy = policy
+        self.usage = usage
 
     async def send(
         self,
@@ -58,14 +61,19 @@ class GoogleApi:
         headers: dict[str, str] | None = None,
         idempotent: bool = True,
         what: str = "",
+        weight: int = 1,
     ) -> httpx2.Response:
-        """Send with the user's token; returns a 2xx response or raises an `UpstreamError`."""
+        """Send with the user's token; returns a 2xx response or raises an `UpstreamError`.
+
+        `weight` is how many requests Google counts this as (a batch of gets counts each part).
+        """
         token = await self.credentials.access_token(self.user_id)
-        response = await self._send_once(method, url, token, params, json, content, headers, idempotent)
+        call = (method, url, weight)
+        response = await self._send_once(call, token, params, json, content, headers, idempotent)
         if response.status_code == 401:
             # Expired or revoked early: one refresh, one more try (safe even for sends: a 401 did nothing).
             token = await self.credentials.access_token(self.user_id, rejected=token)
-            response = await self._send_once(method, url, token, params, json, content, headers, idempotent)
+            response = await self._send_once(call, token, params, json, content, headers, idempotent)
         if response.is_success:
             return response
         error = google_error_for(response, self.service, what=what)
@@ -75,8 +83,7 @@ class GoogleApi:
 
     async def _send_once(
         self,
-        method: str,
-        url: str,
+        call: tuple[str, str, int],
         token: str,
         params: Params,
         json: Any,
@@ -84,9 +91,18 @@ class GoogleApi:
         headers: dict[str, str] | None,
         idempotent: bool,
     ) -> httpx2.Response:
+        method, url, weight = call
         all_headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip", **(headers or {})}
+
+        async def attempt() -> httpx2.Response:
+            if self.usage is not None:
+                path = url[len(self.base_url) :] if url.startswith(self.base_url) else urlsplit(url).path
+                product = PRODUCTS.get(self.service, self.service.lower())
+                self.usage.record(product, endpoint(method, path), self.user_id, weight)
+            return await self.http.request(method, url, params=params, json=json, content=content, headers=all_headers)
+
         return await send_with_retries(
-            lambda: self.http.request(method, url, params=params, json=json, content=content, headers=all_headers),
+            attempt,
             service=self.service,
             retryable=google_retryable,
             idempotent=idempotent,

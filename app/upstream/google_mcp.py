@@ -53,6 +53,7 @@ from app.upstream.errors import (
 )
 from app.upstream.google_auth import GoogleCredentials
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy
+from app.upstream.usage import GoogleUsage
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ class _Exchange:
     token: str
     safe_to_repeat: bool
     policy: RetryPolicy
+    product: Product
+    usage: GoogleUsage | None
     status: int | None = None
     retry_after: float | None = None
     failure: UpstreamError | None = None  # a refresh that failed during the exchange
@@ -124,6 +127,7 @@ class _PersonAuth(httpx2.Auth):
         if exchange is None:
             raise RuntimeError("a Google MCP request outside GoogleMcp.call")
         request.headers["Authorization"] = f"Bearer {exchange.token}"
+        _count(exchange, request)
         response = yield request
         if response.status_code == 401:
             # Expired or revoked early: one refresh, one more try (a 401 did nothing, even for a send).
@@ -135,6 +139,7 @@ class _PersonAuth(httpx2.Auth):
                 exchange.status = response.status_code
                 return
             request.headers["Authorization"] = f"Bearer {exchange.token}"
+            _count(exchange, request)
             response = yield request
         started, attempt = time.monotonic(), 1
         while _retryable(response, exchange.safe_to_repeat) and attempt < exchange.policy.attempts:
@@ -144,9 +149,17 @@ class _PersonAuth(httpx2.Auth):
             await response.aclose()
             await asyncio.sleep(delay)
             attempt += 1
+            _count(exchange, request)
             response = yield request
         exchange.status = response.status_code
         exchange.retry_after = retry_after_seconds(response)
+
+
+def _count(exchange: _Exchange, request: httpx2.Request) -> None:
+    """One request to Google's MCP server, named by its JSON-RPC method and tool (the SDK's mcp-* headers)."""
+    if exchange.usage is not None:
+        method, name = request.headers.get("mcp-method", "mcp"), request.headers.get("mcp-name", "")
+        exchange.usage.record(exchange.product, f"{method} {name}".strip(), exchange.user_id)
 
 
 def _retryable(response: httpx2.Response, safe_to_repeat: bool) -> bool:
@@ -163,11 +176,16 @@ class GoogleMcp:
     """The process's clients of Google's MCP servers, one per product and toolset, opened by the lifespan."""
 
     def __init__(
-        self, transport: httpx2.AsyncBaseTransport, urls: Mapping[Product, str], policy: RetryPolicy = DEFAULT_POLICY
+        self,
+        transport: httpx2.AsyncBaseTransport,
+        urls: Mapping[Product, str],
+        policy: RetryPolicy = DEFAULT_POLICY,
+        usage: GoogleUsage | None = None,
     ) -> None:
         self._transport = transport
         self.urls = dict(urls)
         self.policy = policy
+        self.usage = usage
         self._clients: dict[tuple[Product, Toolset], Client] = {}
         self._stack = AsyncExitStack()
         # When Google last refused this deployment's OAuth client as not an AI-powered agent's (for /health).
@@ -219,7 +237,9 @@ class GoogleMcp:
             raise RuntimeError(f"no client of Google's {product} MCP server is open")
         service = PRODUCT_NAMES[product]
         token = await credentials.access_token(user_id)
-        exchange = _Exchange(credentials, user_id, token, safe_to_repeat=read_only, policy=self.policy)
+        exchange = _Exchange(
+            credentials, user_id, token, safe_to_repeat=read_only, policy=self.policy, product=product, usage=self.usage
+        )
         reset = _EXCHANGE.set(exchange)
         try:
             result = await client.session.call_tool(

@@ -110,3 +110,34 @@ async def test_a_client_not_made_for_an_agent_is_named_in_every_answer_and_on_he
         health = (await http.get("/health")).json()
     assert health["status"] == "healthy" and health["google_access"] == "mcp"
     assert "refused this deployment's OAuth client" in health["google"]
+
+
+@both_backends
+@pytest.mark.parametrize("stack_settings", [{"metrics_token": "m-token-usage"}])
+async def test_every_google_request_is_counted_with_its_product_call_and_the_tool_behind_it(
+    stack: Stack, google_access: str
+) -> None:
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 5})
+    async with httpx2.AsyncClient(base_url=stack.url) as http:
+        metrics = (await http.get("/metrics", headers={"Authorization": "Bearer m-token-usage"})).text
+    counted = {
+        line.split("{", 1)[1].split("}", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("switchboard_google_requests_total{")
+    }
+    ours = {labels: n for labels, n in counted.items() if 'tool="gmail_search"' in labels}
+    if google_access == "mcp":
+        # The SDK lists a server's tools once per process, at its first call: a request Google counts too.
+        assert ours == {
+            'call="tools/call list_calendars",product="calendar",tool="gmail_search"': 1.0,
+            'call="tools/list",product="calendar",tool="gmail_search"': 1.0,
+            'call="tools/call search_threads",product="gmail",tool="gmail_search"': 1.0,
+            'call="tools/list",product="gmail",tool="gmail_search"': 1.0,
+        }, counted
+    else:
+        hits = len(IDS.findall(text))
+        gmail = {labels: n for labels, n in ours.items() if 'product="gmail"' in labels}
+        assert sum(gmail.values()) == 2 + hits, counted  # the search, the label names, one batch part per hit
+        assert any("users/me/messages" in labels for labels in gmail), counted
+        assert any('product="calendar"' in labels for labels in ours), counted
