@@ -9,7 +9,6 @@ import shutil
 import stat
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,10 @@ from app.storage.db import create_engine
 from app.storage.store import Store
 from app.web.install import MCP_REMOTE_VERSION, render_install_script
 from sandbox.seed import ALICE
+from tests.support.mcp_session import signed_in
 from tests.support.oauth_flow import mcp_status
 from tests.support.process import child_env
-from tests.support.stack import Stack
+from tests.support.stack import Stack, both_backends
 
 SCRIPT_TIMEOUT = 60
 
@@ -265,16 +265,11 @@ def test_the_url_in_install_sh_is_shell_quoted(tmp_path: Path) -> None:
     assert not (tmp_path / "pwned").exists()
 
 
-async def test_mcp_remote_bridges_stdio_to_mcp_with_a_personal_token(stack: Stack) -> None:
+@both_backends
+async def test_mcp_remote_bridges_stdio_to_mcp_with_a_personal_token(stack: Stack, google_access: str) -> None:
     if shutil.which("npx") is None:
         pytest.skip("npx (Node.js) is not on PATH, so mcp-remote cannot run")
-    engine = create_engine(stack.settings.database_url)
-    try:
-        store = Store(engine, KeyRing(stack.settings.encryption_keys))
-        user = await store.upsert_user(google_sub="bridge-test", email=ALICE, name="Alice", domain="acme.example")
-        _personal, token = await store.create_personal_token(user.id, "mcp-remote test", timedelta(hours=1))
-    finally:
-        await engine.dispose()
+    token = await signed_in(stack, ALICE)
     bridge = StdioServerParameters(
         command="npx",
         args=[
@@ -289,4 +284,11 @@ async def test_mcp_remote_bridges_stdio_to_mcp_with_a_personal_token(stack: Stac
     )
     async with asyncio.timeout(90), Client(bridge) as client:
         tools = await client.list_tools()
+        found = await client.call_tool("gmail_search", {"query": "in:inbox", "max_results": 3})
     assert "whoami" in {tool.name for tool in tools.tools}
+    assert not found.is_error and "for 'in:inbox', newest first" in str(found.content[0])
+    if google_access == "mcp":
+        rest = [
+            r.path for r in stack.sandbox.faults.requests() if r.path.startswith(("/gmail/gmail/", "/calendar/v3/"))
+        ]
+        assert rest == [] and stack.sandbox.faults.requests("/gmailmcp/mcp/v1self")
