@@ -11,7 +11,7 @@ from pydantic import AnyUrl
 
 from sandbox.seed import ALICE
 from tests.support.oauth_client import Browser, MemoryTokenStorage, query_of
-from tests.support.stack import Stack
+from tests.support.stack import Stack, both_backends
 
 REDIRECT = "http://127.0.0.1:33418/callback"
 
@@ -40,7 +40,10 @@ def oauth_provider(stack: Stack, browser: Browser, storage: MemoryTokenStorage) 
     )
 
 
-async def test_an_mcp_client_connects_by_url_signs_in_with_google_and_calls_whoami(stack: Stack) -> None:
+@both_backends
+async def test_an_mcp_client_connects_by_url_signs_in_with_google_and_calls_whoami(
+    stack: Stack, google_access: str
+) -> None:
     browser, storage = Browser(ALICE), MemoryTokenStorage()
     try:
         auth = oauth_provider(stack, browser, storage)
@@ -49,9 +52,13 @@ async def test_an_mcp_client_connects_by_url_signs_in_with_google_and_calls_whoa
                 tools = await client.list_tools()
                 assert "whoami" in {tool.name for tool in tools.tools}
                 result = await client.call_tool("whoami", {})
+                thread = await client.call_tool("gmail_search", {"query": "in:inbox", "max_results": 1})
     finally:
         await browser.aclose()
-    assert not result.is_error
+    assert not result.is_error and not thread.is_error, thread
+    if google_access == "mcp":
+        logged = stack.sandbox.faults.requests()
+        assert not [r.path for r in logged if r.path.startswith(("/gmail/gmail/", "/calendar/v3/", "/people/v1/"))]
     text = "\n".join(getattr(part, "text", "") for part in result.content)
     assert f"<{ALICE}>" in text
     assert "Google: connected" in text
