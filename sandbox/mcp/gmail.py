@@ -15,7 +15,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sandbox.gmail import mime as gmail_mime
-from sandbox.gmail.compose import find_draft, new_draft, recipients, save_draft_message, send_existing_draft
+from sandbox.gmail.compose import (
+    find_draft,
+    new_draft,
+    recipients,
+    resolve_thread,
+    save_draft_message,
+    send_existing_draft,
+    send_message,
+)
 from sandbox.gmail.errors import ApiError
 from sandbox.gmail.http import Caller
 from sandbox.gmail.query import matches, parse_query, searches_spam_or_trash
@@ -136,8 +144,12 @@ def _compose(state: GmailState, caller: Caller, arguments: dict[str, Any]) -> tu
 
 def _question(state: GmailState, caller: Caller, draft: Draft) -> str:
     """The approval question for sending a draft, from the draft as Gmail holds it."""
-    parsed = state.parsed(caller.mailbox, caller.mailbox.messages[draft.message_id]).message
-    recipients(parsed)  # a draft without recipients is refused before anyone is asked
+    return _send_question(caller, state.parsed(caller.mailbox, caller.mailbox.messages[draft.message_id]).message)
+
+
+def _send_question(caller: Caller, parsed: EmailMessage) -> str:
+    """The question before sending ("Send an email from … to … with the subject …?"), read from what is sent."""
+    recipients(parsed)  # a message without recipients is refused before anyone is asked
     parts = [f"Send an email from {caller.person.email} to {', '.join(_addresses(parsed, 'To')) or 'nobody'}"]
     for header in ("Cc", "Bcc"):
         if _addresses(parsed, header):
@@ -219,6 +231,17 @@ class GmailTools:
     def asks_to_send(self, call: Call, args: dict[str, Any]) -> str:
         caller = self.caller(call)
         return _question(self.state, caller, _existing_draft(caller, args["draftId"]))
+
+    def asks_to_send_message(self, call: Call, args: dict[str, Any]) -> str:
+        caller = self.caller(call)
+        return _send_question(caller, _compose(self.state, caller, args)[0])
+
+    def send_message(self, call: Call, args: dict[str, Any]) -> dict[str, Any]:
+        """Send the message composed as create_draft composes it, through the REST sandbox's own send."""
+        caller = self.caller(call)
+        composed, thread_id = _compose(self.state, caller, args)
+        thread_id = resolve_thread(self.state, caller.mailbox, thread_id, composed)  # a new subject: a new thread
+        return message_ref(send_message(self.state, caller, composed, thread_id))
 
     def send_draft(self, call: Call, args: dict[str, Any]) -> dict[str, Any]:
         caller = self.caller(call)

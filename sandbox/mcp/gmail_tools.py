@@ -2,15 +2,16 @@
 
 Names, arguments, enums, defaults and output shapes follow
 https://developers.google.com/workspace/gmail/api/reference/mcp (see /tmp/google-mcp-spec.md for
-what was inferred): `send_draft` is the one tool that always asks the person, so `/mcp/v1self`
-leaves it out.
+what was inferred): `send_message` and `send_draft` always ask the person, so `/mcp/v1self` leaves
+them out. Google's reference has a `send_message` page whose input schema was not found; the sandbox
+gives it `create_draft`'s fields and returns the sent message's `{id, threadId, labelIds}`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sandbox.gmail.http import COMPOSE, LABELS, MAIL, MODIFY, READONLY
+from sandbox.gmail.http import COMPOSE, LABELS, MAIL, MODIFY, READONLY, SEND_SCOPES
 from sandbox.gmail.store import GmailState
 from sandbox.mcp.arguments import boolean, integer, message, string, strings
 from sandbox.mcp.gmail import GmailTools
@@ -77,6 +78,19 @@ _LABEL_IDS = strings(
 
 def _paged(name: str, plural: str, item: dict[str, Any]) -> dict[str, Any]:
     return _out({plural: {"type": "array", "items": item}, "nextPageToken": _TEXT}) | {"title": name}
+
+
+def _letter_fields() -> dict[str, Any]:
+    """The fields create_draft and send_message share: plain addresses, subject, bodies, the message answered."""
+    return {
+        "to": strings(f"The primary recipients of the email. {_PLAIN}"),
+        "cc": strings(f"Optional. The carbon copy recipients. {_PLAIN}"),
+        "bcc": strings(f"Optional. The blind carbon copy recipients. {_PLAIN}"),
+        "subject": string("Optional. The subject line of the email. Defaults to empty."),
+        "body": string("Optional. The main body (plain text; the alternative when htmlBody is given)."),
+        "htmlBody": string("The HTML content of the email (the rich-text version)."),
+        "replyToMessageId": string("Optional. The ID of the message to reply to."),
+    }
 
 
 def gmail_product(state: GmailState) -> Product:
@@ -190,20 +204,23 @@ def gmail_product(state: GmailState) -> Product:
                 "Creates a new draft email in the authenticated user's Gmail account. This tool takes recipient "
                 "addresses, a subject, and body content as inputs. If the draft is a reply, pass the original "
                 "message's ID in replyToMessageId. Creating drafts with attachments is not supported yet.",
-                message(
-                    {
-                        "to": strings(f"The primary recipients of the email draft. {_PLAIN}"),
-                        "cc": strings(f"Optional. The carbon copy recipients. {_PLAIN}"),
-                        "bcc": strings(f"Optional. The blind carbon copy recipients. {_PLAIN}"),
-                        "subject": string("Optional. The subject line of the email. Defaults to empty."),
-                        "body": string("Optional. The main body (plain text; the alternative when htmlBody is given)."),
-                        "htmlBody": string("The HTML content of the email draft (the rich-text version)."),
-                        "replyToMessageId": string("Optional. The ID of the message to reply to."),
-                    }
-                ),
+                message(_letter_fields()),
                 DRAFT,
                 WRITE_DRAFTS,
                 tools.create_draft,
+            ),
+            Tool(
+                "send_message",
+                "Sends an email from the authenticated user's Gmail account. The user is asked to approve the "
+                "sender, recipients and subject first. Takes the same fields as create_draft; a reply "
+                "(replyToMessageId) joins the original's thread and quotes it.",
+                message(_letter_fields()),
+                SENT,
+                SEND_SCOPES,  # as messages.send: gmail.send is enough
+                tools.send_message,
+                destructive=True,
+                asks=tools.asks_to_send_message,
+                always_asks=True,
             ),
             Tool(
                 "send_draft",

@@ -12,6 +12,7 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from sandbox.gmail import mime as gmail_mime
 from sandbox.mcp.server import CANNOT_CONFIRM, NOT_ALLOWED
 from sandbox.server import SandboxServer
 from tests.sandbox.mcp_client import ALICE, connect, google_token
@@ -27,6 +28,26 @@ async def rest(sandbox: SandboxServer, token: str, method: str, path: str, **kwa
     return response.json() if response.content else None
 
 
+def _sent(sandbox: SandboxServer, subject: str) -> list[EmailMessage]:
+    """Alice's sent messages with this subject, as her mailbox holds them."""
+    found = (
+        gmail_mime.parse_message(m.raw)
+        for m in sandbox.world.mailboxes[ALICE].messages.values()
+        if "SENT" in m.label_ids
+    )
+    return [m for m in found if m["Subject"] == subject]
+
+
+def _part(message: EmailMessage, subtype: str) -> str:
+    body = message.get_body((subtype,))
+    assert body is not None, f"no text/{subtype} part"
+    return str(body.get_content()).strip()
+
+
+def _received(sandbox: SandboxServer, email: str, subject: str) -> bool:
+    return any(f"Subject: {subject}".encode() in m.raw for m in sandbox.world.mailboxes[email].messages.values())
+
+
 async def test_v1_lists_every_tool_and_v1self_leaves_out_sending(sandbox: SandboxServer) -> None:
     token = await google_token(sandbox)
     async with connect(sandbox, "gmail", token) as gmail:
@@ -35,11 +56,15 @@ async def test_v1_lists_every_tool_and_v1self_leaves_out_sending(sandbox: Sandbo
         restricted = await gmail.tool_names()
         with pytest.raises(MCPError, match="Unknown tool: send_draft"):
             await gmail.call("send_draft", {"draftId": "r1"})
+        with pytest.raises(MCPError, match="Unknown tool: send_message"):
+            await gmail.call("send_message", {"to": [BEN], "subject": "Hi"})
     assert set(everything) == {
-        "search_threads", "get_thread", "get_message", "list_drafts", "get_draft", "create_draft", "send_draft",
-        "list_labels", "create_label", "label_thread", "unlabel_thread", "label_message", "unlabel_message",
+        "search_threads", "get_thread", "get_message", "list_drafts", "get_draft", "create_draft", "send_message",
+        "send_draft", "list_labels", "create_label", "label_thread", "unlabel_thread", "label_message",
+        "unlabel_message",
     }  # fmt: skip
-    assert set(restricted) == set(everything) - {"send_draft"}
+    assert set(restricted) == set(everything) - {"send_message", "send_draft"}
+    assert not _sent(sandbox, "Hi")
 
 
 async def test_search_threads_returns_threads_of_message_summaries_without_bodies(sandbox: SandboxServer) -> None:
@@ -206,12 +231,100 @@ async def test_an_approval_cannot_be_replayed_for_another_draft(sandbox: Sandbox
     assert other["id"] in sandbox.world.mailboxes[ALICE].drafts, "the other draft was not sent"
 
 
+async def test_send_message_asks_with_what_will_be_sent_and_sends_exactly_that(sandbox: SandboxServer) -> None:
+    token = await google_token(sandbox)
+    letter = {"to": [BEN], "cc": ["carmen@acme.example"], "bcc": ["dieter@acme.example"], "subject": "Budget"}
+    async with connect(sandbox, "gmail", token) as gmail:
+        sent = await gmail.ok("send_message", letter | {"body": "Numbers attached.", "htmlBody": "<p>Numbers</p>"})
+        refused = await gmail.error("send_message", {"to": [BEN], "cc": ["ben"], "subject": "Budget"})
+    assert gmail.asked == [
+        f"Send an email from {ALICE} to {BEN}, cc carmen@acme.example, bcc dieter@acme.example "
+        'with the subject "Budget"?'
+    ], "asked once, for the first call only: an argument Google refuses is refused before anyone is asked"
+    assert refused.startswith('Invalid email address in cc: "ben"')
+    assert set(sent) == {"id", "threadId", "labelIds"} and sent["labelIds"] == ["SENT"]
+    [message] = _sent(sandbox, "Budget")
+    assert (message["To"], message["Cc"], message["Bcc"]) == (BEN, "carmen@acme.example", "dieter@acme.example")
+    assert str(message["From"]).endswith(f"<{ALICE}>") or str(message["From"]) == ALICE
+    assert _part(message, "plain") == "Numbers attached." and _part(message, "html") == "<p>Numbers</p>"
+    assert _received(sandbox, BEN, "Budget") and _received(sandbox, "carmen@acme.example", "Budget")
+    raw = (await rest(sandbox, token, "GET", f"/messages/{sent['id']}", params={"format": "raw"}))["raw"]
+    seen = base64.urlsafe_b64decode(raw + "==").decode()
+    assert "Subject: Budget" in seen and f"To: {BEN}" in seen, "the REST API sees the message that was sent"
+    assert sandbox.world.mcp_usage["switchboard-sandbox"]["gmail"] == 2 + 1, "both rounds of the send, the refusal"
+
+
+@pytest.mark.parametrize("answer", ["decline", "cancel"])
+async def test_send_message_declined_or_dismissed_sends_nothing(sandbox: SandboxServer, answer: Any) -> None:
+    token = await google_token(sandbox)
+    async with connect(sandbox, "gmail", token, answer=answer) as gmail:
+        assert await gmail.error("send_message", {"to": [BEN], "subject": "Not now"}) == NOT_ALLOWED
+    assert len(gmail.asked) == 1
+    assert not _sent(sandbox, "Not now") and not _received(sandbox, BEN, "Not now")
+
+
+async def test_send_message_refuses_an_address_with_a_display_name_and_asks_nobody(sandbox: SandboxServer) -> None:
+    token = await google_token(sandbox)
+    async with connect(sandbox, "gmail", token) as gmail:
+        refused = await gmail.error("send_message", {"to": [f"Ben Okafor <{BEN}>"], "subject": "Named"})
+    assert refused.startswith(f'Invalid email address in to: "Ben Okafor <{BEN}>"')
+    assert gmail.asked == [] and not _sent(sandbox, "Named")
+
+
+async def test_a_send_message_approval_cannot_be_replayed_with_other_arguments(sandbox: SandboxServer) -> None:
+    token = await google_token(sandbox)
+    harmless = {"to": [BEN], "subject": "Lunch?"}
+    async with connect(sandbox, "gmail", token) as gmail:
+        session = gmail.client.session
+        asked = await session.call_tool("send_message", harmless, allow_input_required=True)
+        assert isinstance(asked, types.InputRequiredResult) and asked.input_requests
+        form = asked.input_requests["approval"].params
+        assert isinstance(form, types.ElicitRequestFormParams) and "Lunch?" in form.message
+        yes = {"approval": types.ElicitResult(action="accept", content={})}
+        for other in ({"to": ["mallory@evil.example"], "subject": "Lunch?"}, harmless | {"body": "All the secrets"}):
+            with pytest.raises(MCPError, match="Invalid or expired requestState"):
+                await session.call_tool(
+                    "send_message",
+                    other,
+                    input_responses=yes,
+                    request_state=asked.request_state,
+                    allow_input_required=True,
+                )
+        answered = await session.call_tool(
+            "send_message", harmless, input_responses=yes, request_state=asked.request_state, allow_input_required=True
+        )
+    assert isinstance(answered, types.CallToolResult) and not answered.is_error
+    [message] = _sent(sandbox, "Lunch?")
+    assert message["To"] == BEN and "secrets" not in _part(message, "plain")
+
+
+async def test_send_message_replies_in_the_thread_and_quotes_the_original(sandbox: SandboxServer) -> None:
+    token = await google_token(sandbox)
+    async with connect(sandbox, "gmail", token) as gmail:
+        thread = (await gmail.ok("search_threads", {"query": "Lisbon"}))["threads"][0]
+        original = thread["messages"][0]
+        sent = await gmail.ok(
+            "send_message", {"to": [original["sender"]], "body": "Count me in", "replyToMessageId": original["id"]}
+        )
+        read = await gmail.ok("get_message", {"messageId": sent["id"]})
+    assert gmail.asked == [
+        f'Send an email from {ALICE} to {original["sender"]} with the subject "Re: {original["subject"]}"?'
+    ]
+    assert sent["threadId"] == thread["id"]
+    assert read["subject"] == f"Re: {original['subject']}"
+    assert read["plaintextBody"].startswith("Count me in") and "> Hi all" in read["plaintextBody"]
+    [message] = _sent(sandbox, f"Re: {original['subject']}")
+    assert message["In-Reply-To"] and message["In-Reply-To"] in str(message["References"])
+
+
 async def test_a_client_that_cannot_elicit_is_told_the_send_needs_confirmation(sandbox: SandboxServer) -> None:
     token = await google_token(sandbox)
     async with connect(sandbox, "gmail", token, answer=None) as gmail:
         draft = await gmail.ok("create_draft", {"to": [BEN], "subject": "Hi"})
         assert await gmail.error("send_draft", {"draftId": draft["id"]}) == CANNOT_CONFIRM
+        assert await gmail.error("send_message", {"to": [BEN], "subject": "Hi"}) == CANNOT_CONFIRM
     assert draft["id"] in sandbox.world.mailboxes[ALICE].drafts
+    assert not _sent(sandbox, "Hi")
 
 
 async def test_a_reply_draft_joins_the_thread_and_quotes_the_original(sandbox: SandboxServer) -> None:
