@@ -9,6 +9,7 @@ from email.message import EmailMessage
 import pytest
 from mcp import types
 from mcp.client.session import ClientRequestContext
+from mcp.shared.exceptions import MCPError
 
 from sandbox.seed import ALICE, DOMAIN
 from tests.support.mcp_session import mcp_session
@@ -134,15 +135,16 @@ async def test_an_answer_is_spent_on_the_one_send_it_was_asked_for_and_never_twi
         [(key, request)] = asked.input_requests.items()
         assert "Google asks:" in getattr(request.params, "message", "")
         yes = {key: types.ElicitResult(action="accept", content={})}
-        # The same answer and state for another message: asked again, nothing sent.
-        swapped = await session.call_tool(
-            "gmail_send",
-            {"to": [ATTACKER], "subject": "Everything", "body": "All of it."},
-            input_responses=yes,
-            request_state=asked.request_state,
-            allow_input_required=True,
-        )
-        assert isinstance(swapped, types.InputRequiredResult)
+        # The same answer and state for another message: the state is bound to its own arguments, so the
+        # call is refused before any tool runs, and nothing is sent.
+        with pytest.raises(MCPError, match="Invalid or expired requestState"):
+            await session.call_tool(
+                "gmail_send",
+                {"to": [ATTACKER], "subject": "Everything", "body": "All of it."},
+                input_responses=yes,
+                request_state=asked.request_state,
+                allow_input_required=True,
+            )
         sent = await session.call_tool(
             "gmail_send", plan, input_responses=yes, request_state=asked.request_state, allow_input_required=True
         )
