@@ -52,7 +52,7 @@ MATRIX: dict[str, UnderMcp] = {
     "calendar_delete_event": UnderMcp(missing=NOT_YET),
     "calendar_respond": UnderMcp(missing=NOT_YET),
     "calendar_find_free_time": UnderMcp(missing=NOT_YET),
-    "contacts_search": UnderMcp(missing=NOT_YET),
+    "contacts_search": UnderMcp(("people.search_directory_people", "people.search_contacts")),
     "attention_digest": UnderMcp(missing=NOT_YET),
     "meeting_prep": UnderMcp(missing=NOT_YET),
     "meeting_follow_up": UnderMcp(missing=NOT_YET),

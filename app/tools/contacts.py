@@ -1,4 +1,8 @@
-"""Finding people by name: the directory, saved contacts and other contacts, merged and ranked."""
+"""Finding people by name: the directory, saved contacts and other contacts, merged and ranked.
+
+The people backend (REST or Google's People MCP server) says which sources it can search; a source
+it cannot search, or one the person has not granted, is named in the answer with what to do.
+"""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -12,7 +16,8 @@ from app.tools.format import addresses_text, one_line, person, quoted_line
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import PeopleSearch, Resolvers
 from app.upstream.errors import MissingScope, UpstreamError
-from app.upstream.people import SOURCE_NAMES, PersonRecord, Source
+from app.upstream.people import SOURCE_NAMES, Source
+from app.workspace.people import Person
 
 SOURCE_LABELS: dict[Source, str] = {"directory": "directory", "contacts": "saved contact", "other": "other contact"}
 _FIELD_CHARS = 80
@@ -46,7 +51,7 @@ def _clean(text: str) -> str:
     return one_line(text, _FIELD_CHARS)
 
 
-def merge(found: list[tuple[Source, list[PersonRecord]]], query: str) -> list[Match]:
+def merge(found: list[Person], query: str) -> list[Match]:
     """One entry per address, labelled with every source it came from, best matches first.
 
     `found` comes in rank order (directory, saved contacts, other contacts); exact name (or
@@ -54,24 +59,22 @@ def merge(found: list[tuple[Source, list[PersonRecord]]], query: str) -> list[Ma
     """
     matches: list[Match] = []
     by_email: dict[str, Match] = {}
-    for source, records in found:
-        for record in records:
-            emails = record.emails
-            if not emails:
-                continue  # no address: nothing to write to
-            known = next((by_email[e] for e in emails if e in by_email), None)
-            if known is None:
-                org = record.organizations[0] if record.organizations else None
-                detail = ", ".join(p for p in (org.title, org.name) if p) if org else ""
-                known = Match(_clean(record.name), [], _clean(detail))
-                matches.append(known)
-            if source not in known.sources:
-                known.sources.append(source)
-            known.name = known.name or _clean(record.name)
-            for email in emails:
-                if email not in by_email:
-                    by_email[email] = known
-                    known.emails.append(email)
+    for card in found:
+        emails = card.addresses
+        if not emails:
+            continue  # no address: nothing to write to
+        known = next((by_email[e] for e in emails if e in by_email), None)
+        if known is None:
+            detail = ", ".join(part for part in (card.title, card.organisation) if part)
+            known = Match(_clean(card.name), [], _clean(detail))
+            matches.append(known)
+        if card.source not in known.sources:
+            known.sources.append(card.source)
+        known.name = known.name or _clean(card.name)
+        for email in emails:
+            if email not in by_email:
+                by_email[email] = known
+                known.emails.append(email)
     folded = " ".join(query.casefold().split())
     return sorted(matches, key=lambda m: not m.exact(folded))
 
@@ -88,14 +91,15 @@ def register_contact_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         if not query:
             raise ToolError("Give a name or the start of an address to search for, e.g. 'Sam' or 'priya@'.")
 
-        async def search(source: Source) -> list[PersonRecord] | UpstreamError:
+        async def search(source: Source) -> list[Person] | UpstreamError:
             try:
                 return await people.client.search(source, query, max_results)
             except UpstreamError as error:
                 return error
 
         outcomes = await asyncio.gather(*(search(source) for source in people.sources))
-        found: list[tuple[Source, list[PersonRecord]]] = []
+        found: list[Person] = []
+        searched_in: list[Source] = []
         failed: list[tuple[Source, UpstreamError]] = []
         not_granted = list(people.not_granted)
         for source, outcome in zip(people.sources, outcomes, strict=True):
@@ -104,11 +108,12 @@ def register_contact_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             elif isinstance(outcome, UpstreamError):
                 failed.append((source, outcome))
             else:
-                found.append((source, outcome))
-        if not found and failed:
+                searched_in.append(source)
+                found += outcome
+        if not searched_in and failed:
             raise failed[0][1]
         matches = merge(found, query)
-        searched = ", ".join(SOURCE_NAMES[s] for s, _ in found) or "nothing"
+        searched = ", ".join(SOURCE_NAMES[s] for s in searched_in) or "nothing"
         if not matches:
             lines = [f"No one matches {query!r} (searched: {searched}). Try part of the name or the address."]
         elif len(matches) == 1:
@@ -122,4 +127,5 @@ def register_contact_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             names = ", ".join(SOURCE_NAMES[s] for s in not_granted)
             lines.append(f"Not searched: {names} — not granted. The person can allow it at {people.grant_url}")
         lines += [f"Not searched: {SOURCE_NAMES[s]} — {error}" for s, error in failed]
+        lines += [f"Not searched: {SOURCE_NAMES[s]} — {why}." for s, why in people.unsearchable.items()]
         return "\n".join(lines)

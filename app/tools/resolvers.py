@@ -13,7 +13,7 @@ import logging
 from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,9 +37,10 @@ from app.upstream.fathom import FathomClient, OAuthGrant
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import SendAs
 from app.upstream.google_api import GoogleApi
-from app.upstream.people import SCOPES_BY_SOURCE, PeopleClient, Source, WarmUps, granted_sources, sources_for
+from app.upstream.people import SCOPES_BY_SOURCE, Source, WarmUps, granted_sources, sources_for
 from app.workspace.access import GoogleAccess
 from app.workspace.mail import Mail
+from app.workspace.people import People
 
 if TYPE_CHECKING:
     from app.tools.outbound import Outbound
@@ -64,12 +65,13 @@ NEW_CLIENT = (
 
 @dataclass(frozen=True)
 class PeopleSearch:
-    """The People client with where the person may search, and where to grant the rest."""
+    """The people backend with where the person may search, where to grant the rest, and what it cannot search."""
 
-    client: PeopleClient
+    client: People
     sources: list[Source]
     not_granted: list[Source]
     grant_url: str
+    unsearchable: dict[Source, str] = field(default_factory=dict[Source, str])  # source: why, in one line
 
 
 class Resolvers:
@@ -174,7 +176,7 @@ class Resolvers:
         return CalendarClient(await self._google(settings.calendar_api_base, "Google Calendar", CALENDAR_ANY))
 
     async def people(self) -> PeopleSearch:
-        """The People client; refused with the grant link when no contact scope was ever granted."""
+        """The people backend; refused with the grant link when no contact scope was ever granted."""
         user = await self.user()
         grant = await self.connections(user)
         workspace = user.hosted_domain is not None
@@ -186,8 +188,12 @@ class Resolvers:
             )
         scopes = tuple(scope for source in sources_for(workspace) for scope in SCOPES_BY_SOURCE[source])
         api = await self._google(self.services.settings.people_api_base, "Google Contacts", scopes)
-        not_granted: list[Source] = [source for source in sources_for(workspace) if source not in sources]
-        return PeopleSearch(PeopleClient(api, self._warm_ups), sources, not_granted, self.contacts_grant_url)
+        backend = self.access.people(api, self._warm_ups)
+        every = sources_for(workspace)
+        unsearchable: dict[Source, str] = {s: why for s in every if (why := backend.cannot_search(s)) is not None}
+        searched: list[Source] = [source for source in sources if source not in unsearchable]
+        not_granted: list[Source] = [s for s in every if s not in sources and s not in unsearchable]
+        return PeopleSearch(backend, searched, not_granted, self.contacts_grant_url, unsearchable)
 
     async def fathom(self) -> FathomClient:
         """The person's Fathom, with their API key or their Fathom OAuth grant (they have one or the other)."""

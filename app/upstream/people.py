@@ -7,6 +7,7 @@ Each source needs its own scope, granted after sign-in (see `CONTACTS_SCOPES_BY_
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from cachetools import TTLCache
@@ -52,6 +53,12 @@ def granted_sources(scopes: list[str], workspace: bool) -> list[Source]:
     return [s for s in sources_for(workspace) if any(scope in scopes for scope in SCOPES_BY_SOURCE[s])]
 
 
+def usable_addresses(values: Iterable[str]) -> list[str]:
+    """Addresses from a contact card, lower-cased, without repeats; free text that is no address is left out."""
+    folded = (value.strip().lower() for value in values)
+    return list(dict.fromkeys(v for v in folded if "@" in v and len(v) <= 254 and not any(c.isspace() for c in v)))
+
+
 class _Resource(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
@@ -84,8 +91,7 @@ class PersonRecord(_Resource):
     @property
     def emails(self) -> list[str]:
         """The card's addresses, lower-cased, without repeats; free text that is no address is left out."""
-        values = (e.value.strip().lower() for e in self.email_addresses)
-        return list(dict.fromkeys(v for v in values if "@" in v and len(v) <= 254 and not any(c.isspace() for c in v)))
+        return usable_addresses(e.value for e in self.email_addresses)
 
 
 class _SearchResult(_Resource):

@@ -8,10 +8,14 @@ from app.services import Services
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 from app.upstream.google_mcp import GoogleMcpCaller, Toolset
+from app.upstream.people import PeopleClient, WarmUps
 from app.workspace.mail import Mail
 from app.workspace.mcp_calendar import McpCalendars
 from app.workspace.mcp_mail import McpMail
+from app.workspace.mcp_people import McpPeople
+from app.workspace.people import People
 from app.workspace.rest_mail import RestMail
+from app.workspace.rest_people import RestPeople
 
 
 class GoogleAccess:
@@ -33,3 +37,9 @@ class GoogleAccess:
     def calendars(self, user_id: str, email: str) -> McpCalendars:
         """Their calendars through Google's Calendar MCP server (GOOGLE_ACCESS=mcp only)."""
         return McpCalendars(self._caller(user_id, "v1self"), email)
+
+    def people(self, api: GoogleApi, warm_ups: WarmUps) -> People:
+        """The person's directory and contacts. `api` is their checked People grant (People's server has v1 only)."""
+        if self.kind == "rest":
+            return RestPeople(PeopleClient(api, warm_ups))
+        return McpPeople(self._caller(api.user_id, "v1"))
