@@ -79,9 +79,12 @@ def approval_message(approval: Approval, notes: Sequence[str]) -> str:
 
 
 class Approvals:
-    """Builds the resolvers that relay Google's approvals for tools (see the module docstring)."""
+    """Builds the resolvers that relay Google's approvals for tools (see the module docstring).
 
-    def __init__(self, account_url: str) -> None:
+    Without `account_url`, errors name the one of the server serving the call (for module-level tools).
+    """
+
+    def __init__(self, account_url: str | None = None) -> None:
         self.account_url = account_url
         # Request states whose "yes" was already sent to Google: a replayed answer is refused, never acted on.
         self._spent: TTLCache[str, bool] = TTLCache(maxsize=MAX_ENTRIES, ttl=SPENT_TTL)

@@ -35,9 +35,9 @@ from app.tools.free_time import free_slots, parse_working_hours, round_up, sprea
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone
 from app.tools.times import parse_when, zone_label
-from app.upstream.calendar import CalendarEntry
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
+from app.workspace.calendar import CalendarEntry
 
 MAX_SLOTS = 10
 MAX_FREE_WINDOW = timedelta(days=62)
@@ -55,7 +55,7 @@ async def calendar_list_calendars(calendar: Calendar) -> str:
     budget.add(f"{len(entries)} calendar(s):")
     budget.extend(
         f"- {_calendar_name(c)}{' (primary)' if c.primary else ''} · calendar_id={c.id} · "
-        f"{c.time_zone or 'zone unknown'} · {c.access_role}"
+        f"{c.time_zone or 'zone unknown'}{f' · {c.access_role}' if c.access_role else ''}"
         for c in entries
     )
     return budget.render()
@@ -165,17 +165,12 @@ async def calendar_find_free_time(
         raise ToolError(f"Search at most {MAX_FREE_WINDOW.days} days at a time.")
     others = [parse_address(value).addr_spec for value in attendees]
     people = unique_addresses([user.email, *others])
-    answers = {key.lower(): value for key, value in (await calendar.free_busy(people, begin, finish, zone.key)).items()}
-    busy: list[tuple[datetime, datetime]] = []
-    unknown: list[str] = []
-    for email in people:
-        answer = answers.get(email.lower())
-        if answer is None or answer.errors:
-            unknown.append(email)
-        else:
-            busy += [(interval.start, interval.end) for interval in answer.busy]
-    duration = timedelta(minutes=duration_minutes)
-    slots = free_slots(busy, begin, finish, duration, zone, hours)
+    found = await calendar.free_time(people, begin, finish, zone, duration_minutes, hours)
+    unknown = [email for email, intervals in found.busy.items() if intervals is None]
+    slots = found.slots
+    if slots is None:
+        busy = [interval for intervals in found.busy.values() for interval in intervals or []]
+        slots = free_slots(busy, begin, finish, timedelta(minutes=duration_minutes), zone, hours)
     shown = spread(slots, zone, MAX_SLOTS)
     known = ["you", *(email for email in people[1:] if email not in unknown)]
     lines = [
@@ -187,6 +182,8 @@ async def calendar_find_free_time(
             f"Availability unknown (calendar not visible to you) for: {', '.join(unknown)} — "
             "these slots do not account for them."
         )
+    if found.note:
+        lines.append(found.note)
     if not shown:
         lines.append("No common free slot: try a longer window, a shorter duration or wider working hours.")
         return "\n".join(lines)

@@ -1,5 +1,6 @@
 """Calendar tools that change events: create, update, delete, and answering invitations."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -7,6 +8,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from pydantic import Field
 
+from app.tools.approvals import Approvals, Outcome
 from app.tools.calendar_edits import (
     all_day_span,
     guest_entry,
@@ -17,18 +19,29 @@ from app.tools.calendar_edits import (
     unique_addresses,
 )
 from app.tools.calendar_format import event_span, event_title, organizer_text, recurrence_text, times_of, zone_note
-from app.tools.confirmations import Gate, create_gate, declined, delete_gate, respond_gate, update_gate
+from app.tools.confirmations import (
+    Gate,
+    create_gate,
+    declined,
+    delete_gate,
+    event_to_delete,
+    respond_gate,
+    update_gate,
+)
 from app.tools.format import addresses_text, link_text
-from app.tools.registrar import report_action
-from app.tools.resolvers import Calendar, TimeZone
+from app.tools.registrar import report_action, reporting
+from app.tools.resolvers import Calendar, CalendarChanges, TimeZone
 from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
-from app.upstream.calendar import Event
 from app.upstream.errors import NotFound
 from app.upstream.gmail_compose import parse_address
+from app.upstream.google_mcp import GooglePlan
+from app.workspace.calendar import Event
 
 NOTIFIED = {"all": "guests notified", "externalOnly": "only external guests notified", "none": "nobody notified"}
 
 Updates = Literal["all", "externalOnly", "none"]
+# Google's own questions (its MCP servers) for these tools, relayed to the person once.
+APPROVALS = Approvals()
 
 
 def _named(event: Event) -> str:
@@ -36,23 +49,22 @@ def _named(event: Event) -> str:
     return event.summary or "(no title)"
 
 
-async def calendar_create_event(
-    calendar: Calendar,
+@reporting
+async def new_event(
     zone: TimeZone,
-    gate: Annotated[Gate, Resolve(create_gate)],
     summary: str,
-    start: Annotated[str, Field(description='e.g. "2026-12-01 09:00"; a date if all_day')],
-    end: Annotated[str | None, Field(description="all_day: the last day, inclusive")] = None,
+    start: str,
+    end: str | None = None,
     time_zone: str | None = None,
     attendees: list[str] | None = None,
     description: str | None = None,
     location: str | None = None,
     add_meet_link: bool = False,
-    recurrence: Annotated[list[str] | None, Field(description='e.g. ["RRULE:FREQ=WEEKLY;BYDAY=MO"]')] = None,
+    recurrence: list[str] | None = None,
     all_day: bool = False,
-    send_updates: Updates = "all",
-) -> str:
-    """Create an event on your primary calendar. Times without offset are in time_zone (default yours)."""
+) -> dict[str, Any]:
+    """calendar_create_event's arguments as the new event's fields; an address that is not plain is refused first."""
+    guests = [guest_entry(value) for value in unique_addresses(attendees or [])]
     if not summary.strip():
         raise ToolError("Give the event a summary (its title).")
     if not start:
@@ -73,16 +85,60 @@ async def calendar_create_event(
         body["description"] = description
     if location:
         body["location"] = location
-    if attendees:
-        body["attendees"] = [guest_entry(value) for value in unique_addresses(attendees)]
+    if guests:
+        body["attendees"] = guests
     if recurrence:
         body["recurrence"] = recurrence_lines(recurrence)
     if add_meet_link:
         body["conferenceData"] = meet_request()
+    return body
+
+
+@reporting
+async def _create_plan(
+    calendar: CalendarChanges,
+    fields: Annotated[dict[str, Any], Resolve(new_event)],
+    gate: Annotated[Gate, Resolve(create_gate)],
+    send_updates: Updates = "all",
+) -> GooglePlan | None:
+    if not gate.go:
+        return None
+    return calendar.plan_create(fields, "primary", gate.send_updates or send_updates, gate.notes)
+
+
+def _not_done(outcome: Outcome, what: str) -> str:
+    """What a tool says when the person did not approve at Google's question."""
+    return f"Not done: the person {outcome.said} at Google's question to {what}. Nothing was changed."
+
+
+async def calendar_create_event(
+    calendar: CalendarChanges,
+    zone: TimeZone,
+    fields: Annotated[dict[str, Any], Resolve(new_event)],
+    gate: Annotated[Gate, Resolve(create_gate)],
+    google: Annotated[Outcome | None, Resolve(APPROVALS.relay(_create_plan))],
+    summary: str,
+    start: Annotated[str, Field(description='e.g. "2026-12-01 09:00"; a date if all_day')],
+    end: Annotated[str | None, Field(description="all_day: the last day, inclusive")] = None,
+    time_zone: str | None = None,
+    attendees: list[str] | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    add_meet_link: bool = False,
+    recurrence: Annotated[list[str] | None, Field(description='e.g. ["RRULE:FREQ=WEEKLY;BYDAY=MO"]')] = None,
+    all_day: bool = False,
+    send_updates: Updates = "all",
+) -> str:
+    """Create an event on your primary calendar. Times without offset are in time_zone (default yours)."""
     if not gate.go:
         return declined("create this event and email its guests")
     send_updates = gate.send_updates or send_updates
-    event = await calendar.insert_event(body, send_updates=send_updates)
+    if google is None:
+        event = await calendar.create_event(fields, "primary", send_updates)
+    elif google.result is None:
+        return _not_done(google, "create this event")
+    else:
+        event = calendar.planned_event(google.result)
     invited = sum(1 for a in event.attendees if not a.self_)
     guests = f", {invited} guest(s)" if invited else ""
     report_action(f"Created event {_named(event)!r}: {event_span(event, zone)}{guests}")
@@ -100,25 +156,33 @@ async def calendar_create_event(
     return "\n".join(lines)
 
 
-async def calendar_update_event(
+@dataclass(frozen=True)
+class Changes:
+    """What calendar_update_event would change: the event as it is, the fields to change, and notes."""
+
+    current: Event
+    fields: dict[str, Any]
+    notes: list[str]
+
+
+@reporting
+async def event_changes(
     calendar: Calendar,
     zone: TimeZone,
-    gate: Annotated[Gate, Resolve(update_gate)],
     event_id: str,
     summary: str | None = None,
-    start: Annotated[str | None, Field(description="Alone: moves the event, keeping its length")] = None,
-    end: Annotated[str | None, Field(description="All-day: the last day, inclusive")] = None,
+    start: str | None = None,
+    end: str | None = None,
     time_zone: str | None = None,
     description: str | None = None,
     location: str | None = None,
-    attendees: Annotated[list[str] | None, Field(description="Replaces the whole guest list")] = None,
+    attendees: list[str] | None = None,
     add_attendees: list[str] | None = None,
     remove_attendees: list[str] | None = None,
     add_meet_link: bool = False,
     calendar_id: str = "primary",
-    send_updates: Updates = "all",
-) -> str:
-    """Change an event; only the fields given change, and other guests are kept as they are."""
+) -> Changes:
+    """calendar_update_event's arguments as the fields to change; other guests are kept as they are."""
     current = await calendar.get_event(event_id, calendar_id)
     if current.status == "cancelled":
         raise ToolError(f"Event {event_id} has been deleted; there is nothing to update.")
@@ -154,10 +218,54 @@ async def calendar_update_event(
         changes["conferenceData"] = meet_request()
     if not changes:
         raise ToolError("Nothing to change: give at least one field to update." + "".join(f" ({n})" for n in notes))
+    return Changes(current, changes, notes)
+
+
+@reporting
+async def _update_plan(
+    calendar: CalendarChanges,
+    changes: Annotated[Changes, Resolve(event_changes)],
+    gate: Annotated[Gate, Resolve(update_gate)],
+    event_id: str,
+    calendar_id: str = "primary",
+    send_updates: Updates = "all",
+) -> GooglePlan | None:
+    if not gate.go:
+        return None
+    return calendar.plan_update(event_id, changes.fields, calendar_id, gate.send_updates or send_updates, gate.notes)
+
+
+async def calendar_update_event(
+    calendar: CalendarChanges,
+    zone: TimeZone,
+    planned: Annotated[Changes, Resolve(event_changes)],
+    gate: Annotated[Gate, Resolve(update_gate)],
+    google: Annotated[Outcome | None, Resolve(APPROVALS.relay(_update_plan))],
+    event_id: str,
+    summary: str | None = None,
+    start: Annotated[str | None, Field(description="Alone: moves the event, keeping its length")] = None,
+    end: Annotated[str | None, Field(description="All-day: the last day, inclusive")] = None,
+    time_zone: str | None = None,
+    description: str | None = None,
+    location: str | None = None,
+    attendees: Annotated[list[str] | None, Field(description="Replaces the whole guest list")] = None,
+    add_attendees: list[str] | None = None,
+    remove_attendees: list[str] | None = None,
+    add_meet_link: bool = False,
+    calendar_id: str = "primary",
+    send_updates: Updates = "all",
+) -> str:
+    """Change an event; only the fields given change, and other guests are kept as they are."""
+    changes, notes = planned.fields, planned.notes
     if not gate.go:
         return declined("change this event and email its guests")
     send_updates = gate.send_updates or send_updates
-    event = await calendar.patch_event(event_id, changes, calendar_id, send_updates=send_updates)
+    if google is None:
+        event = await calendar.update_event(event_id, changes, calendar_id, send_updates)
+    elif google.result is None:
+        return _not_done(google, "change this event")
+    else:
+        event = calendar.planned_event(google.result)
     report_action(f"Changed event {_named(event)!r} ({', '.join(changes)}): {event_span(event, zone)}")
     notified = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     lines = [
@@ -175,26 +283,42 @@ async def calendar_update_event(
     return "\n".join(lines)
 
 
-async def calendar_delete_event(
-    calendar: Calendar,
-    zone: TimeZone,
+@reporting
+async def _delete_plan(
+    calendar: CalendarChanges,
+    event: Annotated[Event, Resolve(event_to_delete)],  # read first: an event already deleted is refused
     gate: Annotated[Gate, Resolve(delete_gate)],
+    event_id: str,
+    calendar_id: str = "primary",
+    send_updates: Updates = "all",
+) -> GooglePlan | None:
+    if not gate.go:
+        return None
+    return calendar.plan_delete(event_id, calendar_id, send_updates, gate.notes)
+
+
+async def calendar_delete_event(
+    calendar: CalendarChanges,
+    zone: TimeZone,
+    event: Annotated[Event, Resolve(event_to_delete)],
+    gate: Annotated[Gate, Resolve(delete_gate)],
+    google: Annotated[Outcome | None, Resolve(APPROVALS.relay(_delete_plan))],
     event_id: str,
     calendar_id: str = "primary",
     send_updates: Updates = "all",
 ) -> str:
     """Delete an event (a series' own id deletes every occurrence)."""
-    event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
-    if event.status == "cancelled":
-        raise ToolError(f"Event {event_id} ({event_title(event)}) has already been deleted; nothing to do.")
     if not gate.go:
         return declined("delete this event")
-    try:
-        await calendar.delete_event(event_id, calendar_id, send_updates=send_updates)
-    except NotFound as error:
-        if "already been deleted" not in str(error):
-            raise
-        raise ToolError(f"Event {event_id} has already been deleted; nothing to do.") from error
+    if google is not None and google.result is None:
+        return _not_done(google, "delete this event")
+    if google is None:
+        try:
+            await calendar.delete_event(event_id, calendar_id, send_updates)
+        except NotFound as error:
+            if "already been deleted" not in str(error):
+                raise
+            raise ToolError(f"Event {event_id} has already been deleted; nothing to do.") from error
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     guests = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     report_action(f"Deleted event {_named(event)!r}{scope}: {event_span(event, zone)}")
@@ -218,15 +342,7 @@ async def calendar_respond(
     if me is None:
         whose = "you organize it and are" if event.organizer and event.organizer.self_ else "you are"
         raise ToolError(f"{event_title(event)} has no invitation to answer: {whose} not on its guest list.")
-    attendees: list[dict[str, Any]] = []
-    for attendee in event.attendees:
-        entry = attendee.wire()
-        if attendee is me:
-            entry["responseStatus"] = response
-            if comment is not None:
-                entry["comment"] = comment
-        attendees.append(entry)
-    await calendar.patch_event(event_id, {"attendees": attendees}, calendar_id)
+    await calendar.respond(event, calendar_id, response, comment)
     report_action(f"Answered {response} to {_named(event)!r}: {event_span(event, zone)}")
     scope = " (this occurrence only)" if event.recurring_event_id else " (every occurrence)" if event.recurrence else ""
     return (

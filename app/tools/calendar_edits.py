@@ -10,8 +10,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from app.tools.format import when
 from app.tools.times import is_date, parse_day, parse_when, parse_zone, refuse_guessed_zone
-from app.upstream.calendar import Event
 from app.upstream.gmail_compose import parse_address
+from app.workspace.calendar import Event
 
 RECURRENCE_PREFIXES = ("RRULE:", "EXDATE:", "RDATE:")
 

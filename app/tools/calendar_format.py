@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.tools.format import day, link_text, person, quoted, quoted_line, span
 from app.tools.times import times_in
-from app.upstream.calendar import Event
 from app.upstream.gmail_models import html_to_text
+from app.workspace.calendar import Event
 
 HTML = re.compile(r"<(a|br|p|div|span|b|i|u|ul|ol|li)\b", re.IGNORECASE)
 # An RFC 5545 recurrence line as Google stores one (RRULE:FREQ=WEEKLY;BYDAY=MO): shown as it is.

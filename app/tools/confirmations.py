@@ -4,6 +4,11 @@ Like mail (app/tools/outbound.py), these run as resolvers before the tool body: 
 what to show (or that nothing needs asking), `gated(check)` asks where the client can confirm, and
 the tool gets a `Gate`. Invitations to new external guests are never emailed on the model's word
 alone: without confirmation the event is saved with `sendUpdates=none` and the answer says so.
+
+Where Google itself asks the person before guests are invited or told, or an event is deleted (its
+MCP servers), Switchboard asks nothing of its own: its notes go above Google's question (the tool's
+approvals relay), so the person is asked once; a client that cannot show Google's question is told
+so before anything is sent to Google.
 """
 
 import functools
@@ -24,6 +29,8 @@ from app.tools.format import address_text, addresses_text, person, quoted_line, 
 from app.tools.outbound import ActionConfirmation, Outbound, bounded, can_confirm, listed
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone, serving
 from app.upstream.gmail_models import addresses
+from app.workspace.calendar import Calendar as CalendarBackend
+from app.workspace.calendar import Event
 from app.workspace.mail import Mail
 
 P = ParamSpec("P")
@@ -40,6 +47,7 @@ class Check:
     question: str | None = None
     send_updates: Updates | None = None  # overrides the tool's send_updates
     note: str = ""  # said after the outcome
+    notes: tuple[str, ...] = ()  # shown above Google's own question, where Google asks
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class Gate:
     go: bool
     send_updates: Updates | None = None
     note: str = ""
+    notes: tuple[str, ...] = ()  # for Google's question (see `Check.notes`)
 
 
 def translated(check: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -78,9 +87,9 @@ def gated(check: Callable[..., Awaitable[Check]]) -> Callable[..., Awaitable[Gat
         answer: Annotated[ElicitationResult[ActionConfirmation], Resolve(question)],
     ) -> Gate:
         if found.question is None:
-            return Gate(True, found.send_updates, found.note)
+            return Gate(True, found.send_updates, found.note, found.notes)
         accepted = isinstance(answer, AcceptedElicitation) and answer.data.go_ahead
-        return Gate(accepted, found.send_updates, found.note)
+        return Gate(accepted, found.send_updates, found.note, found.notes)
 
     return gate
 
@@ -105,11 +114,36 @@ async def _gmail() -> Mail | None:
         return None
 
 
+GOOGLE_ASKS = (
+    "Google asks the person before {what}, and this client cannot show Google's question: nothing was done. "
+    "The person can do it in Google Calendar, or from a client that can ask them (Claude Desktop, claude.ai)."
+)
+
+
+def _google_asks_first(ctx: Context[Any, Any], calendar: CalendarBackend, what: str) -> bool:
+    """Whether Google will ask the person itself; refused at once when their client cannot show its question."""
+    if not calendar.google_asks:
+        return False
+    if not can_confirm(ctx):
+        raise ToolError(GOOGLE_ASKS.format(what=what))
+    return True
+
+
 async def _invitations(
-    ctx: Context[Any, Any], user: User, guests: list[str], new_guests: list[str], send_updates: Updates, head: str
+    ctx: Context[Any, Any],
+    user: User,
+    calendar: CalendarBackend,
+    guests: list[str],
+    new_guests: list[str],
+    send_updates: Updates,
+    head: str,
 ) -> Check:
     """Ask before guests are emailed; without confirmation, new external guests mean nobody is emailed."""
     outbound = _outbound()
+    if guests and _google_asks_first(ctx, calendar, "an event with guests is made or changed"):
+        new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
+        shown = [address_text(address) for address in new]
+        return Check(notes=(f"Note: {listed(shown)} (outside your domain, never written to before).",) if new else ())
     if send_updates == "none" or not guests or outbound.policy == "direct":
         return Check()
     new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
@@ -135,6 +169,7 @@ def _addresses(values: list[str] | None) -> list[str]:
 async def create_check(
     ctx: Context[Any, Any],
     user: CurrentUser,
+    calendar: Calendar,
     zone: TimeZone,
     summary: str,
     start: str,
@@ -146,7 +181,7 @@ async def create_check(
     """calendar_create_event: who would be emailed an invitation, and whether to ask first."""
     guests = _addresses(attendees)
     head = f"Create {quoted_line(summary)} ({start}{f' to {end}' if end else ''}, {time_zone or zone.key})"
-    return await _invitations(ctx, user, guests, guests, send_updates, head)
+    return await _invitations(ctx, user, calendar, guests, guests, send_updates, head)
 
 
 async def update_check(
@@ -165,7 +200,7 @@ async def update_check(
     send_updates: Updates,
 ) -> Check:
     """calendar_update_event: who would be emailed about the change, and whether to ask first."""
-    if send_updates == "none":
+    if send_updates == "none" and not calendar.google_asks:
         return Check()
     event = await calendar.get_event(event_id, calendar_id)
     current = [a.email.lower() for a in event.attendees if not a.self_]
@@ -177,18 +212,28 @@ async def update_check(
     head = f"Change {event_title(event)}" + (f" ({changes})" if changes else "")
     # Every guest who would be emailed is checked, not only those added now: a guest invited
     # earlier without notice (a new external one) must not be emailed the change unconfirmed.
-    return await _invitations(ctx, user, guests, guests, send_updates, head)
+    return await _invitations(ctx, user, calendar, guests, guests, send_updates, head)
+
+
+@translated
+async def event_to_delete(calendar: Calendar, zone: TimeZone, event_id: str, calendar_id: str = "primary") -> Event:
+    """The event calendar_delete_event would delete, read once for the question and the answer."""
+    event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
+    if event.status == "cancelled":
+        raise ToolError(f"Event {event_id} ({event_title(event)}) has already been deleted; nothing to do.")
+    return event
 
 
 async def delete_check(
-    ctx: Context[Any, Any], calendar: Calendar, zone: TimeZone, event_id: str, calendar_id: str, send_updates: Updates
+    ctx: Context[Any, Any],
+    calendar: Calendar,
+    zone: TimeZone,
+    event: Annotated[Event, Resolve(event_to_delete)],
+    send_updates: Updates,
 ) -> Check:
     """calendar_delete_event: what would be deleted and who told, asked where the client can confirm."""
-    if not can_confirm(ctx):
+    if _google_asks_first(ctx, calendar, "an event is deleted") or not can_confirm(ctx):
         return Check()
-    event = await calendar.get_event(event_id, calendar_id, time_zone=zone.key)
-    if event.status == "cancelled":
-        return Check()  # the tool says there is nothing to delete
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     lines = [f"Delete {event_title(event)}{scope}: {event_span(event, zone)}?"]
     guests = [a.email for a in event.attendees if not a.self_]

@@ -27,12 +27,12 @@ from app.tools.signals import (
     sender_name,
 )
 from app.tools.times import zone_label
-from app.upstream.calendar import CalendarClient, Event
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import GmailMessage, addresses, message_content
 from app.upstream.mail_addresses import plain_address
+from app.workspace.calendar import Calendar, Event
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -216,7 +216,7 @@ def _clash_item(group: list[Event], zone: ZoneInfo) -> Item:
     )
 
 
-async def _calendar_items(calendar: CalendarClient, zone: ZoneInfo) -> list[Item]:
+async def _calendar_items(calendar: Calendar, zone: ZoneInfo) -> list[Item]:
     now = datetime.now(UTC)
     events = (
         await calendar.list_events(time_min=now, time_max=now + timedelta(days=CALENDAR_DAYS), max_results=250)

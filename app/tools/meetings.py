@@ -33,7 +33,6 @@ from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
 from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
 from app.tools.summaries import readable_summary, summary_block
-from app.upstream.calendar import CalendarClient, Event
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient, Meeting, Summary
 from app.upstream.gmail import GmailClient
@@ -42,6 +41,7 @@ from app.upstream.gmail_models import GmailMessage
 from app.upstream.mail_addresses import any_of_query, plain_address
 from app.upstream.mail_addresses import header_addresses as header_addresses_of
 from app.upstream.mail_body import bodies
+from app.workspace.calendar import Calendar, Event
 
 PAST_MEETING_DAYS = 120
 MAX_FATHOM_PAGES = 5
@@ -79,7 +79,7 @@ async def find_meeting(fathom: FathomClient, recording_id: int) -> Meeting | Non
     return None
 
 
-async def _next_event(calendar: CalendarClient) -> Event:
+async def _next_event(calendar: Calendar) -> Event:
     now = datetime.now(UTC)
     events = (await calendar.list_events(time_min=now, time_max=now + timedelta(days=7), max_results=50)).items
     for event in events:
@@ -152,7 +152,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     @tool(title="Prepare for a meeting", read_only=True, idempotent=True)
     async def meeting_prep(
         user: Annotated[User, Resolve(resolvers.user)],
-        calendar: Annotated[CalendarClient, Resolve(resolvers.calendar)],
+        calendar: Annotated[Calendar, Resolve(resolvers.calendar)],
         zone: Annotated[ZoneInfo, Resolve(resolvers.time_zone)],
         event_id: Annotated[str, Field(description='An event id, or "next" for my next meeting')] = "next",
     ) -> str:

@@ -31,7 +31,7 @@ from app.storage.store import AuditEvent
 from app.tools.capabilities import offered
 from app.tools.errors import as_tool_error
 from app.tools.outcomes import outcome_of
-from app.tools.resolvers import Resolvers
+from app.tools.resolvers import Resolvers, serving
 from app.upstream.usage import current_tool
 
 P = ParamSpec("P")
@@ -58,8 +58,11 @@ def report_action(summary: str) -> None:
         call.summary = " ".join(summary.split())[:300]
 
 
-def reporting(tool: Callable[P, Awaitable[R]], account_url: str) -> Callable[P, Awaitable[R]]:
-    """`tool`, failing only with actionable ToolErrors and reporting its outcome to the current call."""
+def reporting(tool: Callable[P, Awaitable[R]], account_url: str | None = None) -> Callable[P, Awaitable[R]]:
+    """`tool`, failing only with actionable ToolErrors and reporting its outcome to the current call.
+
+    Without `account_url`, the one of the server serving the call is named in the error.
+    """
 
     @functools.wraps(tool)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -71,7 +74,7 @@ def reporting(tool: Callable[P, Awaitable[R]], account_url: str) -> Callable[P, 
                 call.outcome = outcome_of(error)
             if isinstance(error, ToolError) or not isinstance(error, Exception):
                 raise
-            raise as_tool_error(error, tool.__name__, account_url) from error
+            raise as_tool_error(error, tool.__name__, account_url or serving().account_url) from error
 
     return wrapper
 

@@ -31,7 +31,6 @@ from app.tools.caches import cached, per_person
 from app.tools.capabilities import can_confirm
 from app.tools.composing import usable_send_as
 from app.tools.times import guessed_zone
-from app.upstream.calendar import CalendarClient
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient, OAuthGrant
 from app.upstream.gmail import GmailClient
@@ -39,6 +38,7 @@ from app.upstream.gmail_models import SendAs
 from app.upstream.google_api import GoogleApi
 from app.upstream.people import SCOPES_BY_SOURCE, Source, WarmUps, granted_sources, sources_for
 from app.workspace.access import GoogleAccess
+from app.workspace.calendar import Calendar as CalendarBackend
 from app.workspace.mail import Mail
 from app.workspace.people import People
 
@@ -171,9 +171,17 @@ class Resolvers:
         api = await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ)
         return self.access.mail(api, "v1self")
 
-    async def calendar(self) -> CalendarClient:
-        settings = self.services.settings
-        return CalendarClient(await self._google(settings.calendar_api_base, "Google Calendar", CALENDAR_ANY))
+    async def calendar(self) -> CalendarBackend:
+        """The person's calendars through the configured backend, for reading."""
+        user = await self.user()
+        api = await self._google(self.services.settings.calendar_api_base, "Google Calendar", CALENDAR_ANY)
+        return self.access.calendar(api, user.email, "v1self")
+
+    async def calendar_changes(self, ctx: Context[Any, Any]) -> CalendarBackend:
+        """The person's calendars for changing events: where Google asks first, asked through their client."""
+        user = await self.user()
+        api = await self._google(self.services.settings.calendar_api_base, "Google Calendar", CALENDAR_ANY)
+        return self.access.calendar(api, user.email, "v1" if can_confirm(ctx) else "v1self")
 
     async def people(self) -> PeopleSearch:
         """The people backend; refused with the grant link when no contact scope was ever granted."""
@@ -235,9 +243,7 @@ class Resolvers:
 
     async def _primary_zone(self, user: User) -> str | None:
         """The time zone Google gives the person's primary calendar."""
-        calendar = await self.calendar()  # checks the grant either way
-        if self.access.kind == "mcp":
-            return await self.access.calendars(user.id, user.email).primary_zone()
+        calendar = await self.calendar()
         primary = next((c for c in await calendar.list_calendars() if c.primary), None)
         return primary.time_zone if primary else None
 
@@ -255,8 +261,12 @@ async def current_user() -> User:
     return await _serving.get().user()
 
 
-async def calendar_client() -> CalendarClient:
+async def calendar_client() -> CalendarBackend:
     return await _serving.get().calendar()
+
+
+async def calendar_for_changes(ctx: Context[Any, Any]) -> CalendarBackend:
+    return await _serving.get().calendar_changes(ctx)
 
 
 async def time_zone() -> ZoneInfo:
@@ -264,5 +274,6 @@ async def time_zone() -> ZoneInfo:
 
 
 CurrentUser = Annotated[User, Resolve(current_user)]
-Calendar = Annotated[CalendarClient, Resolve(calendar_client)]
+Calendar = Annotated[CalendarBackend, Resolve(calendar_client)]
+CalendarChanges = Annotated[CalendarBackend, Resolve(calendar_for_changes)]
 TimeZone = Annotated[ZoneInfo, Resolve(time_zone)]

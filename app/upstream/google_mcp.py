@@ -297,6 +297,16 @@ class GoogleMcp:
             return QuotaSpent(service, quota_reset())
         if any(word in lowered for word in _RATE):
             return RateLimited(f"{service} is rate-limiting your account; try again in a minute.", service=service)
+        if _NO_CONFIRMATION in lowered:
+            return BadRequest(
+                f"{service} asks the person to approve this, and this client cannot show Google's question: nothing "
+                f"was done. The person can do it in {service} itself, or from a client that can ask them.",
+                service=service,
+            )
+        if _DECLINED in lowered:
+            return BadRequest(
+                f"The person did not allow it at {service}'s question; nothing was done.", service=service
+            )
         if any(word in lowered for word in _NOT_FOUND):
             return NotFound(f"{service} could not find it: check the id. ({_one_line(text)})", service=service)
         return BadRequest(f"{service} refused the request: {_one_line(text)}", service=service)

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Literal
 
 from app.services import Services
+from app.upstream.calendar import CalendarClient
 from app.upstream.gmail import GmailClient
 from app.upstream.google_api import GoogleApi
 from app.upstream.google_mcp import GoogleMcpCaller, Toolset
 from app.upstream.people import PeopleClient, WarmUps
+from app.workspace.calendar import Calendar
 from app.workspace.mail import Mail
-from app.workspace.mcp_calendar import McpCalendars
+from app.workspace.mcp_calendar import McpCalendar
 from app.workspace.mcp_mail import McpMail
 from app.workspace.mcp_people import McpPeople
 from app.workspace.people import People
+from app.workspace.rest_calendar import RestCalendar
 from app.workspace.rest_mail import RestMail
 from app.workspace.rest_people import RestPeople
 
@@ -34,9 +37,11 @@ class GoogleAccess:
             return RestMail(GmailClient(api))
         return McpMail(self._caller(api.user_id, toolset))
 
-    def calendars(self, user_id: str, email: str) -> McpCalendars:
-        """Their calendars through Google's Calendar MCP server (GOOGLE_ACCESS=mcp only)."""
-        return McpCalendars(self._caller(user_id, "v1self"), email)
+    def calendar(self, api: GoogleApi, email: str, toolset: Toolset) -> Calendar:
+        """The person's calendars. `api` is their checked Calendar grant; `email` names their primary calendar."""
+        if self.kind == "rest":
+            return RestCalendar(CalendarClient(api))
+        return McpCalendar(self._caller(api.user_id, toolset), email)
 
     def people(self, api: GoogleApi, warm_ups: WarmUps) -> People:
         """The person's directory and contacts. `api` is their checked People grant (People's server has v1 only)."""
