@@ -109,16 +109,20 @@ class Release(Generic[C]):
 def _participants(messages: Sequence[Message], me: str) -> set[str]:
     """Who the person is already in conversation with in a thread: whoever wrote to them, and whoever
     they themselves wrote to. Others on someone else's To/Cc do not count (a sender could add anyone),
-    and a draft's recipients are what is being checked, so drafts do not count either."""
+    and a draft's recipients are what is being checked, so drafts do not count either.
+
+    A message is the person's own only when Gmail filed it as sent (label SENT): a From header
+    naming them proves nothing, since anyone can write one. Where labels are unknown, it is not.
+    """
     found: set[str] = set()
     for message in messages:
-        if message.labels is not None and "DRAFT" in message.labels:
+        labels = message.labels or ()
+        if "DRAFT" in labels:
             continue
-        senders = _plain(message.sender)
-        if me in senders:
-            found |= _plain(message.to) | _plain(message.cc)
+        if "SENT" in labels:
+            found |= _plain(message.to) | _plain(message.cc) | _plain(message.bcc)
         else:
-            found |= senders
+            found |= _plain(message.sender) - {me}
     return found
 
 
