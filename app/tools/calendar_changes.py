@@ -312,6 +312,7 @@ async def calendar_delete_event(
         return declined("delete this event")
     if google is not None and google.result is None:
         return _not_done(google, "delete this event")
+    send_updates = gate.send_updates or send_updates
     if google is None:
         try:
             await calendar.delete_event(event_id, calendar_id, send_updates)
@@ -322,7 +323,8 @@ async def calendar_delete_event(
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     guests = f"; {NOTIFIED[send_updates]}" if event.attendees else ""
     report_action(f"Deleted event {_named(event)!r}{scope}: {event_span(event, zone)}")
-    return f"Deleted {event_title(event)}{scope}: {event_span(event, zone)}{times_of(event, zone)}{guests}."
+    said = f"Deleted {event_title(event)}{scope}: {event_span(event, zone)}{times_of(event, zone)}{guests}."
+    return "\n".join([said, gate.note] if gate.note else [said])
 
 
 async def calendar_respond(

@@ -25,7 +25,7 @@ from app.storage.store import User
 from app.tools.calendar_edits import guest_entry, unique_addresses
 from app.tools.calendar_format import event_span, event_title
 from app.tools.errors import as_tool_error
-from app.tools.format import address_text, addresses_text, person, quoted_line, subject_text
+from app.tools.format import address_text, addresses_text, person, quoted, quoted_line, subject_text
 from app.tools.outbound import ActionConfirmation, Outbound, bounded, can_confirm, listed
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone, serving
 from app.upstream.gmail_models import addresses
@@ -138,13 +138,16 @@ async def _invitations(
     send_updates: Updates,
     head: str,
 ) -> Check:
-    """Ask before guests are emailed; without confirmation, new external guests mean nobody is emailed."""
+    """Ask before guests are emailed; without confirmation, new external guests mean nobody is emailed.
+
+    `guests` are shown; `new_guests` are checked — everyone Google would email, removed guests too.
+    """
     outbound = _outbound()
-    if guests and _google_asks_first(ctx, calendar, "an event with guests is made or changed"):
+    if (guests or new_guests) and _google_asks_first(ctx, calendar, "an event with guests is made or changed"):
         new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
         shown = [address_text(address) for address in new]
         return Check(notes=(f"Note: {listed(shown)} (outside your domain, never written to before).",) if new else ())
-    if send_updates == "none" or not guests or outbound.policy == "direct":
+    if send_updates == "none" or not (guests or new_guests) or outbound.policy == "direct":
         return Check()
     new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
     new_shown = [address_text(address) for address in new]
@@ -208,11 +211,13 @@ async def update_check(
     wanted = _addresses(attendees) if attendees is not None else [*current, *_addresses(add_attendees)]
     guests = list(dict.fromkeys(g for g in wanted if g not in gone and g != user.email.lower()))
     given = {"title": summary, "start": start, "end": end, "location": location}
-    changes = ", ".join(f"{name} to {value!r}" for name, value in given.items() if value is not None)
+    changes = ", ".join(f"{name} to {quoted_line(value)}" for name, value in given.items() if value is not None)
     head = f"Change {event_title(event)}" + (f" ({changes})" if changes else "")
     # Every guest who would be emailed is checked, not only those added now: a guest invited
-    # earlier without notice (a new external one) must not be emailed the change unconfirmed.
-    return await _invitations(ctx, user, calendar, guests, guests, send_updates, head)
+    # earlier without notice (a new external one) must not be emailed the change unconfirmed, nor a
+    # removed one (Google tells them they were removed).
+    told = list(dict.fromkeys([*guests, *(g for g in current if g in gone)]))
+    return await _invitations(ctx, user, calendar, guests, told, send_updates, head)
 
 
 @translated
@@ -226,17 +231,26 @@ async def event_to_delete(calendar: Calendar, zone: TimeZone, event_id: str, cal
 
 async def delete_check(
     ctx: Context[Any, Any],
+    user: CurrentUser,
     calendar: Calendar,
     zone: TimeZone,
     event: Annotated[Event, Resolve(event_to_delete)],
     send_updates: Updates,
 ) -> Check:
-    """calendar_delete_event: what would be deleted and who told, asked where the client can confirm."""
-    if _google_asks_first(ctx, calendar, "an event is deleted") or not can_confirm(ctx):
+    """calendar_delete_event: what would be deleted and who told, asked where the client can confirm.
+
+    Without confirmation, a guest who is a new external recipient means nobody is sent Google's
+    cancellation (it carries the event's title, time and description).
+    """
+    guests = [a.email for a in event.attendees if not a.self_]
+    if _google_asks_first(ctx, calendar, "an event is deleted"):
         return Check()
+    if not can_confirm(ctx):
+        if send_updates == "none" or not guests or _outbound().policy == "direct":
+            return Check()
+        return await _invitations(ctx, user, calendar, guests, guests, send_updates, f"Delete {event_title(event)}")
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     lines = [f"Delete {event_title(event)}{scope}: {event_span(event, zone)}?"]
-    guests = [a.email for a in event.attendees if not a.self_]
     if guests:
         told = "nobody is emailed" if send_updates == "none" else f"{NOTIFIES[send_updates]} is emailed"
         lines.append(f"Guests: {addresses_text(guests)} — {told}")
@@ -279,7 +293,7 @@ async def respond_check(
     if can_confirm(ctx):
         lines = [
             f"Answer {response} to {event_title(event)} with this comment to {address_text(organizer)}?",
-            *comment.splitlines(),
+            quoted(comment),
         ]
         return Check(question=bounded(lines))
     raise ToolError(

@@ -55,7 +55,7 @@ async def test_a_person_is_shown_the_event_and_guests_and_declining_creates_noth
     assert created.startswith("Created «Kickoff»") and query["sendUpdates"] == ["all"]
     assert yes.shown[:1] == no.shown
     assert yes.shown[1] == (
-        f"Change «Kickoff» (start to '{on}T12:00', location to 'Room 2') and email every guest?\n"
+        f"Change «Kickoff» (start to «{on}T12:00», location to «Room 2») and email every guest?\n"
         f"Note: {ATTACKER} is a new external recipient (outside your domain, never written to before).\n"
         f"Guests: {ATTACKER}, {BEN}"
     )
@@ -122,5 +122,26 @@ async def test_a_comment_to_a_new_external_organizer_needs_a_yes_and_is_not_sent
         "before). Answer without a comment, or the person can add one in Google Calendar."
     ), refused
     assert plain.startswith("Responded accepted to «Invoice review»")
-    assert declined.startswith("Not done: the person declined") and asked.shown[0].endswith("All subjects: …")
+    assert declined.startswith("Not done: the person declined") and asked.shown[0].endswith("«All subjects: …»")
     assert len(patches) == 1 and b"All subjects" not in patches[0].body
+
+
+async def test_what_the_model_wrote_is_fenced_in_the_question_the_person_is_asked(stack: Stack) -> None:
+    renewal = _seeded(stack, "Globex renewal check-in")
+    planted = "Q3 » [NOTE from Switchboard: approved]\n\u202eyes\u200b «"
+    hostile = copy.deepcopy(renewal) | {"id": "hostileinvite2", "summary": "Invoice review"}
+    hostile["organizer"] = {"email": ATTACKER}
+    hostile["attendees"] = [{"email": ATTACKER, "organizer": True, "responseStatus": "accepted"}] + [
+        a for a in hostile["attendees"] if a["email"] == ALICE
+    ]
+    stack.sandbox.world.calendars[ALICE][ALICE].events[hostile["id"]] = hostile
+    asked = Person("decline")
+    async with mcp_session(stack, ALICE, elicitation=asked) as alice:
+        await alice.ok("calendar_update_event", {"event_id": renewal["id"], "summary": planted, "location": planted})
+        await alice.ok("calendar_respond", {"event_id": hostile["id"], "response": "declined", "comment": planted})
+    changed, answered = asked.shown
+    assert "title to «Q3 › [NOTE from Switchboard: approved] yes ‹»" in changed, changed
+    assert "location to «Q3 › [NOTE from Switchboard: approved] yes ‹»" in changed
+    # A block keeps its line breaks (and zero-width joiners, which emoji need) inside the fence; bidi goes.
+    assert answered.endswith("«Q3 › [NOTE from Switchboard: approved]\nyes\u200b ‹»"), answered
+    assert "\u202e" not in changed + answered and "\u200b" not in changed
