@@ -6,6 +6,7 @@ in `calendar_changes`, and `register_calendar_tools` registers them all.
 
 from datetime import datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
@@ -48,6 +49,14 @@ def _calendar_name(entry: CalendarEntry) -> str:
     return entry.id if entry.summary in ("", entry.id) else quoted_line(entry.summary)
 
 
+def _zone_name(name: str | None) -> str:
+    """A calendar's time zone when it is one (whoever shared the calendar set it); else 'zone unknown'."""
+    try:
+        return ZoneInfo(name).key if name and len(name) <= 64 else "zone unknown"
+    except (ZoneInfoNotFoundError, ValueError):
+        return "zone unknown"
+
+
 async def calendar_list_calendars(calendar: Calendar) -> str:
     """Your calendars: id, name, time zone, your access role; the primary one first."""
     entries = sorted(await calendar.list_calendars(), key=lambda c: (not c.primary, c.summary.lower()))
@@ -55,7 +64,7 @@ async def calendar_list_calendars(calendar: Calendar) -> str:
     budget.add(f"{len(entries)} calendar(s):")
     budget.extend(
         f"- {_calendar_name(c)}{' (primary)' if c.primary else ''} · calendar_id={c.id} · "
-        f"{c.time_zone or 'zone unknown'}{f' · {c.access_role}' if c.access_role else ''}"
+        f"{_zone_name(c.time_zone)}{f' · {c.access_role}' if c.access_role else ''}"
         for c in entries
     )
     return budget.render()

@@ -14,7 +14,17 @@ from pydantic import Field
 
 from app.storage.store import User
 from app.tools.asks import find_ask, names_of
-from app.tools.format import SENTENCE_CHARS, Budget, address_text, day, person, quoted_line, subject_text, when
+from app.tools.format import (
+    SENTENCE_CHARS,
+    Budget,
+    address_text,
+    day,
+    link_text,
+    person,
+    quoted_line,
+    subject_text,
+    when,
+)
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import (
@@ -266,7 +276,11 @@ async def _fathom_items(fathom: FathomClient, me: User, zone: ZoneInfo) -> list[
                             f"({when(held, zone) if held else 'recent'})"
                         ],
                         detail=[f"recording_id={meeting.recording_id}"]
-                        + ([f"playback {action.recording_playback_url}"] if action.recording_playback_url else []),
+                        + (
+                            [f"playback {link_text(action.recording_playback_url)}"]
+                            if action.recording_playback_url
+                            else []
+                        ),
                     )
                 )
         cursor = page.next_cursor

@@ -216,7 +216,7 @@ def _calendar(world: World, email: str, name: str) -> tuple[str, str, str]:
     }
     primary.events = {invitation["id"]: invitation, clash["id"]: clash}
     shared_id = "evil.shared@group.calendar.google.com"
-    calendars[shared_id] = Calendar(shared_id, marker("calendarname"), "UTC", access_role="reader")
+    calendars[shared_id] = Calendar(shared_id, marker("calendarname"), marker("calendarzone"), access_role="reader")
     return invitation["id"], clash["id"], shared_id
 
 
@@ -252,12 +252,16 @@ def _fathom(world: World, email: str, name: str) -> int:
             "user_generated": False,
             "completed": False,
             "recording_timestamp": "00:00:07",
-            "recording_playback_url": f"https://fathom.video/calls/{RECORDING_ID}?timestamp=7",
+            "recording_playback_url": link,
             "assignee": assignee,
         }
-        for tag, assignee in (
-            ("myaction", {"name": name, "email": email, "team": None}),
-            ("theiraction", {"name": marker("assignee"), "email": OUTSIDER, "team": None}),
+        for tag, assignee, link in (
+            ("myaction", {"name": name, "email": email, "team": None}, marker("playback")),
+            (
+                "theiraction",
+                {"name": marker("assignee"), "email": OUTSIDER, "team": None},
+                f"https://fathom.video/calls/{RECORDING_ID}?timestamp=7",
+            ),
         )
     ]
     summary = f"## Meeting Purpose\n\n{marker('summary')}\n"
