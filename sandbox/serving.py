@@ -43,7 +43,6 @@ class ThreadedServer:
             self._url_host = f"[{host}]" if v6 else host
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def base_url(self) -> str:
@@ -77,17 +76,19 @@ class ThreadedServer:
     def _run(self) -> None:
         if self._server is None:
             return
-        self.loop = uvloop.new_event_loop()
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self._server.serve(sockets=[self._sock]))
-        finally:
-            self.loop.close()
+        # As `asyncio.run` does: tasks still pending when serving ends (work a request left running,
+        # requests uvicorn cancelled without waiting) are cancelled and awaited before the loop
+        # closes, so their database connections close on a loop that can still hear back.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(self._server.serve(sockets=[self._sock]))
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop serving and wait until the app's shutdown has finished."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"server on {self.base_url} did not stop within {timeout} s")
         self._sock.close()
 
     def serve_forever(self) -> None:
