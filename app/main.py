@@ -40,7 +40,7 @@ from app.logs import RequestLogMiddleware
 from app.metrics import origin
 from app.railway import ephemeral_database_warning
 from app.services import Services
-from app.serving import BodyLimit
+from app.serving import BodyLimit, TrackRequests
 from app.shared import REVOKED
 from app.storage.db import create_engine, migrate
 from app.storage.store import Store
@@ -59,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 VERSION = version("switchboard")
 UPSTREAM_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
+# How long shutdown waits for requests and abandoned work to let go of the database: past SQLite's 15 s lock wait.
+UNFINISHED_WORK_SECONDS = 20.0
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -197,6 +199,12 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
                     listener.cancel()
                 await services.shared.close()
         finally:
+            # Connections still checked out are not closed by dispose(): let their holders return them first.
+            try:
+                async with asyncio.timeout(UNFINISHED_WORK_SECONDS):
+                    await services.running.finish()
+            except TimeoutError:
+                logger.warning("Requests still held the database at shutdown; closing it under them")
             await engine.dispose()
 
     routes = [
@@ -220,6 +228,8 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
         *AdminPages(services, revocations).routes(),
     ]
     middleware = [
+        # Outermost: shutdown waits for every request, whatever answered it.
+        Middleware(TrackRequests, running=services.running),
         # The client address every per-address limit counts: the right-most X-Forwarded-For entry
         # that is not one of TRUSTED_PROXIES, and only when a trusted proxy connected.
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),

@@ -11,6 +11,7 @@ from app.config import Settings
 from app.crypto import KeyRing
 from app.metrics import Metrics
 from app.ratelimit import TokenBuckets
+from app.serving import RunningWork
 from app.shared import SharedState
 from app.storage.activity import ActivityBuffer
 from app.storage.audit import AuditBuffer
@@ -43,6 +44,8 @@ class Services:
     sample_fathom_keys: dict[str, str] = field(default_factory=dict)
     # Profiles of people whose token was just verified, read again after a few seconds or any revocation.
     profiles: TTLCache[str, User] = field(default_factory=lambda: TTLCache(maxsize=PROFILES_MAX, ttl=PROFILE_SECONDS))
+    # Requests and the work they left running: the lifespan closes the database only after them.
+    running: RunningWork = field(default_factory=RunningWork)
     shared: SharedState = field(init=False)
     usage: GoogleUsage = field(init=False)
     tool_limits: TokenBuckets = field(init=False)

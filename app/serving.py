@@ -1,8 +1,11 @@
-"""ASGI plumbing shared by the product's routes: request bodies read under a size limit, then replayed."""
+"""ASGI plumbing shared by the product's routes: request bodies read under a size limit, then replayed;
+requests and the work they leave running, counted so shutdown can wait for them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -105,3 +108,39 @@ class BodyLimit:
         if body is None:
             return
         await self.app(scope, replaying(body, receive), send)
+
+
+class RunningWork:
+    """Requests being served and work they left running (cancelled, still unwinding).
+
+    The lifespan waits for them before closing the database, so every connection they hold is back
+    in the pool, and closed with it, before the event loop ends.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def add(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def finish(self) -> None:
+        """Cancel what is still running and wait for it to end (callers bound the wait)."""
+        left = self._tasks - {asyncio.current_task()}
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left)
+
+
+class TrackRequests:
+    """Count every HTTP request in `running` while it is served."""
+
+    def __init__(self, app: ASGIApp, running: RunningWork) -> None:
+        self.app = app
+        self.running = running
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.running.add(asyncio.current_task())  # type: ignore[arg-type]  # always inside a task here
+        await self.app(scope, receive, send)

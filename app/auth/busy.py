@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.serving import RunningWork
+
 logger = logging.getLogger(__name__)
 
 TIME_BUDGET = 5.0  # seconds
@@ -24,9 +26,9 @@ RETRY_AFTER = "5"
 class DatabaseBusyGuard:
     """Wraps an OAuth endpoint: a database that is busy or failing becomes a quick JSON 503."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, running: RunningWork) -> None:
         self.app = app
-        self._abandoned: set[asyncio.Task[None]] = set()
+        self.running = running  # holds abandoned work until it has unwound; shutdown waits for it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,8 +46,7 @@ class DatabaseBusyGuard:
         if not done and not started:
             # Cancelled before it commits; the task unwinds (rolls back) in the background.
             work.cancel()
-            self._abandoned.add(work)
-            work.add_done_callback(self._abandoned.discard)
+            self.running.add(work)
             logger.warning("%s took longer than %.0f s (database busy?); answered 503", scope["path"], TIME_BUDGET)
             await unavailable()(scope, receive, send)
             return

@@ -99,9 +99,10 @@ class DeviceFlow:
         self._wrong_codes = TokenBuckets(WRONG_CODES, DEVICE_CODE_TTL.total_seconds(), "setup", services.shared)
 
     def routes(self) -> list[Route]:
+        token = DatabaseBusyGuard(request_response(self.token), self.services.running)
         return [
             Route("/device/code", self.start, methods=["POST"]),
-            Route("/device/token", DatabaseBusyGuard(request_response(self.token)), methods=["POST"]),
+            Route("/device/token", token, methods=["POST"]),
             Route("/setup", self.show, methods=["GET"]),
             Route("/setup", self.decide, methods=["POST"]),
             Route("/device/revoke", self.revoke, methods=["POST"]),

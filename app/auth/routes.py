@@ -104,7 +104,7 @@ def authorization_server_routes(provider: SwitchboardAuthProvider, settings: Set
             result.append(
                 Route(
                     "/token",
-                    DatabaseBusyGuard(ResourceIndicatorGuard(route.app, settings.mcp_url)),
+                    DatabaseBusyGuard(ResourceIndicatorGuard(route.app, settings.mcp_url), provider.services.running),
                     methods=["POST", "OPTIONS"],
                 )
             )
