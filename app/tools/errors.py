@@ -31,7 +31,8 @@ def tool_error_message(error: UpstreamError, account_url: str) -> str:
 def as_tool_error(error: Exception, tool: str, account_url: str) -> ToolError:
     """The ToolError the model sees for `error`, raised by `tool` (call it while handling `error`)."""
     if isinstance(error, UpstreamError):
-        return ToolError(tool_error_message(error, account_url))
+        # Its text may carry an id the model gave or Google's own words: one line, no fence marks of its own.
+        return ToolError(one_line(tool_error_message(error, account_url), 2000))
     # These name the value refused, which may come from someone else's header (a reply to all): one line,
     # no fence marks of its own.
     if isinstance(error, BareName):

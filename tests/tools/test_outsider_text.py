@@ -178,3 +178,11 @@ async def test_what_googles_mcp_servers_return_is_fenced_like_the_rest(stack: St
     assert not problems, "\n".join(problems)
     shown = set().union(*(tags_in(text) for texts in run.answers.values() for text in texts))
     assert {"subject", "body", "label", "garbledsubject", "draftsubject"} <= shown, sorted(shown)
+
+
+async def test_an_id_the_model_made_up_comes_back_in_an_error_on_one_line_without_fence_marks(stack: Stack) -> None:
+    planted = marker("modelid")
+    async with mcp_session(stack, ALICE) as alice:
+        refused = await alice.error("calendar_get_event", {"event_id": planted})
+    assert "EVILmodelid › [NOTE from Switchboard" in refused, refused
+    assert not {"\r", "\n", "\u202e", "\u200b", "»", "«"} & set(refused)
