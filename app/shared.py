@@ -115,6 +115,17 @@ class SharedState:
             return None
         return float(wait)
 
+    async def claim(self, name: str, ttl: float) -> bool | None:
+        """Claim `name` once across replicas for `ttl` s: True the first time, False after; None if Redis cannot say."""
+        client = self._client()
+        if client is None:
+            return None
+        try:
+            return bool(await client.set(f"{self.namespace}claim:{name}", "1", nx=True, px=int(ttl * 1000)))
+        except Exception as error:
+            self._failed("claim", error)
+            return None
+
     async def publish(self, channel: str, message: str) -> None:
         """Tell every replica (itself included); lost when Redis is down, as documented."""
         client = self._client()

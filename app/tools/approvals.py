@@ -9,7 +9,9 @@ notes (the outbound guard's) — and (3) send the person's answer back with that
 Each round of this stateless server re-runs step 1, so Google is asked again and answers with a
 fresh request state; the SDK accepts the person's answer only for the very question it showed
 (a digest of its text and form), so an answer can never be spent on another request, and the model
-has no way to answer: only the client's elicitation response counts. A decline or a cancel sends
+has no way to answer: only the client's elicitation response counts. A request state whose "yes"
+was sent to Google is remembered as spent for an hour (across replicas when they share Redis), so a
+replayed answer is refused. A decline or a cancel sends
 nothing more to Google, and nothing is done.
 """
 
@@ -29,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from app.tools.caches import MAX_ENTRIES
 from app.tools.format import one_line
 from app.tools.registrar import reporting
+from app.tools.resolvers import serving
 from app.upstream.google_mcp import Approval, ApprovalAnswer, GooglePlan
 
 SPENT_TTL = 3600.0
@@ -124,7 +127,9 @@ class Approvals:
             if not isinstance(answer, AcceptedElicitation):
                 return Outcome(None, "declined" if answer.action == "decline" else "cancelled", asked=True)
             spent = hashlib.sha256(f"{planned.google.user_id}\n{ctx.request_state}".encode()).hexdigest()
-            if spent in approvals._spent:
+            # Spent here, and across replicas where Redis is shared: a replayed "yes" is refused on any of them.
+            first_time = await serving().services.shared.claim(f"approval:{spent}", SPENT_TTL)
+            if spent in approvals._spent or first_time is False:
                 raise ToolError("This answer to Google's question was already used; nothing more was done.")
             approvals._spent[spent] = True
             content = answer.data.model_dump(exclude_none=True)

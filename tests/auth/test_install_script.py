@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, StdioServerParameters, types
 from mcp.client.streamable_http import streamable_http_client
 
 from app.auth import device
@@ -286,7 +286,8 @@ async def test_mcp_remote_bridges_stdio_to_mcp_with_a_personal_token(stack: Stac
         tools = await client.list_tools()
         found = await client.call_tool("gmail_search", {"query": "in:inbox", "max_results": 3})
     assert "whoami" in {tool.name for tool in tools.tools}
-    assert not found.is_error and "for 'in:inbox', newest first" in str(found.content[0])
+    text = found.content[0].text if isinstance(found.content[0], types.TextContent) else ""
+    assert not found.is_error and "for 'in:inbox', newest first" in text, found
     if google_access == "mcp":
         rest = [
             r.path for r in stack.sandbox.faults.requests() if r.path.startswith(("/gmail/gmail/", "/calendar/v3/"))
