@@ -128,8 +128,10 @@ class Approvals:
                 return Outcome(None, "declined" if answer.action == "decline" else "cancelled", asked=True)
             spent = hashlib.sha256(f"{planned.google.user_id}\n{ctx.request_state}".encode()).hexdigest()
             # Spent here, and across replicas where Redis is shared: a replayed "yes" is refused on any of them.
-            first_time = await serving().services.shared.claim(f"approval:{spent}", SPENT_TTL)
-            if spent in approvals._spent or first_time is False:
+            if (
+                spent in approvals._spent
+                or await serving().services.shared.claim(f"approval:{spent}", SPENT_TTL) is False
+            ):
                 raise ToolError("This answer to Google's question was already used; nothing more was done.")
             approvals._spent[spent] = True
             content = answer.data.model_dump(exclude_none=True)

@@ -143,18 +143,20 @@ async def _invitations(
     `guests` are shown; `new_guests` are checked — everyone Google would email, removed guests too.
     """
     outbound = _outbound()
-    if (guests or new_guests) and _google_asks_first(ctx, calendar, "an event with guests is made or changed"):
-        new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
-        shown = [address_text(address) for address in new]
-        return Check(notes=(f"Note: {listed(shown)} (outside your domain, never written to before).",) if new else ())
-    if send_updates == "none" or not (guests or new_guests) or outbound.policy == "direct":
+    google_asks = bool(guests or new_guests) and _google_asks_first(
+        ctx, calendar, "an event with guests is made or changed"
+    )
+    if not google_asks and (send_updates == "none" or not (guests or new_guests) or outbound.policy == "direct"):
         return Check()
     new = await outbound.new_external(await _gmail(), user, new_guests, None) if new_guests else []
     new_shown = [address_text(address) for address in new]
+    note = f"Note: {listed(new_shown)} (outside your domain, never written to before)."
+    if google_asks:
+        return Check(notes=(note,) if new else ())
     if can_confirm(ctx):
         lines = [f"{head} and email {NOTIFIES[send_updates]}?", f"Guests: {addresses_text(guests)}"]
         if new:
-            lines.insert(1, f"Note: {listed(new_shown)} (outside your domain, never written to before).")
+            lines.insert(1, note)
         return Check(question=bounded(lines))
     if new:
         return Check(
@@ -246,8 +248,6 @@ async def delete_check(
     if _google_asks_first(ctx, calendar, "an event is deleted"):
         return Check()
     if not can_confirm(ctx):
-        if send_updates == "none" or not guests or _outbound().policy == "direct":
-            return Check()
         return await _invitations(ctx, user, calendar, guests, guests, send_updates, f"Delete {event_title(event)}")
     scope = " (the whole series)" if event.recurrence else " (this occurrence)" if event.recurring_event_id else ""
     lines = [f"Delete {event_title(event)}{scope}: {event_span(event, zone)}?"]

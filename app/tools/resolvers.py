@@ -36,6 +36,7 @@ from app.upstream.fathom import FathomClient, OAuthGrant
 from app.upstream.gmail import GmailClient
 from app.upstream.gmail_models import SendAs
 from app.upstream.google_api import GoogleApi
+from app.upstream.google_mcp import Toolset
 from app.upstream.people import SCOPES_BY_SOURCE, Source, WarmUps, granted_sources, sources_for
 from app.workspace.access import GoogleAccess
 from app.workspace.calendar import Calendar as CalendarBackend
@@ -171,17 +172,18 @@ class Resolvers:
         api = await self._google(self.services.settings.gmail_api_base, "Gmail", GMAIL_READ)
         return self.access.mail(api, "v1self")
 
-    async def calendar(self) -> CalendarBackend:
-        """The person's calendars through the configured backend, for reading."""
+    async def _calendar(self, toolset: Toolset) -> CalendarBackend:
         user = await self.user()
         api = await self._google(self.services.settings.calendar_api_base, "Google Calendar", CALENDAR_ANY)
-        return self.access.calendar(api, user.email, "v1self")
+        return self.access.calendar(api, user.email, toolset)
+
+    async def calendar(self) -> CalendarBackend:
+        """The person's calendars through the configured backend, for reading."""
+        return await self._calendar("v1self")
 
     async def calendar_changes(self, ctx: Context[Any, Any]) -> CalendarBackend:
         """The person's calendars for changing events: where Google asks first, asked through their client."""
-        user = await self.user()
-        api = await self._google(self.services.settings.calendar_api_base, "Google Calendar", CALENDAR_ANY)
-        return self.access.calendar(api, user.email, "v1" if can_confirm(ctx) else "v1self")
+        return await self._calendar("v1" if can_confirm(ctx) else "v1self")
 
     async def people(self) -> PeopleSearch:
         """The people backend; refused with the grant link when no contact scope was ever granted."""

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from app.upstream.calendar import rfc3339
 from app.upstream.errors import BadRequest, UpstreamUnavailable
 from app.upstream.google_mcp import Approval, GoogleMcpCaller, GooglePlan
 from app.workspace.calendar import CalendarEntry, Event, EventList, FreeTime, Interval, Notify, Response
@@ -126,9 +127,7 @@ def event_arguments(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
 
 
 def _timestamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("calendar times need a time zone")
-    return moment.replace(microsecond=0).isoformat()
+    return rfc3339(moment.replace(microsecond=0))
 
 
 class McpCalendar:
