@@ -29,7 +29,6 @@ class UnderMcp:
 
 # Tools that reach no Google product, or only through one that needs no REST call.
 NO_GOOGLE = frozenset({"fathom_list_meetings", "fathom_get_meeting", "fathom_get_transcript", "fathom_action_items"})
-NOT_YET = "Switchboard does not yet make this call through Google's MCP servers"
 
 MATRIX: dict[str, UnderMcp] = {
     "gmail_search": UnderMcp(("gmail.search_threads", "gmail.list_labels")),
@@ -53,9 +52,9 @@ MATRIX: dict[str, UnderMcp] = {
     "calendar_respond": UnderMcp(("calendar.get_event", "calendar.respond_to_event")),
     "calendar_find_free_time": UnderMcp(("calendar.suggest_time",)),
     "contacts_search": UnderMcp(("people.search_directory_people", "people.search_contacts")),
-    "attention_digest": UnderMcp(missing=NOT_YET),
-    "meeting_prep": UnderMcp(missing=NOT_YET),
-    "meeting_follow_up": UnderMcp(missing=NOT_YET),
+    "attention_digest": UnderMcp(("gmail.search_threads", "gmail.get_thread", "calendar.list_events")),
+    "meeting_prep": UnderMcp(("calendar.list_events", "calendar.get_event", "gmail.search_threads")),
+    "meeting_follow_up": UnderMcp(("gmail.search_threads", "gmail.get_message", "gmail.create_draft")),
 }
 
 

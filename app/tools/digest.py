@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -25,24 +25,23 @@ from app.tools.format import (
     subject_text,
     when,
 )
+from app.tools.mail_view import sent_text
 from app.tools.registrar import ToolRegistrar
 from app.tools.resolvers import Resolvers
 from app.tools.signals import (
-    METADATA_HEADERS,
     addressing,
     bulk_reason,
     domain_of,
     is_calendar_notice,
     sender_address,
-    sender_name,
+    sent_by,
 )
 from app.tools.times import zone_label
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient
-from app.upstream.gmail import GmailClient
-from app.upstream.gmail_models import GmailMessage, addresses, message_content
 from app.upstream.mail_addresses import plain_address
 from app.workspace.calendar import Calendar, Event
+from app.workspace.mail import Mail, Message, Thread
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,124 +61,133 @@ class Item:
     detail: list[str] = field(default_factory=list)
 
 
-async def _thread_items(
-    gmail: GmailClient, me: User, zone: ZoneInfo, since: datetime
-) -> tuple[list[Item], int, list[str]]:
+async def _thread_items(mail: Mail, me: User, zone: ZoneInfo, since: datetime) -> tuple[list[Item], str, list[str]]:
     """Threads whose latest message, from a person, asks me something; the bulk count; notes on what was left out."""
-    listing = await gmail.list_messages(f"in:inbox after:{int(since.timestamp())}", max_results=MAX_INBOX)
-    messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
-    newest: dict[str, GmailMessage] = {}
+    inbox = f"in:inbox after:{int(since.timestamp())}"
     bulk_threads: set[str] = set()
-    for message in messages:
-        if bulk_reason(message):
-            bulk_threads.add(message.thread_id)
-            continue
-        if message.thread_id not in newest:
-            newest[message.thread_id] = message  # the list is newest first
+    bulk_more = False
+    if mail.labels_in_search:
+        page = await mail.search(inbox, MAX_INBOX)
+    else:
+        # Google's MCP search tells neither labels nor list headers: Gmail's own tabs sort the bulk out.
+        page, bulk = await asyncio.gather(
+            mail.search(f"{inbox} category:primary", MAX_INBOX), mail.search(f"{inbox} -category:primary", MAX_INBOX)
+        )
+        bulk_threads = {hit.thread_id for hit in bulk.hits}
+        bulk_more = bulk.next_page is not None
+    newest: dict[str, Message] = {}
+    for hit in page.hits:  # newest first
+        if bulk_reason(hit):
+            bulk_threads.add(hit.thread_id)
+        elif hit.thread_id not in newest:
+            newest[hit.thread_id] = hit
     people_threads = [t for t in newest if t not in bulk_threads]
     candidates = people_threads[:MAX_THREADS]
     semaphore = asyncio.Semaphore(5)
 
-    async def thread(thread_id: str) -> list[GmailMessage]:
+    async def thread(thread_id: str) -> Thread:
         async with semaphore:
-            return (await gmail.get_thread(thread_id, format="metadata", metadata_headers=METADATA_HEADERS)).messages
+            return await mail.thread(thread_id)
 
-    async def full(message_id: str) -> GmailMessage:
-        async with semaphore:
-            return await gmail.get_message(message_id)
-
-    threads = await asyncio.gather(*(thread(t) for t in candidates))
-    addressed: list[tuple[GmailMessage, list[GmailMessage]]] = []
-    for thread_messages in threads:
-        visible = [m for m in thread_messages if "DRAFT" not in m.label_ids]
+    addressed: list[tuple[Message, list[Message]]] = []
+    for conversation in await asyncio.gather(*(thread(t) for t in candidates)):
+        visible = [m for m in conversation.messages if "DRAFT" not in (m.labels or ())]
         if not visible:
             continue
         latest = visible[-1]
-        if "SENT" in latest.label_ids or sender_address(latest) == me.email.lower() or bulk_reason(latest):
+        if sent_by(latest, me.email) or sender_address(latest) == me.email.lower() or bulk_reason(latest):
             continue
-        if is_calendar_notice(latest.header("Subject") or ""):
+        if is_calendar_notice(latest.subject):
             continue
         how = addressing(latest, me.email)
         if how.direct or how.cc_only:  # not when it reached me through a list or Bcc
             addressed.append((latest, visible))
-    bodies = await asyncio.gather(*(full(latest.id) for latest, _visible in addressed))
-    items: list[Item] = []
-    my_domain = domain_of(me.email)
-    my_names = names_of(me.name, me.email)
-    now = datetime.now(UTC)
-    for (latest, visible), message in zip(addressed, bodies, strict=True):
-        sender = sender_address(latest)
-        how = addressing(latest, me.email)
-        subject = latest.header("Subject") or ""
-        others = {
-            name
-            for header in ("To", "Cc")
-            for display, address in addresses(latest.header(header))
-            if address.lower() not in (me.email.lower(), sender)
-            for name in names_of(display, address)
-        } - my_names
-        ask = find_ask(
-            message_content(message).text,
-            subject,
-            my_names,
-            others,
-            in_to=how.direct,
-            alone=how.direct and len(addresses(latest.header("To"))) == 1,
-            first_in_thread=len(visible) == 1 and not subject.lower().startswith(("re:", "fwd:", "fw:")),
-        )
-        if ask is None:
-            continue
-        reasons = [ask.reason()]
-        score = 3.0 + (1.0 if ask.decision else 0.0)
-        if how.direct:
-            score += 3
-            reasons.append("addressed to you" + (" alone" if how.recipients == 1 else ""))
-        else:
-            score += 1.5
-            reasons.append("you are in Cc and named")
-        i_wrote = {
-            a.lower()
-            for m in visible
-            if "SENT" in m.label_ids
-            for _n, a in addresses(m.header("To")) + addresses(m.header("Cc"))
-        }
-        if domain_of(sender) == my_domain:
-            score += 1.5
-            reasons.append("from a colleague")
-        elif sender in i_wrote:
-            score += 1.5
-            reasons.append("from someone you have written to in this thread")
-        else:
-            score += 0.5
-            outside = domain_of(sender) if plain_address(sender) else address_text(sender)
-            reasons.append(f"from outside your company ({outside})")
-        if "IMPORTANT" in latest.label_ids or "STARRED" in latest.label_ids:
-            score += 1
-            reasons.append("marked important" if "IMPORTANT" in latest.label_ids else "starred")
-        received = latest.received_at or now
-        waited = (now - received).total_seconds() / 3600
-        score += min(2.0, waited / 24)
-        reasons.append(f"no reply from you for {waited:.0f} h")
-        items.append(
-            Item(
-                score=score,
-                kind="email",
-                title=f"{subject_text(subject)} — {sender_name(latest)} <{address_text(sender)}>, "
-                f"{when(received, zone)}",
-                reasons=reasons,
-                detail=[f"thread_id={latest.thread_id} message_id={latest.id}"],
-            )
-        )
+    items = [item for latest, visible in addressed if (item := _mail_item(latest, visible, me, zone)) is not None]
     notes: list[str] = []
     quiet = len(addressed) - len(items)
     if quiet:
         notes.append(f"{quiet} thread(s) from people that ask nothing of you (thanks, FYIs, questions to others)")
-    if len(people_threads) > len(candidates) or listing.next_page_token:
+    if len(people_threads) > len(candidates) or page.next_page:
         notes.append(
-            f"older mail in the period was not checked (only the {MAX_INBOX} newest inbox messages and the "
-            f"{MAX_THREADS} newest threads from people are); pass fewer `hours` to focus"
+            f"older mail in the period was not checked (only the {min(MAX_INBOX, len(page.hits))} newest inbox "
+            f"{page.unit}s and the {MAX_THREADS} newest threads from people are); pass fewer `hours` to focus"
         )
-    return items, len(bulk_threads), notes
+    return items, f"{len(bulk_threads)}{' or more' if bulk_more else ''}" if bulk_threads else "", notes
+
+
+def _mail_item(latest: Message, visible: list[Message], me: User, zone: ZoneInfo) -> Item | None:
+    """The digest's item for a thread whose latest message reached me, or None when it asks nothing of me."""
+    my_names = names_of(me.name, me.email)
+    sender = sender_address(latest)
+    how = addressing(latest, me.email)
+    others = {
+        name
+        for box in (*latest.to, *latest.cc)
+        if box.address.lower() not in (me.email.lower(), sender)
+        for name in names_of(box.name, box.address)
+    } - my_names
+    subject = latest.subject
+    ask = find_ask(
+        latest.text or "",
+        subject,
+        my_names,
+        others,
+        in_to=how.direct,
+        alone=how.direct and len(latest.to) == 1,
+        first_in_thread=len(visible) == 1 and not subject.lower().startswith(("re:", "fwd:", "fw:")),
+    )
+    if ask is None:
+        return None
+    reasons = [ask.reason()]
+    score = 3.0 + (1.0 if ask.decision else 0.0)
+    if how.direct:
+        score += 3
+        reasons.append("addressed to you" + (" alone" if how.recipients == 1 else ""))
+    else:
+        score += 1.5
+        reasons.append("you are in Cc and named")
+    i_wrote = {box.address.lower() for m in visible if sent_by(m, me.email) for box in (*m.to, *m.cc)}
+    if domain_of(sender) == domain_of(me.email):
+        score += 1.5
+        reasons.append("from a colleague")
+    elif sender in i_wrote:
+        score += 1.5
+        reasons.append("from someone you have written to in this thread")
+    else:
+        score += 0.5
+        outside = domain_of(sender) if plain_address(sender) else address_text(sender)
+        reasons.append(f"from outside your company ({outside})")
+    labels = latest.labels or ()
+    if "IMPORTANT" in labels or "STARRED" in labels:
+        score += 1
+        reasons.append("marked important" if "IMPORTANT" in labels else "starred")
+    waited, received = _waiting(latest, zone)
+    score += min(2.0, waited / 24)
+    reasons.append(f"no reply from you {received}")
+    return Item(
+        score=score,
+        kind="email",
+        title=f"{subject_text(subject)} — {_from(latest)}, {sent_text(latest, zone)}",
+        reasons=reasons,
+        detail=[f"thread_id={latest.thread_id} message_id={latest.id}"],
+    )
+
+
+def _from(message: Message) -> str:
+    box = message.sender[0] if message.sender else None
+    return person(box.name, box.address) if box is not None else "(unknown sender)"
+
+
+def _waiting(message: Message, zone: ZoneInfo) -> tuple[float, str]:
+    """Hours the message has waited (from the start of its day when only the day is known), and those words."""
+    now = datetime.now(UTC)
+    if message.sent_at is not None:
+        hours = max(0.0, (now - message.sent_at).total_seconds() / 3600)
+        return hours, f"for {hours:.0f} h"
+    if message.sent_on is not None:
+        start = datetime.combine(message.sent_on, time(), zone)
+        return max(0.0, (now - start).total_seconds() / 3600), f"since {day(message.sent_on)}"
+    return 0.0, "(when it came is not known)"
 
 
 def _clashes(events: list[Event]) -> list[list[Event]]:
@@ -307,8 +315,8 @@ def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         """Ranked: mail asking me something (quoted), invitations to answer, clashes, my Fathom action items."""
         since = datetime.now(UTC) - timedelta(hours=hours)
 
-        async def mail() -> tuple[list[Item], int, list[str]]:
-            return await _thread_items(await resolvers.gmail(), user, zone, since)
+        async def mail() -> tuple[list[Item], str, list[str]]:
+            return await _thread_items(await resolvers.mail_reader(), user, zone, since)
 
         async def calendar() -> list[Item]:
             return await _calendar_items(await resolvers.calendar(), zone)
@@ -319,7 +327,7 @@ def register_digest_tool(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         (mail_result, mail_note), (calendar_items, calendar_note), (fathom_items, fathom_note) = await asyncio.gather(
             _guard("Gmail", mail()), _guard("Calendar", calendar()), _guard("Fathom", meetings())
         )
-        thread_items, bulk, mail_notes = mail_result or ([], 0, [])
+        thread_items, bulk, mail_notes = mail_result or ([], "", [])
         ranked = sorted(thread_items + (calendar_items or []) + (fathom_items or []), key=lambda item: -item.score)
         budget = Budget(12_000, "ask about one item for details")
         budget.add(

@@ -15,7 +15,7 @@ from publicsuffixlist import PublicSuffixList
 from pydantic import Field
 
 from app.storage.store import User
-from app.tools.composing import choose_sender, header_addresses
+from app.tools.composing import message_addresses, replying_context, sender_for
 from app.tools.format import (
     SENTENCE_CHARS,
     Budget,
@@ -29,23 +29,25 @@ from app.tools.format import (
     subject_text,
     when,
 )
+from app.tools.mail_view import sent_text
 from app.tools.registrar import ToolRegistrar, report_action
 from app.tools.resolvers import Resolvers
-from app.tools.signals import METADATA_HEADERS, domain_of, sender_name
+from app.tools.signals import domain_of, sender_name
 from app.tools.summaries import readable_summary, summary_block
 from app.upstream.errors import UpstreamError
 from app.upstream.fathom import FathomClient, Meeting, Summary
-from app.upstream.gmail import GmailClient
-from app.upstream.gmail_compose import build_message, reply_context, reply_subject
-from app.upstream.gmail_models import GmailMessage
+from app.upstream.gmail_compose import build_message, reply_subject
 from app.upstream.mail_addresses import any_of_query, plain_address
-from app.upstream.mail_addresses import header_addresses as header_addresses_of
 from app.upstream.mail_body import bodies
 from app.workspace.calendar import Calendar, Event
+from app.workspace.mail import Mail, Message
 
 PAST_MEETING_DAYS = 120
 MAX_FATHOM_PAGES = 5
 SUMMARY_CHARS = 1200  # per past meeting in a prep
+RECENT_SEARCH = 25  # messages (or threads) a prep reads to find recent mail with the guests
+RECENT_THREADS = 6
+FOLLOW_UP_SEARCH = 30
 _WORD = re.compile(r"[a-z0-9]{3,}")
 _HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z0-9-]+", re.IGNORECASE)
 _QUOTED = re.compile(r"\sOn\s.{0,200}?\swrote:|\s-{2,}\s*(?:Original|Forwarded) [Mm]essage")
@@ -92,32 +94,30 @@ async def _next_event(calendar: Calendar) -> Event:
     raise ToolError("You have no meetings in the next 7 days. Pass an event_id from calendar_list_events.")
 
 
-def _participants(message: GmailMessage) -> set[str]:
+def _participants(message: Message) -> set[str]:
     """The plain addresses a message was from, to or copied to, exactly as its headers say."""
-    return header_addresses_of([message.header(h) or "" for h in ("From", "To", "Cc")])
+    return {a for box in (*message.sender, *message.to, *message.cc) if (a := plain_address(box.address))}
 
 
-async def _recent_threads(gmail: GmailClient, emails: list[str], zone: ZoneInfo) -> list[str]:
+async def _recent_threads(mail: Mail, emails: list[str], zone: ZoneInfo) -> list[str]:
     terms = any_of_query(emails[:12])
     if terms is None:
         return []
     wanted = {plain_address(e) for e in emails[:12]}
-    listing = await gmail.list_messages(f"{terms} newer_than:60d", max_results=25)
-    messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
+    page = await mail.search(f"{terms} newer_than:60d", RECENT_SEARCH)
     seen: set[str] = set()
     lines: list[str] = []
-    for message in messages:
+    for message in page.hits:
         if message.thread_id in seen or not wanted & _participants(message):
             continue
         seen.add(message.thread_id)
-        received = message.received_at
         lines.append(
-            f"- {subject_text(message.header('Subject'))} — last from {sender_name(message)}"
-            f"{', ' + when(received, zone) if received else ''} · thread_id={message.thread_id}"
+            f"- {subject_text(message.subject)} — last from {sender_name(message)}, {sent_text(message, zone)}"
+            f" · thread_id={message.thread_id}"
         )
         if message.snippet:
             lines.append(f"  {quoted(_preview(message.snippet))}")
-        if len(seen) == 6:
+        if len(seen) == RECENT_THREADS:
             break
     return lines
 
@@ -186,7 +186,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
             budget.add(f"- {person(attendee.display_name, attendee.email)} ({side}; {attendee.response_status})")
 
         async def threads() -> list[str]:
-            return await _recent_threads(await resolvers.gmail(), emails, zone)
+            return await _recent_threads(await resolvers.mail_reader(), emails, zone)
 
         async def meetings() -> list[Meeting]:
             return await _past_meetings(await resolvers.fathom(), set(emails), external)
@@ -232,7 +232,7 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
     async def meeting_follow_up(
         user: Annotated[User, Resolve(resolvers.user)],
         fathom: Annotated[FathomClient, Resolve(resolvers.fathom)],
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         recording_id: int,
     ) -> str:
         """Draft (never sent) a follow-up to a Fathom meeting's invitees: summary and action items, in their thread."""
@@ -243,13 +243,15 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
         recipients = sorted({(i.email or "").lower() for i in meeting.calendar_invitees if i.email} - {me})
         if not recipients:
             raise ToolError("That meeting had no other invitees to follow up with.")
-        parent = await _thread_with(gmail, recipients, meeting.display_title)
+        found = await _thread_with(mail, recipients, meeting.display_title)
+        parent = await mail.replying_to(found.id) if found is not None else None
         body = _follow_up_body(user, meeting, readable_summary(summary.markdown_formatted or "")[0])
-        addressed = header_addresses(parent, "To", "Cc") if parent is not None else []
-        sender = await choose_sender(gmail, user, None, addressed)
+        addressed = message_addresses(parent, "to", "cc", "delivered_to") if parent is not None else []
+        sender = await sender_for(mail, user, None, addressed)
         signed = bodies(body, sender.signature)
-        if parent is not None:
-            context = reply_context(parent)
+        if parent is not None and found is not None:
+            context = replying_context(parent)
+            thread_id = context.thread_id or found.thread_id  # Google's get_message may not name the thread
             message = build_message(
                 sender=sender.email,
                 sender_name=sender.name,
@@ -258,35 +260,34 @@ def register_meeting_tools(tool: ToolRegistrar, resolvers: Resolvers) -> None:
                 body=signed,
                 reply=context,
             )
-            draft = await gmail.create_draft(message, thread_id=context.thread_id)
-            where = f"in the existing thread {subject_text(context.subject)} (thread_id={context.thread_id})"
+            draft = await mail.save_draft(message, thread_id or None, parent.id)
+            where = f"in the existing thread {subject_text(context.subject)} (thread_id={thread_id})"
         else:
             subject = f"Follow-up: {meeting.display_title}"
             message = build_message(
                 sender=sender.email, sender_name=sender.name, to=recipients, subject=subject, body=signed
             )
-            draft = await gmail.create_draft(message)
+            draft = await mail.save_draft(message, None, None)
             where = "as a new email (no earlier thread with these people was found)"
         report_action(f"Drafted the follow-up to {meeting.display_title!r} for {', '.join(recipients)}")
         return (
             f"Draft saved (not sent) to {addresses_text(recipients)} {where}. draft_id={draft.id}\n"
-            f"Open it: https://mail.google.com/mail/u/0/#drafts?compose={draft.message.id}\n\n{quoted(body)}"
+            f"Open it: {draft.view_url}\n\n{quoted(body)}"
         )
 
 
-async def _thread_with(gmail: GmailClient, recipients: list[str], title: str) -> GmailMessage | None:
+async def _thread_with(mail: Mail, recipients: list[str], title: str) -> Message | None:
     """The most relevant recent thread with these people: same topic first, then the most overlap."""
     terms = any_of_query(recipients[:12])
     if terms is None:
         return None
-    listing = await gmail.list_messages(f"{terms} newer_than:30d", max_results=30)
-    messages = await gmail.get_messages_metadata([m.id for m in listing.messages], METADATA_HEADERS)
+    page = await mail.search(f"{terms} newer_than:30d", FOLLOW_UP_SEARCH)
     topic = set(_WORD.findall(title.lower())) - {"the", "and", "with", "call", "sync", "meeting"}
-    best: tuple[float, GmailMessage] | None = None
-    for message in messages:
+    best: tuple[float, Message] | None = None
+    for message in page.hits:
         participants = _participants(message)
         overlap = len(participants & set(recipients)) / len(recipients)
-        words = set(_WORD.findall((message.header("Subject") or "").lower()))
+        words = set(_WORD.findall(message.subject.lower()))
         score = overlap + (1.0 if topic and len(words & topic) >= max(1, len(topic) // 2) else 0.0)
         if overlap >= 0.5 and (best is None or score > best[0]):
             best = (score, message)

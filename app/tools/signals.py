@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 from app.tools.format import NAME_CHARS, address_text, one_line, quoted_line
-from app.upstream.gmail_models import GmailMessage, addresses
+from app.workspace.mail import Message
 
 BULK_CATEGORIES = frozenset({"CATEGORY_PROMOTIONS", "CATEGORY_SOCIAL", "CATEGORY_UPDATES", "CATEGORY_FORUMS"})
 _AUTOMATED_SENDER = re.compile(
@@ -12,50 +12,39 @@ _AUTOMATED_SENDER = re.compile(
     r"bounces?|digest|comments-noreply|calendar-notification|info|hello|team)([+.\-_].*)?@",
     re.IGNORECASE,
 )
-METADATA_HEADERS = (
-    "From",
-    "To",
-    "Cc",
-    "Subject",
-    "Date",
-    "List-Unsubscribe",
-    "List-Id",
-    "Precedence",
-    "Auto-Submitted",
-    "Reply-To",
-    "Message-ID",
-)
 
 
-def sender_address(message: GmailMessage) -> str:
-    found = addresses(message.header("From"))
-    return found[0][1].lower() if found else ""
+def sender_address(message: Message) -> str:
+    return message.sender[0].address.lower() if message.sender else ""
 
 
-def sender_name(message: GmailMessage) -> str:
+def sender_name(message: Message) -> str:
     """Who sent a message, as answers name them: the display name fenced (the sender wrote it), else the address."""
-    found = addresses(message.header("From"))
-    if not found:
+    if not message.sender:
         return "(unknown)"
-    name, address = found[0]
+    name, address = message.sender[0].name, message.sender[0].address
     return quoted_line(name, NAME_CHARS) if one_line(name) else address_text(address)
 
 
-def bulk_reason(message: GmailMessage) -> str | None:
-    """Why this looks like a newsletter, notification or promotion (None for mail from a person)."""
-    if message.header("List-Unsubscribe") or message.header("List-Id"):
-        return "mailing list / newsletter"
-    if (message.header("Precedence") or "").lower() in ("bulk", "list", "junk"):
-        return "bulk mail"
-    auto = (message.header("Auto-Submitted") or "no").lower()
-    if auto != "no":
-        return "automated message"
+def bulk_reason(message: Message) -> str | None:
+    """Why this looks like a newsletter, notification or promotion (None for mail from a person, or when
+    the backend tells too little to say: Google's MCP server gives no list headers)."""
+    if message.bulk:
+        return message.bulk
     if _AUTOMATED_SENDER.match(sender_address(message)):
         return "automated sender"
-    category = next((label for label in message.label_ids if label in BULK_CATEGORIES), None)
+    category = next((label for label in message.labels or () if label in BULK_CATEGORIES), None)
     if category:
         return f"Gmail category {category[9:].lower()}"
     return None
+
+
+def sent_by(message: Message, me: str) -> bool:
+    """Whether the person sent this message: Gmail filed it as sent, or, where the backend gives no
+    labels, it is from their address (a ranking signal only, never a guard's)."""
+    if message.labels is not None:
+        return "SENT" in message.labels
+    return sender_address(message) == me.lower()
 
 
 _CALENDAR_NOTICE = re.compile(
@@ -77,9 +66,9 @@ class Addressing:
     recipients: int
 
 
-def addressing(message: GmailMessage, me: str) -> Addressing:
-    to = [a.lower() for _n, a in addresses(message.header("To"))]
-    cc = [a.lower() for _n, a in addresses(message.header("Cc"))]
+def addressing(message: Message, me: str) -> Addressing:
+    to = [box.address.lower() for box in message.to]
+    cc = [box.address.lower() for box in message.cc]
     me = me.lower()
     return Addressing(direct=me in to, cc_only=me not in to and me in cc, recipients=len(to) + len(cc))
 

@@ -36,7 +36,20 @@ BATCH_PART_ATTEMPTS = 4
 # ones go through the upload endpoint as message/rfc822, which takes up to 35 MB.
 SIMPLE_LIMIT = 5 * 1024 * 1024
 MAX_UPLOAD = 35 * 1024 * 1024
-METADATA_HEADERS = ("From", "To", "Cc", "Subject", "Date", "List-Unsubscribe", "Reply-To", "Message-ID")
+# What a search reads of each message: who, when, about what, and whether it is list or machine mail.
+METADATA_HEADERS = (
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "List-Unsubscribe",
+    "List-Id",
+    "Precedence",
+    "Auto-Submitted",
+    "Reply-To",
+    "Message-ID",
+)
 
 
 class GmailClient:

@@ -60,7 +60,9 @@ class Message:
     from_html: bool = False
     files: tuple[FileInfo, ...] = ()
     has_files: bool | None = None
-    bulk: bool | None = None  # a newsletter or other bulk mail (List-Unsubscribe); None = cannot tell
+    # Why its headers mark it as bulk mail (List-Unsubscribe, List-Id, Precedence, Auto-Submitted):
+    # "" when they do not, None when the backend gives no such headers.
+    bulk: str | None = None
     # Threading as RFC 5322 names it (Message-ID, References), when the backend gives the headers.
     rfc822_id: str = ""
     references: str = ""

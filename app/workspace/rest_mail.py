@@ -61,11 +61,22 @@ def message_of(message: GmailMessage, *, full: bool = False) -> Message:
         has_files=(bool(content.attachments) if content is not None else payload.mime_type == "multipart/mixed")
         if payload is not None
         else None,
-        bulk=bool(message.header("List-Unsubscribe")) if payload is not None else None,
+        bulk=bulk_headers(message) if payload is not None else None,
         rfc822_id=message.header("Message-ID") or "",
         references=message.header("References") or "",
         delivered_to=mailboxes(message.header("Delivered-To")),
     )
+
+
+def bulk_headers(message: GmailMessage) -> str:
+    """Why a message's headers mark it as a newsletter or machine mail ("" when they do not)."""
+    if message.header("List-Unsubscribe") or message.header("List-Id"):
+        return "mailing list / newsletter"
+    if (message.header("Precedence") or "").lower() in ("bulk", "list", "junk"):
+        return "bulk mail"
+    if (message.header("Auto-Submitted") or "no").lower() != "no":
+        return "automated message"
+    return ""
 
 
 def thread_of(thread: GmailThread) -> Thread:

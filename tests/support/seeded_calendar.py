@@ -34,9 +34,17 @@ class Busy:
 
 
 def last_listing_query(sandbox: SandboxServer) -> dict[str, str]:
-    """The query of the last events listing the product sent for the primary calendar."""
-    listed = [r for r in sandbox.faults.requests(EVENTS) if r.method == "GET" and r.path == EVENTS]
-    return dict(parse_qsl(listed[-1].query))
+    """The query of the last events listing the product sent for the primary calendar, as Calendar's REST
+    API takes it: the REST request itself, or the window of Google's MCP `list_events` call."""
+    for request in reversed(sandbox.faults.requests()):
+        if request.method == "GET" and request.path == EVENTS:
+            return dict(parse_qsl(request.query))
+        if request.product == "calendar" and request.tool == "list_events":
+            arguments = json.loads(request.body)["params"]["arguments"]
+            if arguments.get("calendarId", "primary") == "primary":
+                window = {"timeMin": arguments.get("startTime"), "timeMax": arguments.get("endTime")}
+                return {"singleEvents": "true", **{k: v for k, v in window.items() if v}}
+    raise AssertionError("no events listing of the primary calendar was sent")
 
 
 def busy_events(sandbox: SandboxServer, email: str, query: dict[str, str]) -> list[Busy]:

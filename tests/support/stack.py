@@ -55,3 +55,15 @@ def running_stack(tmp_path: Path, sandbox: SandboxServer | None = None, **overri
 
 # Runs a test once per way of reaching Google: REST, and Google's MCP servers.
 both_backends = pytest.mark.parametrize("google_access", ["rest", "mcp"])
+# The sandbox's REST paths for Gmail, Calendar and People: none may be asked under GOOGLE_ACCESS=mcp.
+REST_PATHS = ("/gmail/gmail/", "/calendar/v3/", "/people/v1/", "/gmail/batch/")
+
+
+def rest_calls(stack: Stack) -> list[str]:
+    """The paths of every REST request the sandbox received for Gmail, Calendar or People, oldest first."""
+    return [r.path for r in stack.sandbox.faults.requests() if r.path.startswith(REST_PATHS)]
+
+
+def mcp_tools(stack: Stack) -> list[str]:
+    """Every tool called on the sandbox's Google MCP servers, as `product.tool`, oldest first."""
+    return [f"{r.product}.{r.tool}" for r in stack.sandbox.faults.requests() if r.rpc_method == "tools/call"]

@@ -16,7 +16,7 @@ from app.storage.store import Store
 from sandbox.seed import ALICE, BEN, CARMEN, DIETER, EMI, FRANK, bulk_threads, waiting_threads
 from tests.support.mcp_session import mcp_session
 from tests.support.seeded_calendar import busy_events, clash_groups, last_listing_query
-from tests.support.stack import Stack
+from tests.support.stack import Stack, both_backends, rest_calls
 
 ITEM = re.compile(r"^(\d+)\. \[(\w[\w ]*)\] (.*)$", re.M)
 
@@ -33,7 +33,10 @@ async def _connect_fathom(stack: Stack) -> None:
         await engine.dispose()
 
 
-async def test_every_thread_waiting_on_me_ranks_above_every_newsletter_with_reasons(stack: Stack) -> None:
+@both_backends
+async def test_every_thread_waiting_on_me_ranks_above_every_newsletter_with_reasons(
+    stack: Stack, google_access: str
+) -> None:
     waiting = waiting_threads(stack.sandbox.world, ALICE)
     bulk = bulk_threads(stack.sandbox.world, ALICE)
     assert waiting and bulk
@@ -57,9 +60,12 @@ async def test_every_thread_waiting_on_me_ranks_above_every_newsletter_with_reas
     assert "Left out: " in text and "newsletter/notification/promotion" in text
     for thread in waiting:
         block = next(b for b in re.split(r"\n(?=\d+\. \[)", text) if f"thread_id={thread}" in b)
-        assert "addressed to you" in block and "no reply from you for" in block
+        assert "addressed to you" in block and re.search(r"no reply from you (for \d+ h|since \d{4}-\d\d-\d\d)", block)
+    if google_access == "mcp":
+        assert rest_calls(stack) == []
 
 
+@both_backends
 async def test_the_digest_includes_invitations_conflicts_and_my_open_action_items(stack: Stack) -> None:
     async with mcp_session(stack, ALICE) as alice:
         await _connect_fathom(stack)
@@ -91,6 +97,7 @@ async def test_a_missing_fathom_key_is_a_note_not_a_failure(stack: Stack) -> Non
     assert "[email]" in text
 
 
+@both_backends
 async def test_replying_takes_a_thread_off_the_list(stack: Stack) -> None:
     waiting = sorted(waiting_threads(stack.sandbox.world, ALICE))
     async with mcp_session(stack, ALICE) as alice:

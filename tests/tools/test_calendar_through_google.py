@@ -14,8 +14,7 @@ from app.tools.format import day, span
 from sandbox.seed import ALICE
 from sandbox.seed.people import BEN, CARMEN
 from tests.support.mcp_session import mcp_session
-from tests.support.stack import Stack
-from tests.tools.test_google_access import _mcp_tools, _rest_calls
+from tests.support.stack import Stack, mcp_tools, rest_calls
 from tests.tools.test_sending_through_google import Asked
 
 pytestmark = pytest.mark.parametrize("google_access", ["mcp"])
@@ -58,8 +57,8 @@ async def test_calendars_events_and_one_event_are_read_through_google_with_no_re
     assert "Your response: needsAction (answer with calendar_respond)" in detail
     assert re.search(r"- .*<priya\.raman@globex\.example> — accepted · EXTERNAL$", detail, re.M)
     assert "Meet: https://meet.google.com/" in detail
-    assert _rest_calls(stack) == []
-    assert set(_mcp_tools(stack)) == {"calendar.list_calendars", "calendar.list_events", "calendar.get_event"}
+    assert rest_calls(stack) == []
+    assert set(mcp_tools(stack)) == {"calendar.list_calendars", "calendar.list_events", "calendar.get_event"}
 
 
 async def test_free_time_comes_from_googles_suggest_time_and_says_what_it_cannot_know(stack: Stack) -> None:
@@ -78,7 +77,7 @@ async def test_free_time_comes_from_googles_suggest_time_and_says_what_it_cannot
     assert "Google's suggest_time does not say whose calendar it could not see" in found
     [call] = [r for r in stack.sandbox.faults.requests("/calendarmcp/") if r.tool == "suggest_time"]
     assert '"attendeeEmails":["primary","' + BEN + '"]' in call.body.decode().replace(" ", "")
-    assert '"excludeWeekends":true' in call.body.decode().replace(" ", "") and _rest_calls(stack) == []
+    assert '"excludeWeekends":true' in call.body.decode().replace(" ", "") and rest_calls(stack) == []
     for slot in re.findall(r"^  - (.*)$", found, re.M):
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d–\d\d:\d\d \(\w{3}\)", slot), slot
 
@@ -102,8 +101,8 @@ async def test_an_event_without_guests_is_made_at_once_and_changed_and_answered_
     assert answered.startswith("Responded tentative to «Globex renewal check-in»")
     mine = next(a for a in _events(stack)[invitation["id"]]["attendees"] if a["email"] == ALICE)
     assert mine["responseStatus"] == "tentative"
-    assert _rest_calls(stack) == []
-    assert {"calendar.create_event", "calendar.update_event", "calendar.respond_to_event"} <= set(_mcp_tools(stack))
+    assert rest_calls(stack) == []
+    assert {"calendar.create_event", "calendar.update_event", "calendar.respond_to_event"} <= set(mcp_tools(stack))
 
 
 async def test_inviting_guests_is_asked_once_with_googles_question_and_switchboards_note(stack: Stack) -> None:
@@ -125,7 +124,7 @@ async def test_inviting_guests_is_asked_once_with_googles_question_and_switchboa
     assert "Guests: " in made and "stranger@outside.example" in made
     created = next(e for e in _events(stack).values() if e.get("summary") == "Renewal pricing")
     assert {a["email"] for a in created["attendees"]} >= {CARMEN, "stranger@outside.example"}
-    assert _rest_calls(stack) == []
+    assert rest_calls(stack) == []
 
 
 @pytest.mark.parametrize("action", ["decline", "cancel"])
@@ -162,7 +161,7 @@ async def test_deleting_is_asked_by_google_once_and_a_client_that_cannot_ask_is_
     assert deleted.startswith("Deleted «Short-lived»: ")
     assert _events(stack)[event_id].get("status") == "cancelled"
     standup = _seeded(stack, "Globex renewal check-in")
-    calls = len(_mcp_tools(stack))
+    calls = len(mcp_tools(stack))
     async with mcp_session(stack, ALICE) as plain:  # no form elicitation: Google's question cannot be shown
         refused = await plain.error("calendar_delete_event", {"event_id": standup["id"]})
         guests = await plain.error(
@@ -177,5 +176,5 @@ async def test_deleting_is_asked_by_google_once_and_a_client_that_cannot_ask_is_
     assert "Google asks the person before an event is deleted, and this client cannot show" in refused
     assert "Google asks the person before an event with guests is made or changed" in guests
     assert standup.get("status") != "cancelled"
-    assert [t for t in _mcp_tools(stack)[calls:] if t.endswith(("delete_event", "create_event"))] == []
-    assert _rest_calls(stack) == []
+    assert [t for t in mcp_tools(stack)[calls:] if t.endswith(("delete_event", "create_event"))] == []
+    assert rest_calls(stack) == []

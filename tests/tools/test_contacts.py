@@ -14,8 +14,7 @@ from sandbox.people.records import person_resource
 from sandbox.seed import ALICE, CONSUMER
 from sandbox.seed.people import SAM_WHITAKER, SAMANTHA
 from tests.support.mcp_session import mcp_session
-from tests.support.stack import Stack, both_backends
-from tests.tools.test_google_access import _rest_calls
+from tests.support.stack import Stack, both_backends, rest_calls
 
 _AUTH = "https://www.googleapis.com/auth/"
 CONTACT_SCOPES = f"{_AUTH}contacts.readonly {_AUTH}contacts.other.readonly {_AUTH}directory.readonly"
@@ -73,7 +72,7 @@ async def test_people_are_found_across_the_directory_saved_and_other_contacts_ea
             "the address.",
             NO_OTHER,
         ]
-        assert _rest_calls(stack) == []
+        assert rest_calls(stack) == []
         assert {tool for tool, _ in _people_tools(stack)} == {"search_directory_people", "search_contacts"}
         return
     assert sams.splitlines() == [
@@ -127,7 +126,7 @@ async def test_under_mcp_the_searches_are_googles_people_tools_as_documented_wit
         ("search_contacts", {"query": "Raj", "maxResults": 5}),
         ("search_directory_people", {"query": "Raj", "maxResults": 5}),
     ]
-    assert _rest_calls(stack) == []
+    assert rest_calls(stack) == []
 
 
 @both_backends
@@ -152,7 +151,7 @@ async def test_a_consumer_account_searches_its_contacts_without_a_directory(stac
     )
     assert not stack.sandbox.faults.requests("/people/v1/people:searchDirectoryPeople")
     if google_access == "mcp":
-        assert [tool for tool, _ in _people_tools(stack)] == ["search_contacts"] and _rest_calls(stack) == []
+        assert [tool for tool, _ in _people_tools(stack)] == ["search_contacts"] and rest_calls(stack) == []
 
 
 @both_backends
@@ -175,7 +174,7 @@ async def test_an_unticked_source_is_named_with_the_link_and_the_rest_is_searche
         ],
     )
     if google_access == "mcp":
-        assert [tool for tool, _ in _people_tools(stack)] == ["search_contacts"] and _rest_calls(stack) == []
+        assert [tool for tool, _ in _people_tools(stack)] == ["search_contacts"] and rest_calls(stack) == []
 
 
 async def test_a_source_that_fails_is_named_while_the_others_still_answer(stack: Stack) -> None:
@@ -209,7 +208,7 @@ async def test_under_mcp_a_spent_quota_is_said_with_when_it_resets(stack: Stack)
     async with mcp_session(stack, ALICE, ALL_SCOPES) as alice:
         refused = await alice.error("contacts_search", {"query": "Priya"})
     assert "Google People: this team's Google request budget for today is spent" in refused, refused
-    assert "Do not retry" in refused and _rest_calls(stack) == []
+    assert "Do not retry" in refused and rest_calls(stack) == []
 
 
 @both_backends

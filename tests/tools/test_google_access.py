@@ -10,18 +10,9 @@ import pytest
 
 from sandbox.seed import ALICE
 from tests.support.mcp_session import mcp_session
-from tests.support.stack import Stack, both_backends
+from tests.support.stack import Stack, both_backends, mcp_tools, rest_calls
 
 IDS = re.compile(r"message_id=(\S+)")
-REST = ("/gmail/gmail/", "/calendar/v3/", "/people/v1/", "/gmail/batch/")
-
-
-def _rest_calls(stack: Stack) -> list[str]:
-    return [r.path for r in stack.sandbox.faults.requests() if r.path.startswith(REST)]
-
-
-def _mcp_tools(stack: Stack) -> list[str]:
-    return [f"{r.product}.{r.tool}" for r in stack.sandbox.faults.requests() if r.rpc_method == "tools/call"]
 
 
 @both_backends
@@ -34,10 +25,10 @@ async def test_a_search_lists_each_hit_with_sender_subject_snippet_and_ids(stack
     if google_access == "mcp":
         assert re.search(r"^- \d{4}-\d\d-\d\d \(\w{3}\) \(time of day not given by Google\) · From: ", text, re.M)
         assert "message(s) in the thread, newest shown" in text
-        assert _rest_calls(stack) == [] and _mcp_tools(stack) == ["calendar.list_calendars", "gmail.search_threads"]
+        assert rest_calls(stack) == [] and mcp_tools(stack) == ["calendar.list_calendars", "gmail.search_threads"]
     else:
         assert re.search(r"^- \d{4}-\d\d-\d\d \d\d:\d\d(?:[+-]\d\d:\d\d)? \(\w{3}\) · From: ", text, re.M)
-        assert _mcp_tools(stack) == []
+        assert mcp_tools(stack) == []
 
 
 @both_backends
@@ -55,7 +46,7 @@ async def test_a_thread_reads_oldest_first_with_every_message_body(stack: Stack,
     assert text.count("\n«") >= count, "every body, fenced"
     assert "Gmail has no thread 'ffffffffffffffff' in your mailbox" in missing, missing
     if google_access == "mcp":
-        assert _rest_calls(stack) == []
+        assert rest_calls(stack) == []
 
 
 @both_backends
@@ -66,7 +57,7 @@ async def test_a_message_reads_with_its_headers_and_body(stack: Stack, google_ac
     assert text.startswith("Subject: «") and "\nFrom: " in text and "\nDate: " in text
     assert f"message_id={message.id}" in text
     if google_access == "mcp":
-        assert _rest_calls(stack) == [] and "gmail.get_message" in _mcp_tools(stack)
+        assert rest_calls(stack) == [] and "gmail.get_message" in mcp_tools(stack)
     else:
         assert "Labels: " in text and "INBOX" in text
 
@@ -85,7 +76,7 @@ async def test_labels_list_gmails_own_and_the_persons_own(stack: Stack, google_a
         label.id for label in own
     ]
     if google_access == "mcp":
-        assert _rest_calls(stack) == []
+        assert rest_calls(stack) == []
 
 
 @pytest.mark.parametrize("google_access", ["mcp"])
@@ -97,7 +88,7 @@ async def test_under_mcp_the_tools_google_cannot_serve_are_left_out_and_whoami_s
     assert "gmail_get_attachment" not in names and "gmail_update_draft" not in names
     assert "Google reached through: Google's Workspace MCP servers." in whoami
     assert re.search(r"Not available through Google's MCP servers: .*gmail_get_attachment \(Google's Gmail MCP", whoami)
-    assert _rest_calls(stack) == []
+    assert rest_calls(stack) == []
 
 
 @pytest.mark.parametrize("google_access", ["mcp"])

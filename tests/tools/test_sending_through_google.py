@@ -13,8 +13,7 @@ from mcp.shared.exceptions import MCPError
 
 from sandbox.seed import ALICE, DOMAIN
 from tests.support.mcp_session import mcp_session
-from tests.support.stack import Stack, both_backends
-from tests.tools.test_google_access import _mcp_tools, _rest_calls
+from tests.support.stack import Stack, both_backends, mcp_tools, rest_calls
 from tests.tools.test_outbound import ATTACKER, _deliver_to_alice
 
 BEN = f"ben@{DOMAIN}"
@@ -62,7 +61,7 @@ async def test_a_draft_is_saved_with_its_recipients_and_listed(stack: Stack, goo
     draft_id = saved.split("draft_id=", 1)[1].split()[0].rstrip(".")
     assert f"draft_id={draft_id}" in listed and "Subject: «Plan»" in listed
     if google_access == "mcp":
-        assert _rest_calls(stack) == [] and "gmail.create_draft" in _mcp_tools(stack)
+        assert rest_calls(stack) == [] and "gmail.create_draft" in mcp_tools(stack)
 
 
 @on_mcp
@@ -82,7 +81,7 @@ async def test_a_reply_drafted_through_google_joins_the_thread_it_answers(stack:
         if b"14th works" in mailbox.messages[d.message_id].raw
     ]
     assert draft.thread_id == mailbox.messages[parent].thread_id
-    assert _rest_calls(stack) == []
+    assert rest_calls(stack) == []
 
 
 @on_mcp
@@ -96,7 +95,7 @@ async def test_sending_shows_the_person_googles_own_question_once_after_switchbo
     assert sent.startswith(f"Sent to {ATTACKER} — subject «Numbers».")
     [message] = [m for m in _sent_by_alice(stack) if m["Subject"] == "Numbers"]
     assert str(message["To"]) == ATTACKER
-    assert _rest_calls(stack) == [] and "gmail.send_message" in _mcp_tools(stack)
+    assert rest_calls(stack) == [] and "gmail.send_message" in mcp_tools(stack)
 
 
 @on_mcp
@@ -122,7 +121,7 @@ async def test_a_client_that_cannot_show_googles_question_gets_a_draft_that_says
     ), held
     assert not [m for m in _sent_by_alice(stack) if m["Subject"] == "Lunch"]
     assert any(d["Subject"] == "Lunch" for d in _drafts(stack))
-    assert _rest_calls(stack) == [] and "gmail.send_message" not in _mcp_tools(stack)
+    assert rest_calls(stack) == [] and "gmail.send_message" not in mcp_tools(stack)
 
 
 @on_mcp
@@ -170,4 +169,4 @@ async def test_a_saved_draft_is_sent_after_googles_question_and_only_then(stack:
     assert sent.startswith(f"Sent to {BEN} — subject «Agenda».")
     assert [m["Subject"] for m in _sent_by_alice(stack)].count("Agenda") == 1
     assert draft_id not in stack.sandbox.world.mailboxes[ALICE].drafts
-    assert _rest_calls(stack) == [] and "gmail.send_draft" in _mcp_tools(stack)
+    assert rest_calls(stack) == [] and "gmail.send_draft" in mcp_tools(stack)
