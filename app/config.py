@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     fathom_api_base: str = Field("https://api.fathom.ai/external/v1", description="Fathom API base")
     people_api_base: str = Field("https://people.googleapis.com", description="Google People API host")
     google_access: Literal["rest", "mcp"] = Field(
-        "rest",
+        "mcp",
         description="How Gmail, Calendar and People are reached: mcp (Google's Workspace MCP servers) or rest "
         "(Google's REST APIs, which Google closes to AI agents from 2027-02-01)",
     )

@@ -46,7 +46,7 @@ from app.storage.db import create_engine, migrate
 from app.storage.store import Store
 from app.tools import INSTRUCTIONS, register_tools
 from app.tools.catalog import CATALOG_TTL_MS, CatalogServer
-from app.upstream.google_mcp import GoogleMcp
+from app.upstream.google_mcp import GoogleMcp, ResponseHook
 from app.upstream.transport import AiohttpTransport
 from app.upstream.transport import prepare as prepare_upstream_pool
 from app.upstream.usage import GoogleUsage
@@ -82,6 +82,9 @@ def upstream_services(settings: Settings) -> dict[str, str]:
         settings.calendar_api_base: "calendar",
         settings.fathom_api_base: "fathom",
         settings.people_api_base: "people",
+        settings.gmail_mcp_base: "gmail",
+        settings.calendar_mcp_base: "calendar",
+        settings.people_mcp_base: "people",
         settings.fathom_token_url: "fathom_oauth",
         origin(settings.google_discovery_url): "google_oauth",
     }
@@ -118,7 +121,9 @@ def build_mcp_server(
 
 
 @contextlib.asynccontextmanager
-async def google_mcp_clients(settings: Settings, usage: GoogleUsage) -> AsyncGenerator[GoogleMcp | None]:
+async def google_mcp_clients(
+    settings: Settings, usage: GoogleUsage, hooks: Mapping[str, list[ResponseHook]] | None = None
+) -> AsyncGenerator[GoogleMcp | None]:
     """Clients of Google's MCP servers for GOOGLE_ACCESS=mcp; with rest, the warning Google's date calls for."""
     if settings.google_access == "rest":
         logger.warning(
@@ -131,6 +136,7 @@ async def google_mcp_clients(settings: Settings, usage: GoogleUsage) -> AsyncGen
         AiohttpTransport(max_connections=100),
         {"gmail": settings.gmail_mcp_base, "calendar": settings.calendar_mcp_base, "people": settings.people_mcp_base},
         usage=usage,
+        event_hooks=hooks,
     )
     await google.open()
     try:
@@ -176,7 +182,7 @@ def create_app(settings: Settings, *, sample_fathom_keys: Mapping[str, str] | No
             pool = AiohttpTransport(max_connections=200)
             async with (
                 httpx2.AsyncClient(timeout=UPSTREAM_TIMEOUT, transport=pool, event_hooks=hooks) as http,
-                google_mcp_clients(settings, services.usage) as google_mcp,
+                google_mcp_clients(settings, services.usage, hooks) as google_mcp,
             ):
                 store = Store(engine, services.keyring, settings.google_client_id)
                 await store.adopt_google_client(settings.google_client_id)

@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -155,6 +155,10 @@ class _PersonAuth(httpx2.Auth):
         exchange.retry_after = retry_after_seconds(response)
 
 
+# Called with every answer Google's MCP servers give (e.g. to count them by product and status).
+ResponseHook = Callable[[httpx2.Response], Awaitable[None]]
+
+
 def _count(exchange: _Exchange, request: httpx2.Request) -> None:
     """One request to Google's MCP server, named by its JSON-RPC method and tool (the SDK's mcp-* headers)."""
     if exchange.usage is not None:
@@ -181,8 +185,10 @@ class GoogleMcp:
         urls: Mapping[Product, str],
         policy: RetryPolicy = DEFAULT_POLICY,
         usage: GoogleUsage | None = None,
+        event_hooks: Mapping[str, list[ResponseHook]] | None = None,
     ) -> None:
         self._transport = transport
+        self._hooks = dict(event_hooks or {})
         self.urls = dict(urls)
         self.policy = policy
         self.usage = usage
@@ -197,7 +203,9 @@ class GoogleMcp:
     async def open(self) -> None:
         """Open every client (no request leaves: the protocol version is pinned, not negotiated)."""
         http = await self._stack.enter_async_context(
-            httpx2.AsyncClient(transport=self._transport, auth=_PersonAuth(), timeout=CALL_TIMEOUT)
+            httpx2.AsyncClient(
+                transport=self._transport, auth=_PersonAuth(), timeout=CALL_TIMEOUT, event_hooks=self._hooks
+            )
         )
         for product in self.urls:
             toolsets: tuple[Toolset, ...] = ("v1",) if product in WITHOUT_SELF else ("v1", "v1self")

@@ -87,7 +87,7 @@ def ingest() -> Iterator[SentryIngest]:
 async def test_an_unexpected_tool_error_reaches_sentry_without_a_token_code_key_or_mail_text(
     tmp_path: Path, sandbox: SandboxServer, ingest: SentryIngest
 ) -> None:
-    with running_stack(tmp_path, sandbox, sentry_dsn=ingest.dsn) as stack:
+    with running_stack(tmp_path, sandbox, sentry_dsn=ingest.dsn, google_access="rest") as stack:
         token = await signed_in(stack, ALICE)
         # Gmail answers something unexpected: the parse error quotes the mail text it choked on.
         message = {"id": "m1", "threadId": "t1", "payload": MAIL_TEXT}

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from app.logs import configure_logging, redact
 from sandbox.seed import ALICE
@@ -72,7 +73,8 @@ def test_redaction_keeps_status_codes_and_other_plain_numbers() -> None:
 async def test_a_failed_tool_call_is_logged_without_the_labels_or_addresses_it_was_given(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
-    with captured_logs("INFO") as logs, running_stack(tmp_path, sandbox) as stack:
+    # gmail_modify is served over REST only.
+    with captured_logs("INFO") as logs, running_stack(tmp_path, sandbox, google_access="rest") as stack:
         async with mcp_session(stack, ALICE) as alice:
             hits = await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})
             message_id = re.findall(r"message_id=(\S+)", hits)[0]
@@ -117,10 +119,11 @@ async def test_no_token_code_key_or_mail_body_ever_reaches_the_logs(tmp_path: Pa
     assert leaked == []
 
 
+@pytest.mark.parametrize("google_access", ["rest", "mcp"])
 async def test_metrics_need_the_token_and_count_tool_calls_and_upstream_requests(
-    tmp_path: Path, sandbox: SandboxServer
+    tmp_path: Path, sandbox: SandboxServer, google_access: str
 ) -> None:
-    with running_stack(tmp_path, sandbox, metrics_token="m-token-123") as stack:
+    with running_stack(tmp_path, sandbox, metrics_token="m-token-123", google_access=google_access) as stack:
         async with mcp_session(stack, ALICE) as alice:
             await alice.ok("whoami")
             await alice.ok("gmail_search", {"query": "in:inbox", "max_results": 1})

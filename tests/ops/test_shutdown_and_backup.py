@@ -29,7 +29,7 @@ async def test_sigterm_lets_an_in_flight_tool_call_finish_then_exits_cleanly(
 ) -> None:
     port = free_port()
     upstream = {k.lower(): v for k, v in sandbox.settings_env().items()}
-    settings = make_settings(tmp_path, public_url=f"http://127.0.0.1:{port}", **upstream)
+    settings = make_settings(tmp_path, public_url=f"http://127.0.0.1:{port}", google_access="rest", **upstream)
     server = start_server(settings, port, tmp_path / "server.log")
     try:
         token = await _token(server.url)

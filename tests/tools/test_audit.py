@@ -13,7 +13,8 @@ from tests.support.stack import running_stack
 
 
 async def test_tool_calls_are_audited_with_outcome_kinds_and_no_content(tmp_path: Path, sandbox: SandboxServer) -> None:
-    with running_stack(tmp_path, sandbox) as stack:
+    # gmail_modify is served over REST only; the injected failure is a Gmail REST answer.
+    with running_stack(tmp_path, sandbox, google_access="rest") as stack:
         async with mcp_session(stack, ALICE) as alice:
             await alice.ok("whoami")
             await alice.ok("gmail_search", {"query": "from:priya secret-words-here"})

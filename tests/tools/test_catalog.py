@@ -79,7 +79,7 @@ async def test_the_full_catalog_is_listed_titled_within_18000_characters_with_ho
 
 
 async def test_read_only_mode_hides_every_tool_that_changes_data(tmp_path: Path, sandbox: SandboxServer) -> None:
-    with running_stack(tmp_path, sandbox, read_only=True) as stack:
+    with running_stack(tmp_path, sandbox, read_only=True, google_access="rest") as stack:  # the whole catalog
         async with mcp_session(stack, ALICE) as alice:
             names = {tool.name for tool in (await alice.client.list_tools()).tools}
             text, is_error = await alice.call("gmail_send", {"to": [ALICE], "subject": "x", "body": "y"})
