@@ -99,7 +99,7 @@ async def test_search_threads_uses_gmail_search_syntax_and_leaves_out_trash_unle
 async def test_get_thread_gives_full_bodies_unless_minimal(sandbox: SandboxServer) -> None:
     token = await google_token(sandbox)
     async with connect(sandbox, "gmail", token) as gmail:
-        thread_id = (await gmail.ok("search_threads", {"query": "Lisbon"}))["threads"][0]["id"]
+        thread_id = (await gmail.ok("search_threads", {"query": "Lisbon category:primary"}))["threads"][0]["id"]
         full = await gmail.ok("get_thread", {"threadId": thread_id})
         minimal = await gmail.ok("get_thread", {"threadId": thread_id, "messageFormat": "MINIMAL"})
         missing = await gmail.error("get_thread", {"threadId": "ffffffffffffffff"})
@@ -301,7 +301,7 @@ async def test_a_send_message_approval_cannot_be_replayed_with_other_arguments(s
 async def test_send_message_replies_in_the_thread_and_quotes_the_original(sandbox: SandboxServer) -> None:
     token = await google_token(sandbox)
     async with connect(sandbox, "gmail", token) as gmail:
-        thread = (await gmail.ok("search_threads", {"query": "Lisbon"}))["threads"][0]
+        thread = (await gmail.ok("search_threads", {"query": "Lisbon category:primary"}))["threads"][0]
         original = thread["messages"][0]
         sent = await gmail.ok(
             "send_message", {"to": [original["sender"]], "body": "Count me in", "replyToMessageId": original["id"]}
@@ -330,7 +330,7 @@ async def test_a_client_that_cannot_elicit_is_told_the_send_needs_confirmation(s
 async def test_a_reply_draft_joins_the_thread_and_quotes_the_original(sandbox: SandboxServer) -> None:
     token = await google_token(sandbox)
     async with connect(sandbox, "gmail", token) as gmail:
-        thread = (await gmail.ok("search_threads", {"query": "Lisbon"}))["threads"][0]
+        thread = (await gmail.ok("search_threads", {"query": "Lisbon category:primary"}))["threads"][0]
         original = thread["messages"][0]
         reply = await gmail.ok(
             "create_draft", {"to": [original["sender"]], "body": "Works for me", "replyToMessageId": original["id"]}
@@ -345,7 +345,7 @@ async def test_labels_made_and_applied_through_mcp_are_the_mailboxs_labels(sandb
     async with connect(sandbox, "gmail", token) as gmail:
         label = await gmail.ok("create_label", {"displayName": "Offsite"})
         listed = await gmail.ok("list_labels")
-        thread_id = (await gmail.ok("search_threads", {"query": "Lisbon"}))["threads"][0]["id"]
+        thread_id = (await gmail.ok("search_threads", {"query": "Lisbon category:primary"}))["threads"][0]["id"]
         assert await gmail.ok("label_thread", {"threadId": thread_id, "labelIds": [label["labelId"]]}) == {}
         labelled = await gmail.ok("search_threads", {"query": "label:Offsite"})
         refused = await gmail.error("label_thread", {"threadId": thread_id, "labelIds": ["SENT"]})
