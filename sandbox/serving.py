@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import sys
 import threading
 import time
+import traceback
 from types import TracebackType
 
 import uvicorn
@@ -19,6 +21,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# uvicorn's graceful wait (5 s) plus the app's allowance for work left unwinding (UNFINISHED_WORK_SECONDS,
+# 20 s) and room for a busy machine.
+STOP_SECONDS = 60.0
 
 
 class ThreadedServer:
@@ -82,13 +89,15 @@ class ThreadedServer:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(self._server.serve(sockets=[self._sock]))
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Stop serving and wait until the app's shutdown has finished."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout)
             if self._thread.is_alive():
-                raise TimeoutError(f"server on {self.base_url} did not stop within {timeout} s")
+                frame = sys._current_frames().get(self._thread.ident or -1)  # pyright: ignore[reportPrivateUsage]
+                where = "".join(traceback.format_stack(frame)) if frame is not None else "(no frame)\n"
+                raise TimeoutError(f"server on {self.base_url} did not stop within {timeout} s; it was at:\n{where}")
         self._sock.close()
 
     def serve_forever(self) -> None:

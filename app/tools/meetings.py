@@ -100,25 +100,30 @@ def _participants(message: Message) -> set[str]:
 
 
 async def _recent_threads(mail: Mail, emails: list[str], zone: ZoneInfo) -> list[str]:
+    """Recent threads with these people, those with more of them first, then the newest: a meeting's own
+    thread with the guests comes before a colleague's newsletter-like note that names one of them."""
     terms = any_of_query(emails[:12])
     if terms is None:
         return []
     wanted = {plain_address(e) for e in emails[:12]}
     page = await mail.search(f"{terms} newer_than:60d", RECENT_SEARCH)
-    seen: set[str] = set()
-    lines: list[str] = []
+    newest: dict[str, Message] = {}  # by thread, in the order search found them (newest first)
+    involved: dict[str, set[str | None]] = {}
     for message in page.hits:
-        if message.thread_id in seen or not wanted & _participants(message):
+        people = wanted & _participants(message)
+        if not people:
             continue
-        seen.add(message.thread_id)
+        newest.setdefault(message.thread_id, message)
+        involved.setdefault(message.thread_id, set()).update(people)
+    ranked = sorted(newest.values(), key=lambda m: -len(involved[m.thread_id]))[:RECENT_THREADS]
+    lines: list[str] = []
+    for message in ranked:
         lines.append(
             f"- {subject_text(message.subject)} — last from {sender_name(message)}, {sent_text(message, zone)}"
             f" · thread_id={message.thread_id}"
         )
         if message.snippet:
             lines.append(f"  {quoted(_preview(message.snippet))}")
-        if len(seen) == RECENT_THREADS:
-            break
     return lines
 
 

@@ -3,9 +3,11 @@
 import email
 import email.policy
 import re
+from datetime import timedelta
 
 from app.tools.meetings import company
 from sandbox.seed import ALICE
+from sandbox.world import StoredMessage
 from tests.support.fathom import store_fathom_key
 from tests.support.mcp_session import mcp_session
 from tests.support.stack import Stack, both_backends, rest_calls
@@ -39,11 +41,46 @@ async def test_prep_names_external_attendees_recent_threads_and_past_meetings(st
     assert f"\nAttendees ({counted.group(1)}, you included):\n- you (" in text
     assert re.search(r"raj\.patel@initech\.example> \(external — Initech; \w+\)", text)
     assert re.search(r"dieter@acme\.example> \(internal; \w+\)", text)
-    assert "SAML clock-skew fix is live" in text
+    assert "SAML clock-skew fix is live" in _recent_email(text), text
     assert f"- «{INITECH_SSO_RECORDING}» (" in text
     assert "open: «Confirm whether SCIM group push is in the Initech pilot scope»" in text
     if google_access == "mcp":
         assert rest_calls(stack) == []
+
+
+def _recent_email(prep: str) -> str:
+    """The prep's "Recent email with them" section."""
+    return prep.split("\nRecent email with them (60 days):\n", 1)[1].split("\n\nPast recorded meetings", 1)[0]
+
+
+@both_backends
+async def test_prep_lists_the_thread_with_most_of_the_guests_before_newer_notes_from_one_of_them(
+    stack: Stack, google_access: str
+) -> None:
+    world = stack.sandbox.world
+    mailbox = world.mailboxes[ALICE]
+    for n in range(12):  # newer than anything seeded, each naming one guest only
+        message_id = world.next_id()
+        mailbox.history_id += 1
+        raw = (
+            f"From: Dieter Vogel <dieter@acme.example>\r\nTo: {ALICE}\r\nSubject: Team note {n}\r\n"
+            f"Date: Mon, 1 Jun 2026 09:00:00 +0000\r\nMessage-ID: <note-{n}@acme.example>\r\n\r\nNote {n}.\r\n"
+        )
+        mailbox.messages[message_id] = StoredMessage(
+            id=message_id,
+            thread_id=message_id,
+            raw=raw.encode(),
+            label_ids={"INBOX"},
+            internal_date_ms=int((world.now() - timedelta(minutes=n)).timestamp() * 1000),
+            history_id=mailbox.history_id,
+        )
+    async with mcp_session(stack, ALICE) as alice:
+        text = await alice.ok("meeting_prep", {"event_id": _event_id(stack, INITECH_CHECK_IN)})
+    threads = [line for line in _recent_email(text).splitlines() if line.startswith("- ")]
+    assert len(threads) == 6, text
+    saml = next(i for i, line in enumerate(threads) if "SAML clock-skew fix is live" in line)
+    notes = [i for i, line in enumerate(threads) if "Team note" in line]
+    assert notes and saml < min(notes), text
 
 
 @both_backends
