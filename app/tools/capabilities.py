@@ -39,7 +39,8 @@ MATRIX: dict[str, UnderMcp] = {
     "gmail_forward": UnderMcp(missing="Google's Gmail MCP server cannot attach files to a draft or a message"),
     "gmail_send": UnderMcp(("gmail.send_message", "gmail.get_message", "gmail.search_threads", "gmail.get_thread")),
     "gmail_draft": UnderMcp(("gmail.create_draft", "gmail.get_message")),
-    "gmail_modify": UnderMcp(missing="Google's Gmail MCP server has no trash and no batch label change"),
+    # Archive, read/unread, star and the person's existing labels; no trash, no new labels, 50 messages a call.
+    "gmail_modify": UnderMcp(("gmail.label_message", "gmail.unlabel_message", "gmail.list_labels")),
     "gmail_list_drafts": UnderMcp(("gmail.list_drafts",)),
     "gmail_update_draft": UnderMcp(missing="Google's Gmail MCP server cannot change a draft once made"),
     "gmail_send_draft": UnderMcp(("gmail.get_draft", "gmail.send_draft", "gmail.search_threads")),

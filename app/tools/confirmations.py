@@ -28,7 +28,6 @@ from app.tools.errors import as_tool_error
 from app.tools.format import address_text, addresses_text, person, quoted, quoted_line, subject_text
 from app.tools.outbound import ActionConfirmation, Outbound, bounded, can_confirm, listed
 from app.tools.resolvers import Calendar, CurrentUser, TimeZone, serving
-from app.upstream.gmail_models import addresses
 from app.workspace.calendar import Calendar as CalendarBackend
 from app.workspace.calendar import Event
 from app.workspace.mail import Mail
@@ -261,12 +260,14 @@ async def trash_check(ctx: Context[Any, Any], message_ids: list[str], action: st
     """gmail_modify with trash: which messages would go to Trash, asked where the client can confirm."""
     if action != "trash" or not can_confirm(ctx):
         return Check()
-    gmail = await serving().gmail()
-    shown = await gmail.get_messages_metadata(message_ids[:SHOWN_MESSAGES], ("From", "Subject"))
+    mail = await serving().mail(ctx)
+    if mail.label_limits.no_trash:
+        return Check()  # the tool refuses before anything is asked or changed
+    shown = await mail.headlines(message_ids[:SHOWN_MESSAGES])
     lines = [f"Move {len(message_ids)} message(s) to Trash (recoverable for 30 days)?"]
     for message in shown:
-        sender = ", ".join(person(name, address) for name, address in addresses(message.header("From")))
-        lines.append(f"- {sender or '(unknown sender)'}: {subject_text(message.header('Subject'))}")
+        sender = ", ".join(person(box.name, box.address) for box in message.sender)
+        lines.append(f"- {sender or '(unknown sender)'}: {subject_text(message.subject)}")
     if len(message_ids) > len(shown):
         lines.append(f"… and {len(message_ids) - len(shown)} more")
     return Check(question=bounded(lines))

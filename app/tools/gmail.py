@@ -57,14 +57,12 @@ from app.upstream.gmail_compose import (
 )
 from app.upstream.gmail_models import (
     AttachmentInfo,
-    Label,
     b64url_decode,
     message_content,
 )
 from app.upstream.mail_body import bodies
-from app.workspace.mail import DraftRef, Mail
+from app.workspace.mail import SYSTEM_LABELS, DraftRef, Label, LabelLimits, Mail, MissingMessages
 
-SYSTEM_LABELS = ("INBOX", "UNREAD", "STARRED", "IMPORTANT", "SENT", "DRAFT", "SPAM", "TRASH")
 ACTIONS: dict[str, tuple[list[str], list[str]]] = {
     "archive": ([], ["INBOX"]),
     "move_to_inbox": (["INBOX"], []),
@@ -73,7 +71,8 @@ ACTIONS: dict[str, tuple[list[str], list[str]]] = {
     "star": (["STARRED"], []),
     "unstar": ([], ["STARRED"]),
 }
-TRASH_CONCURRENCY = 8
+# Gmail labels that move a message rather than tag it: Trash only through action="trash" (asked first).
+MOVES = frozenset({"TRASH", "SPAM"})
 SEARCH_BUDGET = 12_000
 # Gmail's own limit on what a message may carry.
 MAX_ATTACHMENT = 25 * 1024 * 1024
@@ -110,15 +109,40 @@ def _gmail_id(param: str, value: str) -> Generator[None]:
         ) from error
 
 
-async def _refuse_missing(gmail: GmailClient, message_ids: list[str]) -> None:
-    """Check several ids before changing any: Gmail's batchModify silently skips ids it does not have."""
-    existing = await gmail.existing_ids(message_ids)
-    missing = [repr(i) for i in dict.fromkeys(message_ids) if i not in existing]
-    if missing:
-        named = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+def _refuse_beyond(limits: LabelLimits, message_ids: list[str], action: str | None, create: bool) -> None:
+    """Refuse, before any change, what this way of reaching Gmail cannot do, saying what can be done instead."""
+    if action == "trash" and limits.no_trash:
         raise ToolError(
-            f"Nothing was changed: Gmail has no message {named} in your mailbox. Use {ID_SOURCES['message']}."
+            f"Nothing was changed: {limits.no_trash}. Archive the messages instead (action=\"archive\"), "
+            "or the person can delete them in Gmail."
         )
+    if create and limits.no_new_labels:
+        raise ToolError(
+            f"Nothing was changed: {limits.no_new_labels}. Use one of the labels gmail_list_labels shows, "
+            "or the person can create the label in Gmail first."
+        )
+    if len(set(message_ids)) > limits.max_messages:
+        raise ToolError(
+            f"Nothing was changed: {len(set(message_ids))} messages is more than the {limits.max_messages} one call "
+            "may change here (Google's Gmail MCP server changes one message per request, each counted in the "
+            "team's daily budget). Pass them in smaller groups."
+        )
+
+
+@contextmanager
+def _changing(message_ids: list[str]) -> Generator[None]:
+    """A change naming ids Gmail does not have, or cannot read as ids, said with what to pass instead."""
+    if len(message_ids) == 1:
+        with _gmail_id("message_ids", message_ids[0]):
+            yield
+        return
+    try:
+        yield
+    except MissingMessages as error:
+        missing = [repr(i) for i in error.missing]
+        named = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        done = f"The other {error.changed} were changed; " if error.changed else "Nothing was changed: "
+        raise ToolError(f"{done}Gmail has no message {named} in your mailbox. Use {ID_SOURCES['message']}.") from error
 
 
 def _resolve_labels(requested: list[str], labels: list[Label], missing_ok: bool = False) -> tuple[list[str], list[str]]:
@@ -498,7 +522,7 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
 
     @tool(title="Label, archive or trash email", read_only=False, destructive=True, idempotent=True)
     async def gmail_modify(
-        gmail: Annotated[GmailClient, Resolve(resolvers.gmail)],
+        mail: Annotated[Mail, Resolve(resolvers.mail)],
         gate: Annotated[Gate, Resolve(trash_gate)],
         message_ids: Annotated[list[str], Field(min_length=1, max_length=1000)],
         action: Literal["archive", "move_to_inbox", "mark_read", "mark_unread", "star", "unstar", "trash"]
@@ -510,35 +534,31 @@ def register_gmail_tools(tool: ToolRegistrar, resolvers: Resolvers, outbound: Ou
         """Archive, mark read/unread, star, trash, or add/remove labels on messages."""
         if action is None and not add_labels and not remove_labels:
             raise ToolError("Say what to do: an action, or labels to add or remove.")
-        if len(message_ids) > 1:
-            await _refuse_missing(gmail, message_ids)
+        limits = mail.label_limits
+        _refuse_beyond(limits, message_ids, action, create_missing)
         if action == "trash":
             if not gate.go:
                 return declined("move these messages to Trash")
-            pool = asyncio.Semaphore(TRASH_CONCURRENCY)  # Gmail has no batch trash; don't flood the pool
-
-            async def trash(message_id: str) -> None:
-                async with pool:
-                    with _gmail_id("message_ids", message_id):
-                        await gmail.trash_message(message_id)
-
-            await asyncio.gather(*(trash(message_id) for message_id in message_ids))
+            with _changing(message_ids):
+                await mail.trash(message_ids)
             report_action(f"Trashed {len(message_ids)} message(s)")
             return f"Moved {len(message_ids)} message(s) to Trash (recoverable for 30 days)."
         add, remove = ACTIONS[action] if action else ([], [])
-        labels = await gmail.list_labels() if add_labels or remove_labels else []
+        labels = await mail.labels() if add_labels or remove_labels else []
         added, missing = _resolve_labels(add_labels or [], labels, missing_ok=create_missing)
         removed, _none = _resolve_labels(remove_labels or [], labels)
-        created = [await gmail.create_label(name) for name in dict.fromkeys(missing)]
+        if hidden := [label for label in added if label in MOVES]:
+            raise ToolError(
+                f"Nothing was changed: {', '.join(hidden)} is not added as a label here. "
+                f'To move mail to Trash use action="trash" (the person is asked first); spam is marked in Gmail.'
+            )
+        created = [await mail.create_label(name) for name in dict.fromkeys(missing)]
         if created:
-            label_names.forget(gmail.api.user_id)
+            label_names.forget(mail.person)
         add = add + added + [label.id for label in created]
         remove = remove + removed
-        if len(message_ids) == 1:
-            with _gmail_id("message_ids", message_ids[0]):
-                await gmail.modify_message(message_ids[0], add, remove)
-        else:
-            await gmail.batch_modify(message_ids, add, remove)
+        with _changing(message_ids):
+            await mail.change_labels(message_ids, add, remove)
         names = {label.id: label.name for label in [*labels, *created]}
         done = [f"+{label_text(i, names)}" for i in add] + [f"-{label_text(i, names)}" for i in remove]
         made = f" Created label(s): {', '.join(quoted_line(label.name) for label in created)}." if created else ""

@@ -137,8 +137,31 @@ class DraftSummary:
     message: Message
 
 
+@dataclass(frozen=True)
+class LabelLimits:
+    """What a backend can do to a message's labels: each reason says why not, empty where it can."""
+
+    no_trash: str = ""
+    no_new_labels: str = ""
+    max_messages: int = 1000  # message ids one change may name
+
+
+class MissingMessages(Exception):
+    """Some message ids name no message in the person's mailbox."""
+
+    def __init__(self, missing: Sequence[str], changed: int) -> None:
+        super().__init__(f"{len(missing)} message id(s) not found")
+        self.missing = tuple(missing)
+        self.changed = changed  # messages changed anyway (0 where the backend checks before changing any)
+
+
 class Mail(Protocol):
     """One person's mailbox through one backend."""
+
+    @property
+    def label_limits(self) -> LabelLimits:
+        """What `change_labels`, `trash` and `create_label` can do here."""
+        ...
 
     @property
     def person(self) -> str:
@@ -207,4 +230,20 @@ class Mail(Protocol):
 
     async def send_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None) -> Sent:
         """Send a saved draft as exactly `message`, where the backend sends without Google's approval."""
+        ...
+
+    async def change_labels(self, message_ids: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> None:
+        """Add and remove label ids on every message; MissingMessages names the ids with no message."""
+        ...
+
+    async def trash(self, message_ids: Sequence[str]) -> None:
+        """Move the messages to Trash (only where `label_limits.no_trash` is empty)."""
+        ...
+
+    async def create_label(self, name: str) -> Label:
+        """A new label of the person's own (only where `label_limits.no_new_labels` is empty)."""
+        ...
+
+    async def headlines(self, message_ids: Sequence[str]) -> list[Message]:
+        """Sender and subject of each message, for a question about them."""
         ...

@@ -8,6 +8,7 @@ Google's tools describe a message by `sender`, `toRecipients`, `ccRecipients`, `
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -15,7 +16,7 @@ from email.message import EmailMessage
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from app.upstream.errors import UpstreamUnavailable
+from app.upstream.errors import NotFound, UpstreamUnavailable
 from app.upstream.google_mcp import Approval, GoogleMcpCaller, GooglePlan
 from app.upstream.mail_addresses import plain_address, sent_to_query
 from app.workspace.mail import (
@@ -24,8 +25,10 @@ from app.workspace.mail import (
     DraftSummary,
     FileInfo,
     Label,
+    LabelLimits,
     Mailbox,
     Message,
+    MissingMessages,
     SearchPage,
     SendAs,
     Sent,
@@ -38,6 +41,14 @@ MAX_PAGE = 50  # search_threads' and list_drafts' largest pageSize
 KNOWN_CANDIDATES = 5  # sent threads a "written to before" search may propose
 DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
 LABEL_PAGES = 10
+LABEL_CONCURRENCY = 4
+# Google's Gmail MCP server labels one message per request, each counted against the project's daily
+# requests; it has no trash tool and no tool that makes a label.
+LIMITS = LabelLimits(
+    no_trash="Google's Gmail MCP server has no way to move mail to Trash",
+    no_new_labels="Google's Gmail MCP server cannot create labels",
+    max_messages=50,
+)
 
 
 class _Shape(BaseModel):
@@ -146,6 +157,10 @@ class McpMail:
 
     def __init__(self, google: GoogleMcpCaller) -> None:
         self.google = google
+
+    @property
+    def label_limits(self) -> LabelLimits:
+        return LIMITS
 
     @property
     def person(self) -> str:
@@ -279,6 +294,43 @@ class McpMail:
     async def send_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None) -> Sent:
         raise RuntimeError("Google's Gmail MCP server sends a draft only after its own approval: use plan_send")
 
+
+    async def change_labels(self, message_ids: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> None:
+        """label_message and unlabel_message, one message at a time (Google has no batch change)."""
+        if len(message_ids) > LIMITS.max_messages:
+            raise ValueError(f"at most {LIMITS.max_messages} messages per change")
+        pool = asyncio.Semaphore(LABEL_CONCURRENCY)
+
+        async def change(message_id: str) -> bool:
+            async with pool:
+                try:
+                    for tool, labels in (("label_message", add), ("unlabel_message", remove)):
+                        if labels:
+                            await self._change(tool, {"messageId": message_id, "labelIds": list(labels)})
+                except NotFound:
+                    if len(message_ids) == 1:
+                        raise
+                    return False
+                return True
+
+        unique = list(dict.fromkeys(message_ids))
+        done = await asyncio.gather(*(change(message_id) for message_id in unique))
+        missing = [message_id for message_id, ok in zip(unique, done, strict=True) if not ok]
+        if missing:
+            raise MissingMessages(missing, changed=len(unique) - len(missing))
+
+    async def _change(self, tool: str, arguments: dict[str, object]) -> None:
+        if isinstance(await self.google.act("gmail", tool, arguments), Approval):
+            raise UpstreamUnavailable("Gmail asked for an approval to change labels; nothing more was changed.")
+
+    async def trash(self, message_ids: Sequence[str]) -> None:
+        raise RuntimeError(LIMITS.no_trash)
+
+    async def create_label(self, name: str) -> Label:
+        raise RuntimeError(LIMITS.no_new_labels)
+
+    async def headlines(self, message_ids: Sequence[str]) -> list[Message]:
+        return [await self.replying_to(message_id) for message_id in message_ids]
 
 def letter_arguments(message: EmailMessage, replying_to: str | None) -> dict[str, object]:
     """An outgoing message as Google's create_draft and send_message take it: plain addresses, subject, bodies."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 from collections.abc import Sequence
@@ -16,8 +17,10 @@ from app.workspace.mail import (
     DraftSummary,
     FileInfo,
     Label,
+    LabelLimits,
     Mailbox,
     Message,
+    MissingMessages,
     SearchPage,
     SendAs,
     Sent,
@@ -30,6 +33,7 @@ PARTICIPANT_HEADERS = ("From", "To", "Cc")
 RECIPIENT_HEADERS = ("To", "Cc", "Bcc")
 # Sent messages a "written to before" search may propose; each is checked for the exact address.
 KNOWN_CANDIDATES = 5
+TRASH_CONCURRENCY = 8
 DRAFTS_URL = "https://mail.google.com/mail/u/0/#drafts"
 
 
@@ -88,6 +92,10 @@ class RestMail:
 
     def __init__(self, gmail: GmailClient) -> None:
         self.gmail = gmail
+
+    @property
+    def label_limits(self) -> LabelLimits:
+        return LabelLimits()
 
     @property
     def person(self) -> str:
@@ -172,3 +180,36 @@ class RestMail:
     async def send_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None) -> Sent:
         sent = await self.gmail.send_draft(draft_id, message, thread_id)
         return Sent(sent.id, sent.thread_id)
+
+    async def change_labels(self, message_ids: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> None:
+        """One modify for one message; for several, every id checked first (batchModify skips what it lacks)."""
+        if len(message_ids) == 1:
+            await self.gmail.modify_message(message_ids[0], list(add), list(remove))
+            return
+        existing = await self.gmail.existing_ids(list(message_ids))
+        missing = [i for i in dict.fromkeys(message_ids) if i not in existing]
+        if missing:
+            raise MissingMessages(missing, changed=0)
+        await self.gmail.batch_modify(list(message_ids), list(add), list(remove))
+
+    async def trash(self, message_ids: Sequence[str]) -> None:
+        """Gmail has no batch trash: one request per message, a few at a time so the pool is not flooded."""
+        if len(message_ids) > 1:
+            existing = await self.gmail.existing_ids(list(message_ids))
+            missing = [i for i in dict.fromkeys(message_ids) if i not in existing]
+            if missing:
+                raise MissingMessages(missing, changed=0)
+        pool = asyncio.Semaphore(TRASH_CONCURRENCY)
+
+        async def trash(message_id: str) -> None:
+            async with pool:
+                await self.gmail.trash_message(message_id)
+
+        await asyncio.gather(*(trash(message_id) for message_id in dict.fromkeys(message_ids)))
+
+    async def create_label(self, name: str) -> Label:
+        label = await self.gmail.create_label(name)
+        return Label(label.id, label.name, "user")
+
+    async def headlines(self, message_ids: Sequence[str]) -> list[Message]:
+        return [message_of(m) for m in await self.gmail.get_messages_metadata(list(message_ids), ("From", "Subject"))]

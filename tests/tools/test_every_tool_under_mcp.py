@@ -62,6 +62,7 @@ async def test_every_listed_tool_answers_through_googles_mcp_servers_with_no_res
             "gmail_read_message": {"message_id": message.id},
             "gmail_read_thread": {"thread_id": message.thread_id},
             "gmail_list_labels": {},
+            "gmail_modify": {"message_ids": [message.id], "action": "mark_read"},
             "gmail_list_drafts": {},
             "gmail_send_draft": {"draft_id": draft_id.group(1)},
             "gmail_send": {"to": [BEN], "subject": "Numbers", "body": "Attached below."},
@@ -91,6 +92,7 @@ async def test_every_listed_tool_answers_through_googles_mcp_servers_with_no_res
     assert not failed, failed
     assert "Draft saved (not sent)" in answers["gmail_draft"] and "Draft saved" in answers["meeting_follow_up"]
     assert answers["fathom_get_transcript"].count("\n") > 3, answers["fathom_get_transcript"]
+    assert answers["gmail_modify"] == "Updated 1 message(s): -UNREAD.", answers["gmail_modify"]
     if can_confirm:
         assert answers["gmail_send"].startswith(f"Sent to {BEN}"), answers["gmail_send"]
     else:
