@@ -113,7 +113,7 @@ def _refuse_beyond(limits: LabelLimits, message_ids: list[str], action: str | No
     """Refuse, before any change, what this way of reaching Gmail cannot do, saying what can be done instead."""
     if action == "trash" and limits.no_trash:
         raise ToolError(
-            f"Nothing was changed: {limits.no_trash}. Archive the messages instead (action=\"archive\"), "
+            f'Nothing was changed: {limits.no_trash}. Archive the messages instead (action="archive"), '
             "or the person can delete them in Gmail."
         )
     if create and limits.no_new_labels:

@@ -294,7 +294,6 @@ class McpMail:
     async def send_draft(self, draft_id: str, message: EmailMessage, thread_id: str | None) -> Sent:
         raise RuntimeError("Google's Gmail MCP server sends a draft only after its own approval: use plan_send")
 
-
     async def change_labels(self, message_ids: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> None:
         """label_message and unlabel_message, one message at a time (Google has no batch change)."""
         if len(message_ids) > LIMITS.max_messages:
@@ -331,6 +330,7 @@ class McpMail:
 
     async def headlines(self, message_ids: Sequence[str]) -> list[Message]:
         return [await self.replying_to(message_id) for message_id in message_ids]
+
 
 def letter_arguments(message: EmailMessage, replying_to: str | None) -> dict[str, object]:
     """An outgoing message as Google's create_draft and send_message take it: plain addresses, subject, bodies."""
