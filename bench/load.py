@@ -6,7 +6,9 @@ Switchboard and the sandbox each run as their own process; this process is the l
 - closed loop: each person calls the next tool as soon as the last one answered; the throughput,
   and the server's CPU per tool call (from /proc), is what the machine can carry.
 The mix is whoami, gmail_search (5 hits), calendar_list_events (a week) and gmail_list_labels.
-Run: uv run python -m bench.load [--users 100] [--rate 20] [--seconds 30] [--profile out.txt]
+Both ways of reaching Google (GOOGLE_ACCESS=rest and mcp) are loaded in one run, one after the
+other against the same sandbox, and printed side by side.
+Run: uv run python -m bench.load [--users 100] [--rate 20] [--seconds 30] [--profile out] [--google-access rest mcp]
 Goals: 0 errors; open-loop p99 <= 3x the upstream latency for the tools that make at most one
 upstream call; <= 2.75 ms of server CPU per tool call; server RSS <= 250 MB.
 
@@ -26,6 +28,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
@@ -33,6 +36,7 @@ import httpx2
 from bench import wrk
 from bench.fixtures import prepare
 from bench.processes import cpu_seconds, process, rss_mb
+from sandbox.server import settings_env
 from sandbox.serving import free_port
 
 LATENCY = 0.030
@@ -171,71 +175,93 @@ def profiler(pid: int, seconds: float, output: str) -> subprocess.Popen[bytes] |
     return subprocess.Popen([*command, "--output", output], stdout=subprocess.DEVNULL)
 
 
-async def main(users: int, rate: float, seconds: float, profile: str | None, tools: list[str]) -> int:
-    for name in [name for name in MIX if name not in tools]:
-        del MIX[name]
-    sandbox_port, app_port = free_port(), free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    args = ["-m", "app.cli", "sandbox", "--port", str(sandbox_port)]
-    with tempfile.TemporaryDirectory() as tmp, process(args, None, f"{sandbox_url}/_sandbox/accounts") as sandbox:
-        accounts = httpx2.get(f"{sandbox_url}/_sandbox/accounts").json()
-        people = accounts if isinstance(accounts, list) else accounts.get("accounts", [])
-        emails = [str(p["email"]) for p in people if str(p["email"]).endswith("@acme.example")]
-        prepared = await prepare(Path(tmp), users=users, sandbox_url=sandbox_url, emails=emails)
-        for prefix in ("/gmail", "/calendar"):
-            httpx2.post(
-                f"{sandbox_url}/_sandbox/latency", json={"prefix": prefix, "seconds": LATENCY}
-            ).raise_for_status()
-        env = prepared.env | {
-            "PUBLIC_URL": f"http://127.0.0.1:{app_port}",
-            "GOOGLE_DISCOVERY_URL": f"{sandbox_url}/google/.well-known/openid-configuration",
-            "GMAIL_API_BASE": f"{sandbox_url}/gmail",
-            "CALENDAR_API_BASE": f"{sandbox_url}/calendar/v3",
-        }
-        serve = ["-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(app_port)]
-        with process(serve, env, f"http://127.0.0.1:{app_port}/health") as server:
-            url = f"http://127.0.0.1:{app_port}/mcp"
-            limits = httpx2.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
-            rng = random.Random(7)
-            async with httpx2.AsyncClient(headers=HEADERS, timeout=120, limits=limits) as http:
-                # Warm-up: every person's first call (token, profile, Google token, time zone) once.
-                idle = cpu_seconds(server.pid)
-                await asyncio.sleep(5)
-                idle = (cpu_seconds(server.pid) - idle) / 5
-                warm = Stats()
-                for name in MIX:
-                    await asyncio.gather(*(warm.call(http, url, token, name) for token in prepared.tokens))
-                opened = await measured(
-                    server.pid, sandbox.pid, lambda: open_loop(http, url, prepared.tokens, rate, seconds, rng)
-                )
-            spy = profiler(server.pid, seconds, profile) if profile else None
-            calls = [
-                wrk.tool_call(name, arguments, token) for token in prepared.tokens for name, arguments in MIX.items()
-            ]
-            cpu_before, sandbox_before = cpu_seconds(server.pid), cpu_seconds(sandbox.pid)
-            closed = wrk.run(url, calls, connections=users, seconds=int(seconds))
-            closed_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(sandbox.pid) - sandbox_before
-            closed_rss = rss_mb(server.pid)
-            if spy:
-                spy.wait(30)
-        echo_ms = bare_echo_cpu_ms(users, max(3, int(seconds) // 3))
+@dataclass
+class Options:
+    users: int
+    rate: float
+    seconds: float
+    profile: str | None
+    backends: list[str]
+
+
+@dataclass
+class Run:
+    """One backend's two phases, as measured."""
+
+    idle: float
+    opened: tuple[Stats, float, float, float]
+    closed: wrk.WrkResult
+    closed_cpu: tuple[float, float]
+    closed_rss: float
+
+
+async def run_backend(
+    access: str, sandbox: subprocess.Popen[bytes], sandbox_url: str, tmp: Path, options: Options, emails: list[str]
+) -> Run:
+    """Switchboard reaching Google as `access` says, under both phases, against the running sandbox."""
+    app_port = free_port()
+    directory = tmp / access
+    directory.mkdir()
+    prepared = await prepare(directory, users=options.users, sandbox_url=sandbox_url, emails=emails)
+    control = f"{sandbox_url}/_sandbox"
+    httpx2.post(f"{control}/mcp/quota", json={"reset": True}).raise_for_status()
+    env = (
+        prepared.env
+        | settings_env(sandbox_url)
+        | {"PUBLIC_URL": f"http://127.0.0.1:{app_port}", "GOOGLE_ACCESS": access}
+    )
+    serve = ["-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(app_port)]
+    with process(serve, env, f"http://127.0.0.1:{app_port}/health") as server:
+        url = f"http://127.0.0.1:{app_port}/mcp"
+        limits = httpx2.Limits(max_connections=options.users + 10, max_keepalive_connections=options.users + 10)
+        rng = random.Random(7)
+        async with httpx2.AsyncClient(headers=HEADERS, timeout=120, limits=limits) as http:
+            # Warm-up: every person's first call (token, profile, Google token, time zone) once.
+            idle = cpu_seconds(server.pid)
+            await asyncio.sleep(5)
+            idle = (cpu_seconds(server.pid) - idle) / 5
+            warm = Stats()
+            for name in MIX:
+                await asyncio.gather(*(warm.call(http, url, token, name) for token in prepared.tokens))
+            opened = await measured(
+                server.pid,
+                sandbox.pid,
+                lambda: open_loop(http, url, prepared.tokens, options.rate, options.seconds, rng),
+            )
+        spy = profiler(server.pid, options.seconds, f"{options.profile}.{access}") if options.profile else None
+        calls = [wrk.tool_call(name, arguments, token) for token in prepared.tokens for name, arguments in MIX.items()]
+        cpu_before, sandbox_before = cpu_seconds(server.pid), cpu_seconds(sandbox.pid)
+        closed = wrk.run(url, calls, connections=options.users, seconds=int(options.seconds))
+        closed_cpu = cpu_seconds(server.pid) - cpu_before, cpu_seconds(sandbox.pid) - sandbox_before
+        closed_rss = rss_mb(server.pid)
+        if spy:
+            spy.wait(30)
+    return Run(idle, opened, closed, closed_cpu, closed_rss)
+
+
+def report(access: str, run: Run, options: Options, echo_ms: float) -> None:
     latency_ms = LATENCY * 1000
-    stats, cpu, sandbox_cpu, rss = opened
-    print(f"open loop: {users} people, {rate:g} calls/s offered for {seconds:.0f} s, {latency_ms:.0f} ms upstream:")
-    print(f"  {stats.calls} calls ({stats.calls / seconds:.1f}/s), {stats.error_count} errors")
+    stats, cpu, sandbox_cpu, rss = run.opened
+    closed, closed_cpu = run.closed, run.closed_cpu
+    print(f"GOOGLE_ACCESS={access}")
+    print(
+        f"open loop: {options.users} people, {options.rate:g} calls/s offered for {options.seconds:.0f} s,"
+        f" {latency_ms:.0f} ms upstream:"
+    )
+    print(f"  {stats.calls} calls ({stats.calls / options.seconds:.1f}/s), {stats.error_count} errors")
     stats.print_tools()
     print(
         f"  CPU: Switchboard {cpu:.1f} s = {cpu / max(1, stats.calls) * 1000:.2f} ms per call"
         f" (a server mostly idle between calls); sandbox {sandbox_cpu:.1f} s"
     )
     per_call = closed_cpu[0] / max(1, closed.requests) * 1000
-    print(f"closed loop (wrk): {users} connections, {seconds:.0f} s, {latency_ms:.0f} ms upstream:")
+    print(f"closed loop (wrk): {options.users} connections, {options.seconds:.0f} s, {latency_ms:.0f} ms upstream:")
     print(
         f"  {closed.requests} calls ({closed.rps:.0f}/s), {closed.errors} errors;"
         f" p50 {closed.p50_ms:.1f} ms, p99 {closed.p99_ms:.1f} ms"
     )
     print(f"  CPU: Switchboard {closed_cpu[0]:.1f} s, sandbox {closed_cpu[1]:.1f} s (2 cores for everything)")
-    print(f"server idle before the load: {idle * 100:.1f}% of a core")
+    print(f"server idle before the load: {run.idle * 100:.1f}% of a core")
     print(
         f"server CPU per tool call: {per_call:.2f} ms"
         f" (goal <= {CPU_GOAL_MS} ms: {'met' if per_call <= CPU_GOAL_MS else 'NOT met'})"
@@ -245,12 +271,63 @@ async def main(users: int, rate: float, seconds: float, profile: str | None, too
         f"  = {ratio:.1f}x the {echo_ms:.2f} ms a bare MCP SDK server spends per echo call here"
         f" (goal carried to this machine: <= {goal:.1f}x: {'met' if ratio <= goal else 'NOT met'})"
     )
-    rss = max(rss, closed_rss)
+    rss = max(rss, run.closed_rss)
     print(f"server RSS: max {rss:.0f} MB (goal <= 250 MB: {'met' if rss <= 250 else 'NOT met'})")
     errors = stats.error_count + closed.errors
     print(f"errors: {errors} (goal 0: {'met' if errors == 0 else 'NOT met'})")
-    if profile:
-        print(f"profile of the closed loop (py-spy raw, collapsed stacks): {profile}")
+
+
+def side_by_side(runs: dict[str, Run]) -> None:
+    """The figures a comparison needs, one column per backend."""
+    names = list(runs)
+    print(f"{'side by side:':<32}" + "".join(f"{name:>14}" for name in names))
+    rows: list[tuple[str, Callable[[Run], str]]] = [
+        ("closed loop calls/s", lambda r: f"{r.closed.rps:.0f}"),
+        ("CPU ms per call", lambda r: f"{r.closed_cpu[0] / max(1, r.closed.requests) * 1000:.2f}"),
+        ("sandbox CPU ms/call", lambda r: f"{r.closed_cpu[1] / max(1, r.closed.requests) * 1000:.2f}"),
+        ("closed p99 ms", lambda r: f"{r.closed.p99_ms:.1f}"),
+        ("errors", lambda r: f"{r.opened[0].error_count + r.closed.errors}"),
+    ]
+    for tool in MIX:
+        rows.append((f"open p99 {tool}", lambda r, tool=tool: f"{_p99(r.opened[0], tool):.1f}"))
+    for label, value in rows:
+        print(f"  {label:<30}" + "".join(f"{value(runs[name]):>14}" for name in names))
+
+
+def _p99(stats: Stats, tool: str) -> float:
+    ordered = sorted(stats.latencies.get(tool, [0.0]))
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+async def main(options: Options, tools: list[str]) -> int:
+    for name in [name for name in MIX if name not in tools]:
+        del MIX[name]
+    sandbox_port = free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    args = ["-m", "app.cli", "sandbox", "--port", str(sandbox_port)]
+    runs: dict[str, Run] = {}
+    with tempfile.TemporaryDirectory() as tmp, process(args, None, f"{sandbox_url}/_sandbox/accounts") as sandbox:
+        accounts = httpx2.get(f"{sandbox_url}/_sandbox/accounts").json()
+        people = accounts if isinstance(accounts, list) else accounts.get("accounts", [])
+        emails = [str(p["email"]) for p in people if str(p["email"]).endswith("@acme.example")]
+        # Google's MCP servers and the REST APIs alike; the daily MCP budget is not what is measured here.
+        for prefix in ("/gmail", "/calendar"):
+            httpx2.post(
+                f"{sandbox_url}/_sandbox/latency", json={"prefix": prefix, "seconds": LATENCY}
+            ).raise_for_status()
+        for product in ("gmail", "calendar", "people"):
+            httpx2.post(
+                f"{sandbox_url}/_sandbox/mcp/quota", json={"product": product, "limit": 10**9}
+            ).raise_for_status()
+        for access in options.backends:
+            runs[access] = await run_backend(access, sandbox, sandbox_url, Path(tmp), options, emails)
+    echo_ms = bare_echo_cpu_ms(options.users, max(3, int(options.seconds) // 3))
+    for access, run in runs.items():
+        report(access, run, options, echo_ms)
+    if len(runs) > 1:
+        side_by_side(runs)
+    if options.profile:
+        print(f"profiles of the closed loop (py-spy raw, collapsed stacks): {options.profile}.<backend>")
     return 0
 
 
@@ -261,5 +338,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30, help="length of each phase")
     parser.add_argument("--profile", help="write a py-spy profile of the server during the closed loop here")
     parser.add_argument("--tools", nargs="+", choices=list(MIX), default=list(MIX), help="a part of the mix only")
-    options = parser.parse_args()
-    sys.exit(asyncio.run(main(options.users, options.rate, options.seconds, options.profile, options.tools)))
+    parser.add_argument(
+        "--google-access", nargs="+", choices=["rest", "mcp"], default=["rest", "mcp"], help="the backends to load"
+    )
+    given = parser.parse_args()
+    options = Options(given.users, given.rate, given.seconds, given.profile, given.google_access)
+    sys.exit(asyncio.run(main(options, given.tools)))

@@ -1,7 +1,8 @@
 """The sandbox Calendar MCP server (`calendarmcp.googleapis.com`): its tools as Google's MCP reference declares them.
 
 Arguments and shapes follow https://developers.google.com/workspace/calendar/api/v3/reference/mcp
-(get/update/delete/respond/search schemas are inferred; see /tmp/google-mcp-spec.md). Deleting an
+(the get/update/delete/respond/search schemas were not published in full: their argument names
+follow create_event's and list_events' documented ones). Deleting an
 event always asks the person, so `/mcp/v1self` leaves `delete_event` out; creating or updating an
 event with guests asks too, and is refused on `/mcp/v1self`.
 """
