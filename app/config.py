@@ -20,6 +20,8 @@ DEFAULT_SCOPES = (
     "openid email profile https://www.googleapis.com/auth/gmail.modify https://www.googleapis.com/auth/calendar"
 )
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "changethis", "secret", "xxx", "todo", "replace-me"})
+# Google's Standard tier: requests a day per Cloud project and MCP product (Gmail, Calendar, People).
+STANDARD_TIER_REQUESTS = 5000
 GEN_KEY_HINT = "run `switchboard gen-key` and set the printed value"
 
 
@@ -98,6 +100,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
     tool_calls_per_minute: int = Field(120, ge=1, description="Per-user tool calls per minute")
     mail_sends_per_hour: int = Field(30, ge=1, description="Per-user emails sent or drafted per hour")
+    team_size: int = Field(
+        0, ge=0, description="People using this deployment: each gets 5,000 / TEAM_SIZE Google requests a day (0: none)"
+    )
+    google_requests_per_person_per_day: int | None = Field(
+        None,
+        ge=0,
+        description="Google requests one person may make a day, per product (empty: 5,000 / TEAM_SIZE; 0: no limit)",
+    )
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="json, text, or auto (json unless a terminal)"
     )
@@ -126,6 +136,12 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("google_requests_per_person_per_day", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty value in the environment (as .env.example leaves it) means "not set"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -214,6 +230,13 @@ class Settings(BaseSettings):
     @property
     def mcp_url(self) -> str:
         return f"{self.public_url}/mcp"
+
+    @property
+    def person_daily_share(self) -> int | None:
+        """Google requests one person may make a day, per product; None: no limit."""
+        if self.google_requests_per_person_per_day is not None:
+            return self.google_requests_per_person_per_day or None
+        return max(1, STANDARD_TIER_REQUESTS // self.team_size) if self.team_size else None
 
     @property
     def is_local(self) -> bool:

@@ -53,7 +53,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.shared = SharedState(self.settings.redis_url, self.settings.public_url, self.metrics)
-        self.usage = GoogleUsage(self.metrics.registry)
+        self.usage = GoogleUsage(self.metrics.registry, share=self.settings.person_daily_share, shared=self.shared)
         self.tool_limits = TokenBuckets(self.settings.tool_calls_per_minute, 60.0, "tools", self.shared)
         self.mail_limits = TokenBuckets(self.settings.mail_sends_per_hour, 3600.0, "mail", self.shared)
 

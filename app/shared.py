@@ -115,6 +115,23 @@ class SharedState:
             return None
         return float(wait)
 
+    async def add(self, name: str, amount: int, ttl: float) -> int | None:
+        """Add `amount` to the counter `name` (kept `ttl` s past its last count): its new total, or None if Redis
+        cannot say."""
+        client = self._client()
+        if client is None:
+            return None
+        key = f"{self.namespace}count:{name}"
+        try:
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.incrby(key, amount)
+                pipe.expire(key, int(ttl))
+                total, _ = await pipe.execute()
+        except Exception as error:
+            self._failed("count", error)
+            return None
+        return int(total)
+
     async def claim(self, name: str, ttl: float) -> bool | None:
         """Claim `name` once across replicas for `ttl` s: True the first time, False after; None if Redis cannot say."""
         client = self._client()

@@ -103,3 +103,12 @@ def test_fathom_oauth_is_offered_only_with_both_halves_of_the_fathom_app_and_hal
     assert half.problems() == [
         "FATHOM_CLIENT_ID and FATHOM_CLIENT_SECRET go together: set both (Fathom OAuth) or neither (API keys only)."
     ]
+
+
+def test_a_persons_daily_google_share_comes_from_the_team_size_unless_set_and_zero_turns_it_off() -> None:
+    assert settings().person_daily_share is None
+    assert settings(team_size=50).person_daily_share == 100
+    assert settings(team_size=50, google_requests_per_person_per_day="").person_daily_share == 100
+    assert settings(team_size=50, google_requests_per_person_per_day=250).person_daily_share == 250
+    assert settings(team_size=50, google_requests_per_person_per_day=0).person_daily_share is None
+    assert settings(team_size=9000).person_daily_share == 1

@@ -64,6 +64,21 @@ class QuotaSpent(UpstreamError):
         self.resets_at = resets_at
 
 
+class ShareSpent(UpstreamError):
+    """This person has made their daily share of the team's requests to a Google product."""
+
+    def __init__(self, service: str, share: int, resets_at: datetime) -> None:
+        at = resets_at.astimezone(UTC)
+        super().__init__(
+            f"{service}: you have made your {share:,} requests for today, your share of this team's Google "
+            f"budget, and nothing more was sent to {service}. The share renews at midnight Pacific time "
+            f"({at:%Y-%m-%d %H:%M} UTC). Do not retry; your administrator can raise "
+            "GOOGLE_REQUESTS_PER_PERSON_PER_DAY.",
+            service=service,
+        )
+        self.resets_at = resets_at
+
+
 class UpstreamUnavailable(UpstreamError):
     """The upstream is down, timing out or answering 5xx."""
 

@@ -92,6 +92,8 @@ class GoogleApi:
         idempotent: bool,
     ) -> httpx2.Response:
         method, url, weight = call
+        if self.usage is not None:
+            await self.usage.admit(PRODUCTS.get(self.service, self.service.lower()), self.user_id, weight)
         all_headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip", **(headers or {})}
 
         async def attempt() -> httpx2.Response:

@@ -23,8 +23,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from datetime import time as dt_time
+from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -53,7 +52,7 @@ from app.upstream.errors import (
 )
 from app.upstream.google_auth import GoogleCredentials
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy
-from app.upstream.usage import GoogleUsage
+from app.upstream.usage import GoogleUsage, quota_reset
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +72,6 @@ _RATE = ("rate limit", "too many requests")
 _NOT_FOUND = ("not found", "does not exist")
 _DECLINED = "did not allow"
 _NO_CONFIRMATION = "requires user confirmation"
-
-
-def quota_reset(now: datetime | None = None) -> datetime:
-    """When Google's quota day next starts: the coming midnight, Pacific time."""
-    today = (now or datetime.now(UTC)).astimezone(PACIFIC).date()
-    return datetime.combine(today + timedelta(days=1), dt_time(0), tzinfo=PACIFIC)
 
 
 @dataclass(frozen=True)
@@ -244,6 +237,8 @@ class GoogleMcp:
         if client is None:
             raise RuntimeError(f"no client of Google's {product} MCP server is open")
         service = PRODUCT_NAMES[product]
+        if self.usage is not None:
+            await self.usage.admit(product, user_id)
         token = await credentials.access_token(user_id)
         exchange = _Exchange(
             credentials, user_id, token, safe_to_repeat=read_only, policy=self.policy, product=product, usage=self.usage

@@ -13,15 +13,24 @@ import re
 from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PrometheusCounter
 
+from app.upstream.errors import ShareSpent
+
+if TYPE_CHECKING:
+    from app.shared import SharedState
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
 # The Switchboard tool whose call is running (set around each tools/call): what caused a request.
 current_tool: ContextVar[str | None] = ContextVar("current_tool", default=None)
+NAMES = {"gmail": "Gmail", "calendar": "Google Calendar", "people": "Google People"}
+SHARE_KEPT = 2 * 86400  # seconds a day's shared count is kept (past the day's end, whatever the replica's clock)
 PRODUCTS = {"Gmail": "gmail", "Google Calendar": "calendar", "Google Contacts": "people", "Google People": "people"}
 # Path segments that are ids, not endpoints: long hex or digits, emails, Google's opaque tokens.
 _ID = re.compile(r"^(?:[0-9a-f]{10,}|\d+|[^/]*@[^/]*|[A-Za-z0-9_-]{20,}|r-?\d+)$")
@@ -30,6 +39,11 @@ _ID = re.compile(r"^(?:[0-9a-f]{10,}|\d+|[^/]*@[^/]*|[A-Za-z0-9_-]{20,}|r-?\d+)$
 def quota_day(now: datetime | None = None) -> date:
     """The day of Google's quota clock (Pacific time)."""
     return (now or datetime.now(UTC)).astimezone(PACIFIC).date()
+
+
+def quota_reset(now: datetime | None = None) -> datetime:
+    """When Google's quota day next starts: the coming midnight, Pacific time."""
+    return datetime.combine(quota_day(now) + timedelta(days=1), dt_time(0), tzinfo=PACIFIC)
 
 
 def endpoint(method: str, path: str) -> str:
@@ -46,6 +60,11 @@ class GoogleUsage:
     day: date = field(default_factory=quota_day)
     by_person: Counter[tuple[str, str]] = field(default_factory=Counter[tuple[str, str]])  # (user id, product)
     by_tool: Counter[tuple[str, str]] = field(default_factory=Counter[tuple[str, str]])  # (product, tool)
+
+    # Each person's requests a day, per product (None: no limit), counted across replicas through `shared`.
+    share: int | None = None
+    shared: SharedState | None = None
+    _admitted: Counter[tuple[date, str, str]] = field(default_factory=Counter[tuple[date, str, str]])
 
     def __post_init__(self) -> None:
         self.requests = PrometheusCounter(
@@ -65,6 +84,25 @@ class GoogleUsage:
         self.by_tool[(product, tool)] += weight
         if user_id is not None:
             self.by_person[(user_id, product)] += weight
+
+    async def admit(self, product: str, user_id: str | None, weight: int = 1) -> None:
+        """Count `weight` requests against this person's daily share of `product`; ShareSpent past it.
+
+        Across replicas through Redis when it answers, else in this replica's memory.
+        """
+        if self.share is None or user_id is None:
+            return
+        today = quota_day()
+        spent = None
+        if self.shared is not None:
+            spent = await self.shared.add(f"google-share:{today}:{user_id}:{product}", weight, SHARE_KEPT)
+        if spent is None:
+            if any(day != today for day, _, _ in self._admitted):
+                self._admitted = Counter({k: n for k, n in self._admitted.items() if k[0] == today})
+            self._admitted[(today, user_id, product)] += weight
+            spent = self._admitted[(today, user_id, product)]
+        if spent > self.share:
+            raise ShareSpent(NAMES.get(product, product), self.share, quota_reset())
 
     def person_today(self, user_id: str) -> dict[str, int]:
         """This person's requests today, by product."""
