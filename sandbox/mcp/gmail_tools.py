@@ -3,8 +3,9 @@
 Names, arguments, enums, defaults and output shapes follow
 https://developers.google.com/workspace/gmail/api/reference/mcp (where a schema was not published,
 the argument names follow the documented tools'): `send_message` and `send_draft` always ask the
-person, so `/mcp/v1self` leaves them out. Google's reference has a `send_message` page whose input schema was not found; the sandbox
-gives it `create_draft`'s fields and returns the sent message's `{id, threadId, labelIds}`.
+person, so `/mcp/v1self` leaves them out. Google's reference has a `send_message` page whose input
+schema was not found; the sandbox gives it `create_draft`'s fields and returns the sent message's
+`{id, threadId, labelIds}`.
 """
 
 from __future__ import annotations
