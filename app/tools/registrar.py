@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
@@ -36,6 +37,14 @@ from app.upstream.usage import current_tool
 
 P = ParamSpec("P")
 R = TypeVar("R")
+# The SDK's words when a client answers a question with a form that is not the one asked for: they
+# name our resolvers, not what the person should do.
+_MALFORMED_ANSWER = re.compile(r"Resolver '[^']*' received (?:an accepted elicitation|a non-elicitation|a response)")
+MALFORMED_ANSWER = (
+    "Error executing tool {name}: the client's answer to the question did not fill in the form it was "
+    "shown (a yes or no was expected), so nothing was done. Ask the person again; if it keeps happening, "
+    "their Claude app needs an update."
+)
 
 
 @dataclass
@@ -163,6 +172,8 @@ class ToolRegistrar:
             with self.resolvers.serving():
                 result = await call_next(ctx)
             failed = result.get("isError") if isinstance(result, dict) else getattr(result, "is_error", False)
+            if failed:
+                result = _plain_refusal(result, name)
             # No outcome from the body: it never ran (arguments or a resolver refused) or it succeeded.
             outcome = call.outcome or ("invalid_or_refused" if failed else "ok")
             return result
@@ -217,3 +228,19 @@ class ToolRegistrar:
                     f"Try again in {int(wait)} s."
                 )
         return None
+
+
+def _plain_refusal(result: HandlerResult, name: str) -> HandlerResult:
+    """`result`, with the SDK's text for a malformed answer to a question said as what to do instead."""
+    if isinstance(result, CallToolResult):
+        texts = [part.text for part in result.content if isinstance(part, TextContent)]
+        if any(_MALFORMED_ANSWER.search(text) for text in texts):
+            return CallToolResult(
+                content=[TextContent(type="text", text=MALFORMED_ANSWER.format(name=name))], is_error=True
+            )
+    elif isinstance(result, dict):
+        content: Any = result.get("content") or []
+        texts = [str(part.get("text", "")) for part in content if isinstance(part, dict)]
+        if any(_MALFORMED_ANSWER.search(text) for text in texts):
+            return {**result, "content": [{"type": "text", "text": MALFORMED_ANSWER.format(name=name)}]}
+    return result

@@ -180,6 +180,26 @@ async def test_a_person_who_declines_or_cancels_has_nothing_sent_or_saved(stack:
     assert stack.sandbox.faults.requests(SEND) == [] and stack.sandbox.faults.requests(DRAFTS) == []
 
 
+class MalformedAnswer:
+    """A client that says "accept" with a form that is not the one it was shown."""
+
+    def __init__(self, content: dict[str, str | int | float | bool | list[str] | None]) -> None:
+        self.content = content
+
+    async def __call__(self, _context: ClientRequestContext, _params: types.ElicitRequestParams) -> types.ElicitResult:
+        return types.ElicitResult(action="accept", content=self.content)
+
+
+async def test_an_answer_that_does_not_fill_in_the_form_sends_nothing_and_says_what_to_do(stack: Stack) -> None:
+    for content in ({}, {"send": "yes please"}):
+        async with mcp_session(stack, ALICE, elicitation=MalformedAnswer(content)) as alice:
+            answer = await alice.error("gmail_send", {"to": [ATTACKER], "subject": "Hi", "body": "x"})
+        assert "the client's answer to the question did not fill in the form it was shown" in answer, answer
+        assert "nothing was done. Ask the person again" in answer
+        assert "Resolver" not in answer and "app.tools" not in answer
+    assert stack.sandbox.faults.requests(SEND) == [] and stack.sandbox.faults.requests(DRAFTS) == []
+
+
 async def test_a_client_on_the_handshake_protocol_is_never_asked_and_a_new_recipient_gets_a_draft(
     stack: Stack,
 ) -> None:
