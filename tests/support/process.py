@@ -31,6 +31,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """Environment variables that reproduce `settings` in a child process."""
     env: dict[str, str] = {}
     for name, value in settings.model_dump().items():
+        if value is None:
+            continue  # unset, as an absent variable leaves it
         if isinstance(value, list):
             env[name.upper()] = ",".join(str(v) for v in value)
         elif isinstance(value, bool):
