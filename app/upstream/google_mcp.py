@@ -52,14 +52,13 @@ from app.upstream.errors import (
 )
 from app.upstream.google_auth import GoogleCredentials
 from app.upstream.retry import DEFAULT_POLICY, RetryPolicy
-from app.upstream.usage import GoogleUsage, quota_reset
+from app.upstream.usage import NAMES, GoogleUsage, quota_reset
 
 logger = logging.getLogger(__name__)
 
 Product = Literal["gmail", "calendar", "people"]
 Toolset = Literal["v1", "v1self"]
 PROTOCOL = "2026-07-28"
-PRODUCT_NAMES: dict[Product, str] = {"gmail": "Gmail", "calendar": "Google Calendar", "people": "Google People"}
 # Products whose server has only /mcp/v1 and never asks for approval.
 WITHOUT_SELF: frozenset[Product] = frozenset({"people"})
 PACIFIC = ZoneInfo("America/Los_Angeles")  # Google's quota day ends at midnight Pacific time
@@ -236,7 +235,7 @@ class GoogleMcp:
         client = self._clients.get((product, "v1" if product in WITHOUT_SELF else toolset))
         if client is None:
             raise RuntimeError(f"no client of Google's {product} MCP server is open")
-        service = PRODUCT_NAMES[product]
+        service = NAMES[product]
         if self.usage is not None:
             await self.usage.admit(product, user_id)
         token = await credentials.access_token(user_id)
@@ -381,7 +380,7 @@ class GoogleMcpCaller:
         )
         if isinstance(result, Approval):
             raise UpstreamUnavailable(
-                f"{PRODUCT_NAMES[product]} asked for an approval to read this; open it in Google instead."
+                f"{NAMES[product]} asked for an approval to read this; open it in Google instead."
             )
         return result
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 PACIFIC = ZoneInfo("America/Los_Angeles")
 # The Switchboard tool whose call is running (set around each tools/call): what caused a request.
 current_tool: ContextVar[str | None] = ContextVar("current_tool", default=None)
+# Each product as the person reads its name.
 NAMES = {"gmail": "Gmail", "calendar": "Google Calendar", "people": "Google People"}
 SHARE_KEPT = 2 * 86400  # seconds a day's shared count is kept (past the day's end, whatever the replica's clock)
 PRODUCTS = {"Gmail": "gmail", "Google Calendar": "calendar", "Google Contacts": "people", "Google People": "people"}
@@ -64,7 +65,8 @@ class GoogleUsage:
     # Each person's requests a day, per product (None: no limit), counted across replicas through `shared`.
     share: int | None = None
     shared: SharedState | None = None
-    _admitted: Counter[tuple[date, str, str]] = field(default_factory=Counter[tuple[date, str, str]])
+    _admitted: Counter[tuple[str, str]] = field(default_factory=Counter[tuple[str, str]])  # (user id, product)
+    _admitted_on: date = field(default_factory=quota_day)
 
     def __post_init__(self) -> None:
         self.requests = PrometheusCounter(
@@ -97,10 +99,10 @@ class GoogleUsage:
         if self.shared is not None:
             spent = await self.shared.add(f"google-share:{today}:{user_id}:{product}", weight, SHARE_KEPT)
         if spent is None:
-            if any(day != today for day, _, _ in self._admitted):
-                self._admitted = Counter({k: n for k, n in self._admitted.items() if k[0] == today})
-            self._admitted[(today, user_id, product)] += weight
-            spent = self._admitted[(today, user_id, product)]
+            if today != self._admitted_on:
+                self._admitted_on, self._admitted = today, Counter()
+            self._admitted[(user_id, product)] += weight
+            spent = self._admitted[(user_id, product)]
         if spent > self.share:
             raise ShareSpent(NAMES.get(product, product), self.share, quota_reset())
 

@@ -186,19 +186,20 @@ class RestMail:
         if len(message_ids) == 1:
             await self.gmail.modify_message(message_ids[0], list(add), list(remove))
             return
+        await self._refuse_missing(message_ids)
+        await self.gmail.batch_modify(list(message_ids), list(add), list(remove))
+
+    async def _refuse_missing(self, message_ids: Sequence[str]) -> None:
+        """MissingMessages, before any change, for the ids the mailbox does not have."""
         existing = await self.gmail.existing_ids(list(message_ids))
         missing = [i for i in dict.fromkeys(message_ids) if i not in existing]
         if missing:
             raise MissingMessages(missing, changed=0)
-        await self.gmail.batch_modify(list(message_ids), list(add), list(remove))
 
     async def trash(self, message_ids: Sequence[str]) -> None:
         """Gmail has no batch trash: one request per message, a few at a time so the pool is not flooded."""
         if len(message_ids) > 1:
-            existing = await self.gmail.existing_ids(list(message_ids))
-            missing = [i for i in dict.fromkeys(message_ids) if i not in existing]
-            if missing:
-                raise MissingMessages(missing, changed=0)
+            await self._refuse_missing(message_ids)
         pool = asyncio.Semaphore(TRASH_CONCURRENCY)
 
         async def trash(message_id: str) -> None:
